@@ -1,0 +1,173 @@
+# SPDX-License-Identifier: MIT
+# trampjit: one GNU Makefile, no configure step.
+# Knobs: CC CXX CROSS_COMPILE ARCH O RUNNER SANITIZE V PREFIX DESTDIR
+# Targets: all check bench install uninstall clean
+
+VERSION := 0.1.0
+SOVER := 1
+
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+ifeq ($(origin CXX),default)
+CXX := $(CROSS_COMPILE)g++
+endif
+AR := $(CROSS_COMPILE)ar
+
+ARCH ?= $(shell $(CC) -dumpmachine | sed -e 's/-.*//' -e 's/^amd64$$/x86_64/')
+O ?= build
+PREFIX ?= /usr/local
+RUNNER ?=
+SANITIZE ?=
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+ifeq ($(wildcard src/arch/$(ARCH)),)
+$(error trampjit: unsupported ARCH '$(ARCH)': no src/arch/$(ARCH))
+endif
+
+OPT ?= -O2 -g
+WARN := -Wall -Wextra -Wno-unused-parameter
+SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
+CPPFLAGS_ALL := -Iinclude -Isrc -Isrc/arch/$(ARCH) -D_GNU_SOURCE -DTRAMPJIT_DEBUG
+LIB_CFLAGS := -std=c11 $(OPT) $(WARN) -fPIC -fvisibility=hidden $(SANFLAGS) $(CPPFLAGS_ALL) $(CFLAGS)
+APP_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(CFLAGS)
+APP_CXXFLAGS := $(OPT) $(WARN) $(SANFLAGS) -Iinclude -fexceptions $(CXXFLAGS)
+APP_LDLIBS := -lpthread -ldl
+
+LIB_SRCS := $(wildcard src/*.c) $(wildcard src/arch/$(ARCH)/*.c) $(wildcard src/arch/$(ARCH)/*.S)
+LIB_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(LIB_SRCS))))
+STATIC := $(O)/libtrampjit.a
+SHARED := $(O)/libtrampjit.so.$(VERSION)
+SONAME := libtrampjit.so.$(SOVER)
+
+TEST_C := $(wildcard tests/*.c)
+TEST_CC := $(wildcard tests/*.cc)
+TESTS := $(addprefix $(O)/,$(basename $(TEST_C) $(TEST_CC)))
+TEST_HELPERS := $(O)/tests/mdwe-exec
+TESTS := $(filter-out $(TEST_HELPERS),$(TESTS))
+TEST_ASM := $(wildcard tests/asm/*.S)
+TEST_ASM_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(TEST_ASM))))
+
+BENCH_C := $(wildcard bench/*.c)
+BENCH_CC := $(wildcard bench/*.cc)
+BENCH_S := $(wildcard bench/*.S)
+BENCH_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(BENCH_C) $(BENCH_CC) $(BENCH_S))))
+BENCH := $(O)/bench/trampjit-bench
+EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
+
+# Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags
+ldflags-of = $(shell cat $(1).ldflags 2>/dev/null)
+
+.PHONY: all check bench install uninstall clean
+.SECONDARY:
+
+all: $(STATIC) $(O)/libtrampjit.so $(EXAMPLES) $(BENCH) $(O)/trampjit.pc
+
+$(O)/src/%.o: src/%.c $(wildcard src/*.h src/arch/$(ARCH)/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(O)/src/%.o: src/%.S $(wildcard src/arch/$(ARCH)/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(STATIC): $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(SHARED): $(LIB_OBJS) src/trampjit.map
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/trampjit.map \
+		-Wl,-z,noexecstack $(SANFLAGS) -o $@ $(LIB_OBJS) -lpthread
+
+$(O)/libtrampjit.so: $(SHARED)
+	$(Q)ln -sf $(notdir $(SHARED)) $(O)/$(SONAME)
+	$(Q)ln -sf $(notdir $(SHARED)) $@
+
+$(O)/trampjit.pc: trampjit.pc.in Makefile
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+$(O)/tests/%.o: tests/%.c tests/harness.h include/trampjit.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(APP_CFLAGS) -Itests -c $< -o $@
+
+$(O)/tests/%.o: tests/%.cc tests/harness.h include/trampjit.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CXX     $<")
+	$(Q)$(CXX) $(APP_CXXFLAGS) -Itests -c $< -o $@
+
+$(O)/tests/asm/%.o: tests/asm/%.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(APP_CFLAGS) -c $< -o $@
+
+$(O)/tests/mdwe-exec: $(O)/tests/mdwe-exec.o
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $<
+
+$(O)/tests/%: $(O)/tests/%.o $(TEST_ASM_OBJS) $(STATIC)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(if $(wildcard tests/$*.cc),$(CXX),$(CC)) $(SANFLAGS) -o $@ $< $(TEST_ASM_OBJS) \
+		$(STATIC) $(call ldflags-of,tests/$*) -lffi $(APP_LDLIBS)
+
+$(O)/bench/%.o: bench/%.c $(wildcard bench/*.h) include/trampjit.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(APP_CFLAGS) -Ibench -c $< -o $@
+
+$(O)/bench/%.o: bench/%.cc $(wildcard bench/*.h) include/trampjit.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CXX     $<")
+	$(Q)$(CXX) $(APP_CXXFLAGS) -Ibench -c $< -o $@
+
+$(O)/bench/%.o: bench/%.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(APP_CFLAGS) -c $< -o $@
+
+$(BENCH): $(BENCH_OBJS) $(STATIC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(if $(BENCH_CC),$(CXX),$(CC)) $(SANFLAGS) -o $@ $(BENCH_OBJS) $(STATIC) \
+		$(foreach f,$(basename $(BENCH_C) $(BENCH_CC)),$(call ldflags-of,$(f))) -lffi $(APP_LDLIBS) -lm
+
+$(O)/examples/%: examples/%.c $(STATIC) include/trampjit.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(STATIC) $(APP_LDLIBS)
+
+check: all $(TESTS) $(TEST_HELPERS)
+	$(Q)RUNNER="$(RUNNER)" sh tests/run.sh $(O)
+	$(Q)$(RUNNER) $(BENCH) --quick > $(O)/bench-quick.txt && echo "bench --quick: ok"
+
+bench: all
+	$(Q)$(RUNNER) $(BENCH) --report $(O)/report
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 644 include/trampjit.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(PREFIX)/lib/libtrampjit.so
+	install -m 644 $(O)/trampjit.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 644 $(wildcard man/*.3) $(DESTDIR)$(PREFIX)/share/man/man3/
+	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/trampjit.h \
+		$(DESTDIR)$(PREFIX)/lib/libtrampjit.a \
+		$(DESTDIR)$(PREFIX)/lib/libtrampjit.so* \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/trampjit.pc \
+		$(addprefix $(DESTDIR)$(PREFIX)/share/man/man3/,$(notdir $(wildcard man/*.3))) \
+		$(addprefix $(DESTDIR)$(PREFIX)/share/man/man7/,$(notdir $(wildcard man/*.7)))
+
+clean:
+	rm -rf $(O)

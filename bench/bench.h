@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Benchmark framework: sections register themselves (BENCH_SECTION), time
+ * work as medians of repetitions, and record results in named tables that
+ * main.c prints and writes to the report.
+ */
+#ifndef TRAMPJIT_BENCH_H
+#define TRAMPJIT_BENCH_H
+
+#include <stddef.h>
+
+/* Spread of repeated measurements. */
+struct stats {
+	double min, med, max;
+};
+
+/* Options of this run. */
+struct bench_opts {
+	int quick;		/* --quick: tiny counts, smoke test only */
+	const char *report;	/* --report DIR, or NULL */
+};
+extern struct bench_opts bench_opts;
+
+typedef void bench_section_fn(void);
+void bench_register(int order, const char *name, bench_section_fn *fn);
+#define BENCH_SECTION(order, name, fn)					\
+	__attribute__((constructor)) static void reg_##fn(void)	\
+	{ bench_register(order, name, fn); }
+
+/* Scale an iteration count down in --quick mode. */
+long bench_n(long n);
+/* Repetitions for medians (fewer in --quick mode). */
+int bench_reps(void);
+
+/* Nanoseconds now (CLOCK_MONOTONIC). */
+double bench_now_ns(void);
+/* Time fn(arg, n) bench_reps() times after one warm-up; per-iteration ns. */
+struct stats bench_time(void (*fn)(void *arg, long n), void *arg, long n);
+/* Spread of an array of samples (sorted in place). */
+struct stats bench_stats(double *v, int n);
+struct stats bench_scalar(double v);	/* min = med = max = v */
+
+/*
+ * Results.  A table has rows and columns; each cell holds stats and a unit
+ * ("ns", "x", "ops/s", "B", "" for counts).  Text cells hold a string.
+ * Tables print in the order first used; notes print under their table.
+ */
+void bench_result(const char *table, const char *row, const char *col,
+		  struct stats s, const char *unit);
+void bench_text(const char *table, const char *row, const char *col,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void bench_note(const char *table, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The median of a recorded cell, or -1 when absent. */
+double bench_get(const char *table, const char *row, const char *col);
+
+/* Progress line on stderr (overwritten). */
+void bench_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* TLB shootdown interrupts so far, summed over CPUs (/proc/interrupts);
+   -1 when unreadable. */
+long bench_tlb_shootdowns(void);
+/* Resident set size and VMA count of this process. */
+long bench_rss_bytes(void);
+long bench_vma_count(void);
+
+#endif

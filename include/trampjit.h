@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trampjit: trampolines and JIT code for Linux without any page ever being
+ * writable and executable at once.  This is the only public header.
+ */
+#ifndef TRAMPJIT_H
+#define TRAMPJIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Conventions, as for mmap(2) and memfd_create(2): functions returning a
+ * pointer return NULL and set errno on failure; functions returning int
+ * return 0 (or a file descriptor) on success and -1 with errno on failure.
+ * Destroy functions accept NULL.  No function aborts on bad input.
+ */
+
+/* ------------------------------------------------------------------ */
+/* Trampolines                                                          */
+/* ------------------------------------------------------------------ */
+
+/* What a call through tramp_code() does. */
+enum tramp_kind {
+	TRAMP_CHAIN,	/* static-chain register := data; jump to target */
+	TRAMP_BIND,	/* call target(data, a0, a1, ...) */
+	TRAMP_HANDLER,	/* call handler(frame, data) with every argument */
+	TRAMP_CONTEXT,	/* set registers, push words, jump to pc (trampfd) */
+};
+
+/* How the call gets there.  See trampjit(7) for the trade-offs. */
+enum tramp_backend {
+	TRAMP_STATIC,	/* remapped read+execute stub pages (default) */
+	TRAMP_FAULT,	/* PROT_NONE page, SIGSEGV handler (trampfd emulated) */
+	TRAMP_SYSCALL,	/* reserved syscall trapped by seccomp into SIGSYS */
+	TRAMP_MPROTECT,	/* write stub, then mprotect read+execute (baseline) */
+};
+
+struct tramp;		/* opaque handle of one trampoline */
+struct tramp_frame;	/* saved argument registers of a TRAMP_HANDLER call */
+
+/* A TRAMP_HANDLER callback.  It may call tramp_destroy() on its own
+   trampoline. */
+typedef void tramp_handler_fn(struct tramp_frame *frame, void *data);
+
+/*
+ * General registers by index, for struct tramp_context and tramp_jump().
+ * TRAMP_REG_ARG(i) is the register of the i-th integer argument.
+ */
+#if defined(__x86_64__)
+enum {
+	TRAMP_REG_RAX, TRAMP_REG_RBX, TRAMP_REG_RCX, TRAMP_REG_RDX,
+	TRAMP_REG_RSI, TRAMP_REG_RDI, TRAMP_REG_RBP, TRAMP_REG_RSP,
+	TRAMP_REG_R8, TRAMP_REG_R9, TRAMP_REG_R10, TRAMP_REG_R11,
+	TRAMP_REG_R12, TRAMP_REG_R13, TRAMP_REG_R14, TRAMP_REG_R15,
+	TRAMP_NREGS,
+	TRAMP_NARGREGS = 6,	/* integer argument registers */
+	TRAMP_NVECREGS = 8,	/* vector argument registers */
+};
+#define TRAMP_REG_ARG(i)						\
+	((i) == 0 ? TRAMP_REG_RDI : (i) == 1 ? TRAMP_REG_RSI :		\
+	 (i) == 2 ? TRAMP_REG_RDX : (i) == 3 ? TRAMP_REG_RCX :		\
+	 (i) == 4 ? TRAMP_REG_R8 : (i) == 5 ? TRAMP_REG_R9 : -1)
+#define TRAMP_REG_CHAIN	TRAMP_REG_R10	/* static chain (GCC nested fns) */
+#define TRAMP_REG_SP	TRAMP_REG_RSP	/* may not be set by a context */
+#else
+#error "trampjit: unsupported architecture"
+#endif
+
+#define TRAMP_CONTEXT_MAX_STACK	8	/* words a context may push */
+
+/* Flags of struct tramp_context. */
+#define TRAMP_CONTEXT_MOVE_SP	1u	/* the pushes move the stack pointer */
+
+/*
+ * What a TRAMP_CONTEXT call (or tramp_jump()) does, in order: write
+ * stack[0], stack[1], ... at successive words below the stack pointer of
+ * the call (stack[0] nearest to it, like pushes); if TRAMP_CONTEXT_MOVE_SP,
+ * move the stack pointer down to the last word written; set every register
+ * whose bit is in mask to regs[index]; jump to pc.  Registers outside the
+ * mask keep the caller's values.  Without MOVE_SP the words lie in the red
+ * zone below the stack pointer, where the target can read them.
+ */
+struct tramp_context {
+	uint64_t mask;			/* bit i set: load regs[i] */
+	uintptr_t regs[TRAMP_NREGS];	/* values, by TRAMP_REG_* index */
+	unsigned nstack;		/* words in stack[], at most 8 */
+	unsigned flags;			/* TRAMP_CONTEXT_MOVE_SP or 0 */
+	uintptr_t stack[TRAMP_CONTEXT_MAX_STACK]; /* stack[0] first */
+	void *pc;			/* where to go; required */
+};
+
+/* What tramp_create() builds. */
+struct tramp_spec {
+	enum tramp_kind kind;
+	enum tramp_backend backend;	     /* 0 = TRAMP_STATIC */
+	void *target;			     /* CHAIN, BIND: where to go */
+	tramp_handler_fn *handler;	     /* HANDLER */
+	void *data;			     /* CHAIN, BIND, HANDLER */
+	const struct tramp_context *context; /* CONTEXT: copied */
+};
+
+/*
+ * tramp_create - make a trampoline as described by spec.
+ * Returns the handle, or NULL with errno: EINVAL (NULL spec, unknown kind
+ * or backend, NULL target/handler/context, a context setting the stack
+ * pointer, more than 8 stack words, no pc), ENOMEM (address space or
+ * vm.max_map_count exhausted), or what the backend's mechanism reports
+ * (EPERM/EACCES when forbidden, ENOSYS when the kernel lacks it).
+ * Thread-safe.  Not async-signal-safe.
+ */
+struct tramp *tramp_create(const struct tramp_spec *spec);
+
+/* tramp_code - the callable address of t.  Thread-safe, async-signal-safe.
+   Returns NULL with EINVAL for a NULL t. */
+void *tramp_code(const struct tramp *t);
+
+/*
+ * tramp_retarget - change target (CHAIN, BIND), handler (HANDLER) or pc
+ * (CONTEXT; data must then be NULL) together with data.  Atomic: a
+ * concurrent caller sees the old pair or the new pair, never a mix.
+ * Returns 0, or -1 with EINVAL.  Thread-safe, async-signal-safe.
+ */
+int tramp_retarget(struct tramp *t, void *target, void *data);
+
+/* tramp_lookup - the live trampoline whose code starts at code, in O(1);
+   NULL (errno EINVAL) for any other address.  Thread-safe,
+   async-signal-safe. */
+struct tramp *tramp_lookup(const void *code);
+
+/* tramp_destroy - free t.  Calling it afterwards is undefined, as for any
+   freed function.  Accepts NULL.  Thread-safe. */
+void tramp_destroy(struct tramp *t);
+
+/* The kind and backend of a live trampoline (-1 with EINVAL for NULL). */
+int tramp_kind_of(const struct tramp *t);
+int tramp_backend_of(const struct tramp *t);
+
+/*
+ * Handler frame accessors.  On x86_64 a frame holds rdi, rsi, rdx, rcx, r8,
+ * r9, xmm0-7, %al and the address of the stack arguments.  Arguments are
+ * counted per class, as the ABI assigns registers: tramp_arg(f, 0) is the
+ * first integer argument whatever floats precede it.  Past the registers
+ * (i >= TRAMP_NARGREGS, or >= TRAMP_NVECREGS for vector arguments) the
+ * accessors read stack word i - TRAMP_NARGREGS (resp. i - TRAMP_NVECREGS),
+ * which is right when only that class overflows; otherwise index
+ * tramp_stack_args() yourself.  All are async-signal-safe.
+ */
+uintptr_t tramp_arg(const struct tramp_frame *f, unsigned i);
+double tramp_arg_double(const struct tramp_frame *f, unsigned i);
+float tramp_arg_float(const struct tramp_frame *f, unsigned i);
+/* The first stack-passed argument word. */
+const uintptr_t *tramp_stack_args(const struct tramp_frame *f);
+/* %al at the call: an upper bound of vector registers used (varargs). */
+unsigned tramp_vector_count(const struct tramp_frame *f);
+
+/* Return values: integer/pointer (rax), second integer word (rdx) for
+   two-register structs, double or float (xmm0), second vector (xmm1).
+   Returning a struct in memory: copy it to the pointer in tramp_arg(f, 0)
+   and return that pointer with tramp_set_return(). */
+void tramp_set_return(struct tramp_frame *f, uintptr_t v);
+void tramp_set_return2(struct tramp_frame *f, uintptr_t lo, uintptr_t hi);
+void tramp_set_return_double(struct tramp_frame *f, double v);
+void tramp_set_return_double2(struct tramp_frame *f, double a, double b);
+void tramp_set_return_float(struct tramp_frame *f, float v);
+
+/* tramp_jump - do what a TRAMP_CONTEXT call does, from here: push the
+   words, set the registers, jump to ctx->pc.  Never returns; an invalid
+   ctx (NULL, sets the stack pointer, too many words, no pc) is a bug and
+   ends in abort() as no error can be returned. */
+_Noreturn void tramp_jump(const struct tramp_context *ctx);
+
+/* ------------------------------------------------------------------ */
+/* JIT code                                                             */
+/* ------------------------------------------------------------------ */
+
+void *jit_create_code(const void *source, size_t len);
+int jit_destroy_code(void *code);
+int jitfd_create(const void *source, size_t len, unsigned flags);
+void *jitfd_map(int fd);
+int jitfd_unmap(void *code);
+
+enum { JIT_APPEND_PWRITE, JIT_APPEND_ALIAS, JIT_APPEND_SWAP };
+struct jit_region;
+struct jit_region *jit_region_create(size_t capacity, int mode);
+void *jit_region_append(struct jit_region *r, const void *src, size_t len);
+void jit_region_destroy(struct jit_region *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TRAMPJIT_H */

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86_64 C side: handler frame accessors and context application, shared
+ * by the static thunks and the signal-based backends.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+uintptr_t tramp_arg(const struct tramp_frame *f, unsigned i)
+{
+	if (!f)
+		return 0;
+	if (i < TRAMP_NARGREGS)
+		return f->gpr[i];
+	return f->stack[i - TRAMP_NARGREGS];
+}
+
+double tramp_arg_double(const struct tramp_frame *f, unsigned i)
+{
+	double d;
+
+	if (!f)
+		return 0;
+	if (i < TRAMP_NVECREGS)
+		memcpy(&d, &f->xmm[i][0], sizeof(d));
+	else
+		memcpy(&d, &f->stack[i - TRAMP_NVECREGS], sizeof(d));
+	return d;
+}
+
+float tramp_arg_float(const struct tramp_frame *f, unsigned i)
+{
+	float v;
+
+	if (!f)
+		return 0;
+	if (i < TRAMP_NVECREGS)
+		memcpy(&v, &f->xmm[i][0], sizeof(v));
+	else
+		memcpy(&v, &f->stack[i - TRAMP_NVECREGS], sizeof(v));
+	return v;
+}
+
+const uintptr_t *tramp_stack_args(const struct tramp_frame *f)
+{
+	return f ? f->stack : NULL;
+}
+
+unsigned tramp_vector_count(const struct tramp_frame *f)
+{
+	return f ? (unsigned)(f->al & 0xff) : 0;
+}
+
+void tramp_set_return(struct tramp_frame *f, uintptr_t v)
+{
+	if (f)
+		f->ret[0] = v;
+}
+
+void tramp_set_return2(struct tramp_frame *f, uintptr_t lo, uintptr_t hi)
+{
+	if (f) {
+		f->ret[0] = lo;
+		f->ret[1] = hi;
+	}
+}
+
+void tramp_set_return_double(struct tramp_frame *f, double v)
+{
+	if (f)
+		memcpy(&f->vret[0][0], &v, sizeof(v));
+}
+
+void tramp_set_return_double2(struct tramp_frame *f, double a, double b)
+{
+	if (f) {
+		memcpy(&f->vret[0][0], &a, sizeof(a));
+		memcpy(&f->vret[1][0], &b, sizeof(b));
+	}
+}
+
+void tramp_set_return_float(struct tramp_frame *f, float v)
+{
+	if (f) {
+		f->vret[0][0] = 0;
+		memcpy(&f->vret[0][0], &v, sizeof(v));
+	}
+}
+
+/*
+ * Apply c to a register image whose RSP entry is the stack pointer of the
+ * call: write the stack words below it, choose the final stack pointer, load
+ * the masked registers.  Returns the final stack pointer.  Writes only below
+ * the call's stack pointer; async-signal-safe.
+ */
+__attribute__((no_sanitize_address)) uintptr_t
+arch_context_image(uintptr_t *img, const struct tramp_context *c)
+{
+	uintptr_t *sp = (uintptr_t *)img[TRAMP_REG_RSP];
+	uintptr_t final;
+	unsigned i;
+
+	for (i = 0; i < c->nstack; i++)
+		sp[-1 - (long)i] = c->stack[i];
+	final = (uintptr_t)sp;
+	if (c->flags & TRAMP_CONTEXT_MOVE_SP)
+		final -= c->nstack * sizeof(uintptr_t);
+	for (i = 0; i < TRAMP_NREGS; i++)
+		if ((c->mask >> i & 1) && i != TRAMP_REG_RSP)
+			img[i] = c->regs[i];
+	img[TRAMP_REG_RSP] = final;
+	return final;
+}
+
+/* Called by the context thunk and arch_context_jump (thunks.S) with the
+   image on their stack.  It writes raw stack memory below its caller on
+   purpose, so it is not instrumented. */
+__attribute__((no_sanitize_address, used)) void
+arch_context_apply(uintptr_t *img, const struct tramp_context *c, void *pc)
+{
+	uintptr_t final = arch_context_image(img, c);
+
+	((void **)final)[-CTX_PC_BELOW / 8] = pc;
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86_64 constants shared by the stub tables (stubs.S, thunks.S) and C,
+ * plus the few inline instructions C needs (16-byte atomic slot access).
+ */
+#ifndef TRAMPJIT_ARCH_H
+#define TRAMPJIT_ARCH_H
+
+/*
+ * Static stub tables.  A table holds ARCH_TABLE_SLOTS stubs; stub i sits at
+ * code + i * <kind's code stride> and reads slot i at code + <code size> +
+ * i * <data stride>, that is in the read-write data half that follows the
+ * code half of the same table.  Code sizes are multiples of 64 KiB, the
+ * largest page size any architecture we support uses.
+ */
+#define ARCH_TABLE_SLOTS	4096
+#define ARCH_CODE_ALIGN		65536
+
+#define ARCH_CHAIN_STRIDE	32	/* movdqa, 2 movq, punpckhqdq, jmp */
+#define ARCH_BIND_STRIDE	48	/* as chain plus five register moves */
+#define ARCH_THUNK_STRIDE	16	/* lea slot, jmp *thunk-word(slot) */
+
+#define ARCH_CHAIN_CODE		(ARCH_TABLE_SLOTS * ARCH_CHAIN_STRIDE)
+#define ARCH_BIND_CODE		(ARCH_TABLE_SLOTS * ARCH_BIND_STRIDE)
+#define ARCH_THUNK_CODE		(ARCH_TABLE_SLOTS * ARCH_THUNK_STRIDE)
+
+/*
+ * Slots.  Every slot starts with a 16-byte aligned pair {lo, hi} that is
+ * read and written with one 16-byte SSE access (single-copy atomic on
+ * every CPU with AVX, as both vendors document): lo is the data word
+ * (CHAIN/BIND/HANDLER data, CONTEXT context pointer), hi the target word
+ * (target, handler or pc; 0 marks a free slot).  Slots of thunk stubs are
+ * 32 bytes and hold the thunk's address at offset 16.
+ */
+#define SLOT_PAIR_SIZE		16
+#define SLOT_THUNK_SIZE		32
+#define SLOT_THUNK_OFF		16
+
+/*
+ * Handler frame, built on the stack by tramp_handler_thunk:
+ *   0   rdi rsi rdx rcx r8 r9     integer argument registers
+ *   48  rax                       %al: vector registers used (varargs)
+ *   56  stack                     address of the first stack argument
+ *   64  xmm0 .. xmm7              16 bytes each
+ *   192 ret[2]                    rax, rdx on return
+ *   208 vret[2]                   xmm0, xmm1 on return (16 bytes each)
+ */
+#define FRAME_GPR	0
+#define FRAME_AL	48
+#define FRAME_STACK	56
+#define FRAME_XMM	64
+#define FRAME_RET	192
+#define FRAME_VRET	208
+#define FRAME_SIZE	240
+
+/*
+ * Context application (context thunk and tramp_jump): the thunk saves all
+ * sixteen general registers in an image, by TRAMP_REG_* index, with the
+ * image's RSP entry holding the stack pointer S0 of the call.  The C side
+ * edits the image, writes up to 8 words below S0, and stores pc at
+ * CTX_PC_BELOW bytes below the final stack pointer, inside the red zone
+ * and below any word it wrote.  CTX_FRAME keeps the image clear of both.
+ */
+#define CTX_IMAGE_WORDS	16
+#define CTX_PC_BELOW	72
+#define CTX_FRAME	280	/* 144 reserved + 128 image + 8 align */
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+struct tramp_frame {
+	uintptr_t gpr[6];	/* rdi, rsi, rdx, rcx, r8, r9 */
+	uintptr_t al;		/* rax at the call: %al for varargs */
+	const uintptr_t *stack;	/* first stack-passed argument */
+	uint64_t xmm[8][2];	/* xmm0-7 at the call */
+	uintptr_t ret[2];	/* rax, rdx on return */
+	uint64_t vret[2][2];	/* xmm0, xmm1 on return (low halves used) */
+};
+
+_Static_assert(sizeof(struct tramp_frame) == FRAME_SIZE, "frame layout");
+
+/* Read a slot's pair in one access.  pre: p 16-byte aligned. */
+static inline void arch_load_pair(const void *p, uintptr_t *lo,
+				  uintptr_t *hi)
+{
+	__asm__ volatile("movdqa %2, %%xmm15\n\t"
+			 "movq %%xmm15, %0\n\t"
+			 "punpckhqdq %%xmm15, %%xmm15\n\t"
+			 "movq %%xmm15, %1"
+			 : "=r"(*lo), "=r"(*hi)
+			 : "m"(*(const char (*)[16])p)
+			 : "xmm15");
+}
+
+/* Write a slot's pair in one access.  pre: p 16-byte aligned. */
+static inline void arch_store_pair(void *p, uintptr_t lo, uintptr_t hi)
+{
+	__asm__ volatile("movq %1, %%xmm15\n\t"
+			 "movq %2, %%xmm14\n\t"
+			 "punpcklqdq %%xmm14, %%xmm15\n\t"
+			 "movdqa %%xmm15, %0"
+			 : "=m"(*(char (*)[16])p)
+			 : "r"(lo), "r"(hi)
+			 : "xmm14", "xmm15", "memory");
+}
+
+/* Stub tables and thunks, in stubs.S and thunks.S. */
+extern const char arch_chain_stubs[], arch_bind_stubs[], arch_thunk_stubs[];
+extern const char tramp_handler_thunk[], tramp_context_thunk[];
+_Noreturn void arch_context_jump(const void *ctx, void *pc);
+#endif
+
+#endif

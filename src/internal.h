@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal declarations shared across files: tables, backends and the slot
+ * pool.  Everything here is hidden (-fvisibility=hidden).
+ */
+#ifndef TRAMPJIT_INTERNAL_H
+#define TRAMPJIT_INTERNAL_H
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The public API is the only thing the library exports. */
+#pragma GCC visibility push(default)
+#include "trampjit.h"
+#pragma GCC visibility pop
+#include "arch.h"
+
+/* Bugs, not errors: checked in debug and test builds (-DTRAMPJIT_DEBUG). */
+#ifdef TRAMPJIT_DEBUG
+#include <stdio.h>
+#include <stdlib.h>
+#define ASSERT(e)							\
+	((e) ? (void)0 : (fprintf(stderr, "trampjit: %s:%d: %s\n",	\
+				  __FILE__, __LINE__, #e), abort()))
+#else
+#define ASSERT(e) ((void)0)
+#endif
+
+#define NKINDS		4
+#define NBACKENDS	4
+
+/*
+ * Every trampoline lives in a table: one SPAN-aligned piece of the arena,
+ * a code half at base followed by a read-write data half of slots.  Code
+ * address, slot and handle map to each other by arithmetic.
+ */
+#define SPAN_SHIFT	18		/* 256 KiB per table */
+#define SPAN		((size_t)1 << SPAN_SHIFT)
+
+struct table {
+	char *base;		/* start of the code half (= of the span) */
+	char *data;		/* start of the slots: base + code_size */
+	size_t code_size;	/* bytes of code half, page multiple */
+	size_t data_size;	/* bytes of slots, page multiple */
+	unsigned code_stride;	/* bytes between trampoline addresses */
+	unsigned data_stride;	/* bytes between slots: 16 or 32 */
+	unsigned nslots;	/* trampolines in this table */
+	unsigned char kind;	/* enum tramp_kind */
+	unsigned char backend;	/* enum tramp_backend */
+	void *priv;		/* backend's own per-table state */
+};
+
+/*
+ * A backend: how the code half of a table is made and what a slot change
+ * must do besides storing the pair.  The front end owns the data half.
+ */
+struct backend_ops {
+	/* Once per process, before its first table; may install process-wide
+	   handlers.  Returns 0 or -1 with errno; a failure installs nothing
+	   and is retried on the next tramp_create(). */
+	int (*setup)(void);
+	/* Fill in tb->code_stride, nslots, code_size for tb->kind. */
+	void (*geometry)(struct table *tb);
+	/* Map the code half at tb->base (the data half is mapped after it).
+	   Returns 0 or -1 with errno. */
+	int (*map_code)(struct table *tb);
+	/* Slot i was written (create or retarget); NULL if nothing to do.
+	   Returns 0 or -1 with errno. */
+	int (*publish)(struct table *tb, unsigned i);
+	/* Slot i was freed; NULL if nothing to do. */
+	void (*retire)(struct table *tb, unsigned i);
+};
+
+extern const struct backend_ops backend_static;
+extern const struct backend_ops backend_fault;
+extern const struct backend_ops backend_syscall;
+extern const struct backend_ops backend_mprotect;
+/* Indexed by enum tramp_backend; NULL: not built on this architecture. */
+extern const struct backend_ops *const backends[NBACKENDS];
+
+/* pool.c: the arena, its tables and the free slots. */
+void *pool_alloc(enum tramp_backend b, enum tramp_kind k);
+void pool_free(void *slot);
+struct table *pool_table_of(const void *addr);	/* NULL if not in a table */
+unsigned pool_tables_in_use(void);
+
+/* tramp.c: the slot behind a live trampoline's code address, or NULL.
+   Async-signal-safe (the fault and syscall backends call it). */
+void *tramp_slot_at(const void *code, struct table **tbp);
+
+/* Index of slot within its table. */
+static inline unsigned slot_index(const struct table *tb, const void *slot)
+{
+	return (unsigned)(((const char *)slot - tb->data) / tb->data_stride);
+}
+
+static inline char *slot_code(const struct table *tb, unsigned i)
+{
+	return tb->base + (size_t)i * tb->code_stride;
+}
+
+static inline char *slot_at(const struct table *tb, unsigned i)
+{
+	return tb->data + (size_t)i * tb->data_stride;
+}
+
+/* The target word of a slot: 0 when free. */
+static inline uintptr_t slot_target(const void *slot)
+{
+	return __atomic_load_n((const uintptr_t *)slot + 1, __ATOMIC_ACQUIRE);
+}
+
+/* arch: context application (arch.c). */
+uintptr_t arch_context_image(uintptr_t *img, const struct tramp_context *c);
+
+/* Validate a context for TRAMP_CONTEXT or tramp_jump: 0 or EINVAL. */
+int context_check(const struct tramp_context *c);
+
+#endif

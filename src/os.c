@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Linux OS layer: every mmap, mprotect, memfd, prctl and membarrier call of
+ * the library is here, so that errors are converted in one place.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/membarrier.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "os.h"
+
+#ifndef MFD_EXEC
+#define MFD_EXEC	0x0010U
+#endif
+#ifndef PR_GET_MDWE
+#define PR_GET_MDWE	66
+#endif
+
+size_t os_page_size(void)
+{
+	static _Atomic size_t cached;
+	size_t ps = atomic_load_explicit(&cached, memory_order_relaxed);
+
+	if (!ps) {
+		ps = (size_t)sysconf(_SC_PAGESIZE);
+		atomic_store_explicit(&cached, ps, memory_order_relaxed);
+	}
+	return ps;
+}
+
+void *os_reserve(size_t len, size_t align)
+{
+	size_t span = len + align;
+	char *p, *start;
+
+	p = mmap(NULL, span, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	start = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+	if (start > p)
+		munmap(p, (size_t)(start - p));
+	if (start + len < p + span)
+		munmap(start + len, (size_t)(p + span - (start + len)));
+	return start;
+}
+
+int os_unreserve(void *addr, size_t len)
+{
+	void *p = mmap(addr, len, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+		       -1, 0);
+
+	return p == MAP_FAILED ? -1 : 0;
+}
+
+void *os_map_code(void *addr, size_t len, int fd, off_t off)
+{
+	void *p = mmap(addr, len, PROT_READ | PROT_EXEC,
+		       MAP_SHARED | (addr ? MAP_FIXED : 0), fd, off);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void *os_map_data(void *addr, size_t len)
+{
+	void *p = mmap(addr, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | (addr ? MAP_FIXED : 0),
+		       -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void *os_map_view(void *addr, size_t len, int fd, off_t off)
+{
+	void *p = mmap(addr, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | (addr ? MAP_FIXED : 0), fd, off);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int os_dontfork(void *addr, size_t len)
+{
+	return madvise(addr, len, MADV_DONTFORK);
+}
+
+int os_unmap(void *addr, size_t len)
+{
+	return munmap(addr, len);
+}
+
+int os_protect(void *addr, size_t len, int prot)
+{
+	return mprotect(addr, len, prot);
+}
+
+static const char *memfd_mode = "none yet";
+
+int os_memfd(const char *name)
+{
+	int fd;
+
+	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+	if (fd >= 0) {
+		memfd_mode = "MFD_EXEC";
+		return fd;
+	}
+	if (errno != EINVAL && errno != EACCES)
+		return -1;
+	memfd_mode = errno == EACCES ?
+		"no exec flag (MFD_EXEC refused: vm.memfd_noexec)" :
+		"no exec flag (kernel before 6.3 has no MFD_EXEC)";
+	return memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+}
+
+const char *os_memfd_mode(void)
+{
+	return memfd_mode;
+}
+
+int os_seal(int fd)
+{
+	return fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW |
+		     F_SEAL_SHRINK | F_SEAL_SEAL);
+}
+
+int os_pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int os_truncate(int fd, off_t len)
+{
+	return ftruncate(fd, len);
+}
+
+int os_mdwe_active(void)
+{
+	int r = prctl(PR_GET_MDWE, 0L, 0L, 0L, 0L);
+
+	return r > 0;
+}
+
+unsigned long os_membarrier_calls;
+
+int os_membarrier_sync_core(void)
+{
+	static _Atomic int registered;	/* 0 no, 1 yes, -errno failed */
+	int r = atomic_load_explicit(&registered, memory_order_acquire);
+
+	if (r == 0) {
+		r = syscall(SYS_membarrier,
+			MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+			0, 0) ? -errno : 1;
+		atomic_store_explicit(&registered, r, memory_order_release);
+	}
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	__atomic_fetch_add(&os_membarrier_calls, 1, __ATOMIC_RELAXED);
+	return syscall(SYS_membarrier,
+		       MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) ? -1 : 0;
+}

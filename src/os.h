@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The OS layer: the only code that calls mmap, mprotect, memfd_create,
+ * prctl, membarrier and friends.  Every function returns -1 (or NULL) with
+ * errno on failure, as the kernel reported it, and never aborts.
+ */
+#ifndef TRAMPJIT_OS_H
+#define TRAMPJIT_OS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The page size of the running kernel (cached). */
+size_t os_page_size(void);
+
+/* Reserve len bytes of address space aligned to align, PROT_NONE and
+   MAP_NORESERVE: costs no memory, only one VMA.
+   pre: align is a power of two multiple of the page size. */
+void *os_reserve(size_t len, size_t align);
+
+/* Give [addr, addr+len) back to a PROT_NONE reservation (MAP_FIXED), so
+   the range stays ours and may merge with its neighbours. */
+int os_unreserve(void *addr, size_t len);
+
+/* Map len bytes of fd at off read+execute, shared, at addr (MAP_FIXED over
+   our own reservation) or anywhere when addr is NULL.  Never writable.
+   pre: off and len page aligned. */
+void *os_map_code(void *addr, size_t len, int fd, off_t off);
+
+/* Map len bytes of private anonymous read-write memory at addr (MAP_FIXED)
+   or anywhere when addr is NULL. */
+void *os_map_data(void *addr, size_t len);
+
+/* Map len bytes of fd at off read-write and shared (a writable view of a
+   code file; callers exclude it from fork with os_dontfork). */
+void *os_map_view(void *addr, size_t len, int fd, off_t off);
+
+/* Exclude [addr, addr+len) from fork children (MADV_DONTFORK). */
+int os_dontfork(void *addr, size_t len);
+
+int os_unmap(void *addr, size_t len);
+
+/* Change protection; used only by the mprotect baseline. */
+int os_protect(void *addr, size_t len, int prot);
+
+/*
+ * A close-on-exec memfd for code, with sealing allowed.  Tries MFD_EXEC
+ * first (kernels >= 6.3 want to be told; EACCES when vm.memfd_noexec=2
+ * forbids it, in which case the memfd is still mappable executable), then
+ * no exec flag (EINVAL: older kernel).  os_memfd_mode() says which worked.
+ */
+int os_memfd(const char *name);
+const char *os_memfd_mode(void);
+
+/* Seal fd against write, grow, shrink and further seals. */
+int os_seal(int fd);
+
+/* Write all of buf at off, retrying short writes and EINTR. */
+int os_pwrite_all(int fd, const void *buf, size_t len, off_t off);
+
+int os_truncate(int fd, off_t len);
+
+/* 1 when prctl(PR_SET_MDWE) is in force for this process, else 0. */
+int os_mdwe_active(void);
+
+/* Make every running thread of the process serialise its instruction
+   stream (membarrier SYNC_CORE, registered on first use).  Counts calls
+   in os_membarrier_calls. */
+int os_membarrier_sync_core(void);
+extern unsigned long os_membarrier_calls;
+
+#endif

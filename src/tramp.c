@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Trampoline front end: checks specs, fills and clears slots, maps handles
+ * and code addresses to each other.  Backends only provide code halves.
+ *
+ * A handle is the address of the trampoline's slot, so creating one costs
+ * no malloc (except a copy of the context for TRAMP_CONTEXT).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+const struct backend_ops *const backends[NBACKENDS] = {
+	[TRAMP_STATIC] = &backend_static,
+};
+
+int context_check(const struct tramp_context *c)
+{
+	uint64_t allowed = (((uint64_t)1 << TRAMP_NREGS) - 1) &
+			   ~((uint64_t)1 << TRAMP_REG_SP);
+
+	if (!c || (c->mask & ~allowed) || c->nstack > TRAMP_CONTEXT_MAX_STACK ||
+	    (c->flags & ~TRAMP_CONTEXT_MOVE_SP) || !c->pc) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The table of a live handle, or NULL with EINVAL. */
+static struct table *handle_table(const struct tramp *t)
+{
+	struct table *tb = pool_table_of(t);
+	const char *s = (const char *)t;
+
+	if (!tb || s < tb->data || (size_t)(s - tb->data) % tb->data_stride ||
+	    slot_index(tb, s) >= tb->nslots || !slot_target(s)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return tb;
+}
+
+void *tramp_slot_at(const void *code, struct table **tbp)
+{
+	struct table *tb = pool_table_of(code);
+	size_t off;
+	char *s;
+
+	if (!tb)
+		return NULL;
+	off = (size_t)((const char *)code - tb->base);
+	if (off >= tb->code_size || off % tb->code_stride)
+		return NULL;
+	s = slot_at(tb, (unsigned)(off / tb->code_stride));
+	if (!slot_target(s))
+		return NULL;
+	if (tbp)
+		*tbp = tb;
+	return s;
+}
+
+/* The pair a spec (or a retarget) stores, by kind. */
+static int make_pair(void *target, void *data,
+		     uintptr_t *lo, uintptr_t *hi)
+{
+	if (!target) {
+		errno = EINVAL;
+		return -1;
+	}
+	*lo = (uintptr_t)data;
+	*hi = (uintptr_t)target;
+	return 0;
+}
+
+struct tramp *tramp_create(const struct tramp_spec *spec)
+{
+	struct tramp_context *ctx = NULL;
+	uintptr_t lo, hi;
+	struct table *tb;
+	void *slot;
+
+	if (!spec || (unsigned)spec->kind >= NKINDS ||
+	    (unsigned)spec->backend >= NBACKENDS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!backends[spec->backend]) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	switch (spec->kind) {
+	case TRAMP_CHAIN:
+	case TRAMP_BIND:
+		if (make_pair(spec->target, spec->data, &lo, &hi))
+			return NULL;
+		break;
+	case TRAMP_HANDLER:
+		if (make_pair((void *)spec->handler, spec->data,
+			      &lo, &hi))
+			return NULL;
+		break;
+	case TRAMP_CONTEXT:
+		if (context_check(spec->context))
+			return NULL;
+		ctx = malloc(sizeof(*ctx));
+		if (!ctx)
+			return NULL;
+		*ctx = *spec->context;
+		lo = (uintptr_t)ctx;
+		hi = (uintptr_t)ctx->pc;
+		break;
+	}
+	slot = pool_alloc(spec->backend, spec->kind);
+	if (!slot) {
+		free(ctx);
+		return NULL;
+	}
+	arch_store_pair(slot, lo, hi);
+	tb = pool_table_of(slot);
+	if (backends[tb->backend]->publish &&
+	    backends[tb->backend]->publish(tb, slot_index(tb, slot))) {
+		int err = errno;
+
+		arch_store_pair(slot, 0, 0);
+		pool_free(slot);
+		free(ctx);
+		errno = err;
+		return NULL;
+	}
+	return slot;
+}
+
+void *tramp_code(const struct tramp *t)
+{
+	struct table *tb = handle_table(t);
+
+	return tb ? slot_code(tb, slot_index(tb, t)) : NULL;
+}
+
+int tramp_retarget(struct tramp *t, void *target, void *data)
+{
+	struct table *tb = handle_table(t);
+	uintptr_t lo, hi;
+
+	if (!tb)
+		return -1;
+	if (tb->kind == TRAMP_CONTEXT) {
+		if (data || !target) {
+			errno = EINVAL;
+			return -1;
+		}
+		lo = ((uintptr_t *)t)[0];
+		hi = (uintptr_t)target;
+	} else if (make_pair(target, data, &lo, &hi)) {
+		return -1;
+	}
+	arch_store_pair(t, lo, hi);
+	if (backends[tb->backend]->publish)
+		return backends[tb->backend]->publish(tb, slot_index(tb, t));
+	return 0;
+}
+
+struct tramp *tramp_lookup(const void *code)
+{
+	void *s = tramp_slot_at(code, NULL);
+
+	if (!s)
+		errno = EINVAL;
+	return s;
+}
+
+void tramp_destroy(struct tramp *t)
+{
+	struct table *tb;
+	void *ctx;
+
+	if (!t)
+		return;
+	tb = handle_table(t);
+	if (!tb)
+		return;
+	ctx = tb->kind == TRAMP_CONTEXT ? ((void **)t)[0] : NULL;
+	arch_store_pair(t, 0, 0);
+	if (backends[tb->backend]->retire)
+		backends[tb->backend]->retire(tb, slot_index(tb, t));
+	pool_free(t);
+	free(ctx);
+}
+
+int tramp_kind_of(const struct tramp *t)
+{
+	struct table *tb = handle_table(t);
+
+	return tb ? tb->kind : -1;
+}
+
+int tramp_backend_of(const struct tramp *t)
+{
+	struct table *tb = handle_table(t);
+
+	return tb ? tb->backend : -1;
+}
+
+_Noreturn void tramp_jump(const struct tramp_context *ctx)
+{
+	if (context_check(ctx))
+		abort();
+	arch_context_jump(ctx, ctx->pc);
+}

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test harness: CHECK() prints file:line:expression and fails the test;
+ * exit 0 pass, 1 fail, 77 skip (reason on stderr).  Semantics tests run
+ * on every backend through for_each_backend().
+ */
+#ifndef TRAMPJIT_HARNESS_H
+#define TRAMPJIT_HARNESS_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include <trampjit.h>
+
+#define CHECK(e)							\
+	do {								\
+		if (!(e)) {						\
+			fprintf(stderr, "%s:%d: CHECK(%s) failed "	\
+				"(errno %d: %s)\n", __FILE__, __LINE__,	\
+				#e, errno, strerror(errno));		\
+			exit(1);					\
+		}							\
+	} while (0)
+
+#define SKIP(...)							\
+	do {								\
+		fprintf(stderr, "skip: " __VA_ARGS__);			\
+		fputc('\n', stderr);					\
+		exit(77);						\
+	} while (0)
+
+static const char *const backend_names[] = {
+	"static", "fault", "syscall", "mprotect",
+};
+
+static inline int mdwe_active(void)
+{
+	return prctl(66 /* PR_GET_MDWE */, 0L, 0L, 0L, 0L) > 0;
+}
+
+/*
+ * Whether semantics tests can run on backend b here.  Not built: no.
+ * Refused because of the W^X policy (the mprotect baseline under MDWE):
+ * no, after checking the refusal is the kernel's EPERM/EACCES.  Any other
+ * failure fails the test.  TRAMPJIT_TEST_BACKENDS="static,fault" narrows
+ * the set (by name).
+ */
+static inline int backend_usable(enum tramp_backend b)
+{
+	const char *only = getenv("TRAMPJIT_TEST_BACKENDS");
+	struct tramp_spec spec = {
+		.kind = TRAMP_CHAIN, .backend = b,
+		.target = (void *)backend_usable,
+	};
+	struct tramp *t;
+
+	if (only && !strstr(only, backend_names[b]))
+		return 0;
+	t = tramp_create(&spec);
+	if (t) {
+		tramp_destroy(t);
+		return 1;
+	}
+	if (errno == ENOSYS) {
+		fprintf(stderr, "note: backend %s not available\n",
+			backend_names[b]);
+		return 0;
+	}
+	if (b == TRAMP_MPROTECT && mdwe_active() &&
+	    (errno == EPERM || errno == EACCES)) {
+		fprintf(stderr, "note: backend mprotect refused under MDWE "
+			"(%s), as it must be\n", strerror(errno));
+		return 0;
+	}
+	fprintf(stderr, "backend %s: tramp_create: %s\n", backend_names[b],
+		strerror(errno));
+	exit(1);
+}
+
+/* Run fn(b) for every usable backend; fails if none is usable. */
+static inline void for_each_backend(void (*fn)(enum tramp_backend))
+{
+	int ran = 0;
+
+	for (int b = TRAMP_STATIC; b <= TRAMP_MPROTECT; b++) {
+		if (!backend_usable((enum tramp_backend)b))
+			continue;
+		fn((enum tramp_backend)b);
+		ran++;
+	}
+	CHECK(ran > 0);
+}
+
+/* Create a trampoline of the given shape, failing the test on error. */
+static inline struct tramp *make(enum tramp_kind k, enum tramp_backend b,
+				 void *target, void *data)
+{
+	struct tramp_spec spec = {
+		.kind = k, .backend = b, .data = data,
+	};
+	struct tramp *t;
+
+	if (k == TRAMP_HANDLER)
+		spec.handler = (tramp_handler_fn *)target;
+	else
+		spec.target = target;
+	t = tramp_create(&spec);
+	CHECK(t != NULL);
+	CHECK(tramp_code(t) != NULL);
+	return t;
+}
+
+#endif

@@ -1,0 +1,34 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# run.sh BUILD_DIR: run every test program once as it is and once under
+# PR_SET_MDWE (tests/mdwe-exec), each with a timeout and $RUNNER in front.
+# Prints one line per run and ends with "N passed, N failed, N skipped";
+# exits non-zero when any run failed.
+O=${1:-build}
+TIMEOUT=${TIMEOUT:-300}
+pass=0 fail=0 skip=0
+log=$O/tests/log
+mkdir -p "$log"
+
+run() {	# name mode cmd...
+	name=$1 mode=$2
+	shift 2
+	out="$log/$name.$mode.txt"
+	timeout "$TIMEOUT" "$@" >"$out" 2>&1
+	rc=$?
+	case $rc in
+	0) pass=$((pass + 1)); echo "PASS $name ($mode)" ;;
+	77) skip=$((skip + 1)); echo "SKIP $name ($mode): $(grep -m1 '^skip:' "$out")" ;;
+	*) fail=$((fail + 1)); echo "FAIL $name ($mode), exit $rc:"; sed 's/^/    /' "$out" | tail -20 ;;
+	esac
+}
+
+for t in "$O"/tests/*; do
+	[ -f "$t" ] && [ -x "$t" ] || continue
+	name=$(basename "$t")
+	case $name in mdwe-exec|*.o|*.txt) continue ;; esac
+	run "$name" plain $RUNNER "$t"
+	run "$name" mdwe $RUNNER "$O/tests/mdwe-exec" "$t"
+done
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
