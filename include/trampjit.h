@@ -190,6 +190,10 @@ struct jit_region *jit_region_create(size_t capacity, int mode);
 void *jit_region_append(struct jit_region *r, const void *src, size_t len);
 void jit_region_destroy(struct jit_region *r);
 
+/* ------------------------------------------------------------------ */
+/* Tooling: names for code, debuggers, profilers, unwinders             */
+/* ------------------------------------------------------------------ */
+
 #ifdef __cplusplus
 }
 #endif
