@@ -52,6 +52,7 @@ TEST_HELPERS := $(O)/tests/mdwe-exec
 TESTS := $(filter-out $(TEST_HELPERS),$(TESTS))
 TEST_ASM := $(wildcard tests/asm/*.S)
 TEST_ASM_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(TEST_ASM))))
+TEST_ASM_LIB := $(O)/tests/asm/libtestasm.a
 
 BENCH_C := $(wildcard bench/*.c)
 BENCH_CC := $(wildcard bench/*.cc)
@@ -109,12 +110,15 @@ $(O)/tests/asm/%.o: tests/asm/%.S
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(APP_CFLAGS) -c $< -o $@
 
+$(TEST_ASM_LIB): $(TEST_ASM_OBJS)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
 $(O)/tests/mdwe-exec: $(O)/tests/mdwe-exec.o
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $<
 
-$(O)/tests/%: $(O)/tests/%.o $(TEST_ASM_OBJS) $(STATIC)
+$(O)/tests/%: $(O)/tests/%.o $(TEST_ASM_LIB) $(STATIC)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(if $(wildcard tests/$*.cc),$(CXX),$(CC)) $(SANFLAGS) -o $@ $< $(TEST_ASM_OBJS) \
+	$(Q)$(if $(wildcard tests/$*.cc),$(CXX),$(CC)) $(SANFLAGS) -o $@ $< $(TEST_ASM_LIB) \
 		$(STATIC) $(call ldflags-of,tests/$*) -lffi $(APP_LDLIBS)
 
 $(O)/bench/%.o: bench/%.c $(wildcard bench/*.h) include/trampjit.h
