@@ -51,7 +51,7 @@ void *tramp_slot_at(const void *code, struct table **tbp)
 	if (!tb)
 		return NULL;
 	off = (size_t)((const char *)code - tb->base);
-	if (off >= tb->code_size || off % tb->code_stride)
+	if (off >= (size_t)tb->nslots * tb->code_stride || off % tb->code_stride)
 		return NULL;
 	s = slot_at(tb, (unsigned)(off / tb->code_stride));
 	if (!slot_target(s))

@@ -7,34 +7,27 @@
 #define TRAMPJIT_ARCH_H
 
 /*
- * Static stub tables.  A table holds ARCH_TABLE_SLOTS stubs; stub i sits at
- * code + i * <kind's code stride> and reads slot i at code + <code size> +
- * i * <data stride>, that is in the read-write data half that follows the
- * code half of the same table.  Code sizes are multiples of 64 KiB, the
- * largest page size any architecture we support uses.
+ * Static stub table.  A table holds ARCH_TABLE_SLOTS identical 16-byte stubs
+ * (ARCH_STUB_CODE bytes, a multiple of 64 KiB, the largest page size any
+ * architecture we support uses), followed by the read-write data half:
+ * stub i reads slot i at code + ARCH_STUB_CODE + 16 * i.  The last slot is
+ * the table header: its first word holds the address of the kind's thunk,
+ * through which every stub jumps, so one stub table serves every kind and a
+ * trampoline costs 32 bytes (16 of code, 16 of slot).
  */
 #define ARCH_TABLE_SLOTS	4096
-#define ARCH_CODE_ALIGN		65536
-
-#define ARCH_CHAIN_STRIDE	32	/* movdqa, 2 movq, punpckhqdq, jmp */
-#define ARCH_BIND_STRIDE	48	/* as chain plus five register moves */
-#define ARCH_THUNK_STRIDE	16	/* lea slot, jmp *thunk-word(slot) */
-
-#define ARCH_CHAIN_CODE		(ARCH_TABLE_SLOTS * ARCH_CHAIN_STRIDE)
-#define ARCH_BIND_CODE		(ARCH_TABLE_SLOTS * ARCH_BIND_STRIDE)
-#define ARCH_THUNK_CODE		(ARCH_TABLE_SLOTS * ARCH_THUNK_STRIDE)
+#define ARCH_STUB_STRIDE	16
+#define ARCH_STUB_CODE		(ARCH_TABLE_SLOTS * ARCH_STUB_STRIDE)
+#define ARCH_HDR_SLOT		(ARCH_TABLE_SLOTS - 1)
 
 /*
- * Slots.  Every slot starts with a 16-byte aligned pair {lo, hi} that is
- * read and written with one 16-byte SSE access (single-copy atomic on
- * every CPU with AVX, as both vendors document): lo is the data word
- * (CHAIN/BIND/HANDLER data, CONTEXT context pointer), hi the target word
- * (target, handler or pc; 0 marks a free slot).  Slots of thunk stubs are
- * 32 bytes and hold the thunk's address at offset 16.
+ * Slots.  Every slot is a 16-byte aligned pair {lo, hi} that is read and
+ * written with one 16-byte SSE access (single-copy atomic on every CPU with
+ * AVX, as both vendors document): lo is the data word (CHAIN/BIND/HANDLER
+ * data, CONTEXT context pointer), hi the target word (target, handler or
+ * pc; 0 marks a free slot).
  */
 #define SLOT_PAIR_SIZE		16
-#define SLOT_THUNK_SIZE		32
-#define SLOT_THUNK_OFF		16
 
 /*
  * Handler frame, built on the stack by tramp_handler_thunk:
@@ -105,7 +98,8 @@ static inline void arch_store_pair(void *p, uintptr_t lo, uintptr_t hi)
 }
 
 /* Stub tables and thunks, in stubs.S and thunks.S. */
-extern const char arch_chain_stubs[], arch_bind_stubs[], arch_thunk_stubs[];
+extern const char arch_stubs[];
+extern const char tramp_chain_thunk[], tramp_bind_thunk[];
 extern const char tramp_handler_thunk[], tramp_context_thunk[];
 _Noreturn void arch_context_jump(const void *ctx, void *pc);
 #endif

@@ -16,6 +16,52 @@
 	.text
 
 /*
+ * tramp_chain_thunk: load the slot's pair with one 16-byte access, data
+ * into %r10 (the static chain), jump to the target.  Scratch: %r11 and
+ * %xmm15, which carry no argument.  Arguments, stack and return address
+ * are the caller's.
+ */
+	.globl	tramp_chain_thunk
+	.hidden	tramp_chain_thunk
+	.type	tramp_chain_thunk, @function
+tramp_chain_thunk:
+	.cfi_startproc
+	ENDBR
+	movdqa	(%r11), %xmm15
+	movq	%xmm15, %r10
+	punpckhqdq %xmm15, %xmm15
+	movq	%xmm15, %r11
+	jmp	*%r11
+	.cfi_endproc
+	.size	tramp_chain_thunk, . - tramp_chain_thunk
+
+/*
+ * tramp_bind_thunk: as chain, but the data word becomes the first integer
+ * argument and the five others shift up one register (%rdi..%r8 into
+ * %rsi..%r9; the original %r9 is dropped, hence the N-1 limit).  Vector
+ * arguments, %rax (varargs count), the stack and the return address are
+ * untouched, so the target returns straight to the caller.
+ */
+	.globl	tramp_bind_thunk
+	.hidden	tramp_bind_thunk
+	.type	tramp_bind_thunk, @function
+tramp_bind_thunk:
+	.cfi_startproc
+	ENDBR
+	movdqa	(%r11), %xmm15
+	mov	%r8, %r9
+	mov	%rcx, %r8
+	mov	%rdx, %rcx
+	mov	%rsi, %rdx
+	mov	%rdi, %rsi
+	movq	%xmm15, %rdi
+	punpckhqdq %xmm15, %xmm15
+	movq	%xmm15, %r11
+	jmp	*%r11
+	.cfi_endproc
+	.size	tramp_bind_thunk, . - tramp_bind_thunk
+
+/*
  * tramp_handler_thunk: build a struct tramp_frame (layout in arch.h) on the
  * stack, call handler(frame, data) with the pair of the slot, then return
  * rax/rdx/xmm0/xmm1 from the frame to the caller.  The slot is not read
