@@ -45,7 +45,7 @@ struct table {
 	size_t code_size;	/* bytes of code half, page multiple */
 	size_t data_size;	/* bytes of slots, page multiple */
 	unsigned code_stride;	/* bytes between trampoline addresses */
-	unsigned data_stride;	/* bytes between slots: 16 or 32 */
+	unsigned data_stride;	/* bytes between slots: SLOT_PAIR_SIZE */
 	unsigned nslots;	/* trampolines in this table */
 	unsigned char kind;	/* enum tramp_kind */
 	unsigned char backend;	/* enum tramp_backend */
@@ -82,7 +82,7 @@ extern const struct backend_ops *const backends[NBACKENDS];
 
 /* pool.c: the arena, its tables and the free slots. */
 void *pool_alloc(enum tramp_backend b, enum tramp_kind k);
-void pool_free(void *slot);
+void pool_free(struct table *tb, void *slot);
 struct table *pool_table_of(const void *addr);	/* NULL if not in a table */
 unsigned pool_tables_in_use(void);
 
@@ -93,7 +93,7 @@ void *tramp_slot_at(const void *code, struct table **tbp);
 /* Index of slot within its table. */
 static inline unsigned slot_index(const struct table *tb, const void *slot)
 {
-	return (unsigned)(((const char *)slot - tb->data) / tb->data_stride);
+	return (unsigned)(((const char *)slot - tb->data) / SLOT_PAIR_SIZE);
 }
 
 static inline char *slot_code(const struct table *tb, unsigned i)
@@ -103,7 +103,7 @@ static inline char *slot_code(const struct table *tb, unsigned i)
 
 static inline char *slot_at(const struct table *tb, unsigned i)
 {
-	return tb->data + (size_t)i * tb->data_stride;
+	return tb->data + (size_t)i * SLOT_PAIR_SIZE;
 }
 
 /* The target word of a slot: 0 when free. */
@@ -117,5 +117,15 @@ uintptr_t arch_context_image(uintptr_t *img, const struct tramp_context *c);
 
 /* Validate a context for TRAMP_CONTEXT or tramp_jump: 0 or EINVAL. */
 int context_check(const struct tramp_context *c);
+
+/* tramp_fault.c: signal plumbing shared by the fault and syscall backends.
+   fault_enter: if pc is the entry of a live trampoline of backend b,
+   redirect uc as that trampoline and return 1, else 0.  fault_chain: hand
+   a signal that is not ours to the saved disposition old.  Both are
+   async-signal-safe. */
+#include <signal.h>
+int fault_enter(void *uc, const void *pc, enum tramp_backend b);
+void fault_chain(int sig, siginfo_t *si, void *uc,
+		 const struct sigaction *old);
 
 #endif

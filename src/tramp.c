@@ -13,6 +13,7 @@
 
 const struct backend_ops *const backends[NBACKENDS] = {
 	[TRAMP_STATIC] = &backend_static,
+	[TRAMP_FAULT] = &backend_fault,
 };
 
 int context_check(const struct tramp_context *c)
@@ -34,7 +35,7 @@ static struct table *handle_table(const struct tramp *t)
 	struct table *tb = pool_table_of(t);
 	const char *s = (const char *)t;
 
-	if (!tb || s < tb->data || (size_t)(s - tb->data) % tb->data_stride ||
+	if (!tb || s < tb->data || (size_t)(s - tb->data) % SLOT_PAIR_SIZE ||
 	    slot_index(tb, s) >= tb->nslots || !slot_target(s)) {
 		errno = EINVAL;
 		return NULL;
@@ -118,16 +119,17 @@ struct tramp *tramp_create(const struct tramp_spec *spec)
 		return NULL;
 	}
 	arch_store_pair(slot, lo, hi);
-	tb = pool_table_of(slot);
-	if (backends[tb->backend]->publish &&
-	    backends[tb->backend]->publish(tb, slot_index(tb, slot))) {
-		int err = errno;
+	if (backends[spec->backend]->publish) {
+		tb = pool_table_of(slot);
+		if (backends[spec->backend]->publish(tb, slot_index(tb, slot))) {
+			int err = errno;
 
-		arch_store_pair(slot, 0, 0);
-		pool_free(slot);
-		free(ctx);
-		errno = err;
-		return NULL;
+			arch_store_pair(slot, 0, 0);
+			pool_free(tb, slot);
+			free(ctx);
+			errno = err;
+			return NULL;
+		}
 	}
 	return slot;
 }
@@ -185,8 +187,9 @@ void tramp_destroy(struct tramp *t)
 	arch_store_pair(t, 0, 0);
 	if (backends[tb->backend]->retire)
 		backends[tb->backend]->retire(tb, slot_index(tb, t));
-	pool_free(t);
-	free(ctx);
+	pool_free(tb, t);
+	if (ctx)
+		free(ctx);
 }
 
 int tramp_kind_of(const struct tramp *t)

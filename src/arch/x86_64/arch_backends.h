@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86_64 constants of the fault, syscall and mprotect backends, shared by
+ * their stub files (.S) and C, and the signal-context helpers (sigtramp.c).
+ */
+#ifndef TRAMPJIT_ARCH_BACKENDS_H
+#define TRAMPJIT_ARCH_BACKENDS_H
+
+/*
+ * TRAMP_FAULT: trampoline addresses are ARCH_FAULT_STRIDE apart in a
+ * PROT_NONE code half; nothing is ever mapped there.
+ */
+#define ARCH_FAULT_STRIDE	16
+#define ARCH_FAULT_SLOTS	8192	/* 128 KiB of addresses + 128 KiB slots */
+
+/*
+ * TRAMP_SYSCALL: stub i (ARCH_SYSCALL_STRIDE bytes) is
+ *	push %rcx; push %rax; mov $ARCH_TRAP_NR, %eax; syscall
+ * The seccomp filter turns that syscall number into SIGSYS, whose
+ * si_call_addr is stub + ARCH_SYSCALL_RET.  %rcx is saved because the
+ * syscall instruction overwrites it (and %r11) and it carries the fourth
+ * argument.  The number has no x32 bit and is far above any real syscall.
+ */
+#define ARCH_SYSCALL_STRIDE	16
+#define ARCH_SYSCALL_SLOTS	8192
+#define ARCH_SYSCALL_CODE	(ARCH_SYSCALL_SLOTS * ARCH_SYSCALL_STRIDE)
+#ifdef __CET__
+#define ARCH_SYSCALL_RET	13	/* bytes of stub up to after syscall */
+#else
+#define ARCH_SYSCALL_RET	9
+#endif
+#define ARCH_TRAP_NR		0x2a7a3b1
+
+/*
+ * TRAMP_MPROTECT: every trampoline is a private copy of a 64-byte template
+ * with its pair as inline constants at ARCH_MP_PAIR (one 16-byte aligned
+ * load reads both words) and, for HANDLER and CONTEXT, the thunk address
+ * at ARCH_MP_THUNK.  3072 stubs = 192 KiB of code + 48 KiB of slots.
+ */
+#define ARCH_MP_STRIDE		64
+#define ARCH_MP_SLOTS		3072
+#define ARCH_MP_THUNK		40
+#define ARCH_MP_PAIR		48
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+/* Templates of the mprotect backend (mprotect_stubs.S), ARCH_MP_STRIDE
+   bytes each, by enum tramp_kind; the syscall stub table (syscall_stubs.S). */
+extern const char arch_mp_templates[][ARCH_MP_STRIDE];
+extern const char arch_syscall_stubs[];
+
+/*
+ * Signal-context helpers (sigtramp.c); all async-signal-safe.
+ * uc is the third argument of an SA_SIGINFO handler.
+ */
+/* The interrupted program counter. */
+uintptr_t arch_uc_pc(const void *uc);
+/* Undo the pushes of a syscall stub so that uc is at its entry again. */
+void arch_uc_syscall_unwind(void *uc);
+/* Make uc continue as the trampoline of kind with pair {lo, hi} at slot
+   would have, from its entry. */
+void arch_uc_enter(void *uc, unsigned kind, const void *slot,
+		   uintptr_t lo, uintptr_t hi);
+#endif
+
+#endif

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TRAMP_FAULT: trampfd emulated in user space, and the signal plumbing the
+ * syscall backend shares.
+ *
+ * Mechanism: a table's code half is left as the arena made it, PROT_NONE;
+ * trampoline i is simply the address base + 16 * i.  A call faults on the
+ * instruction fetch; the SIGSEGV handler sees si_addr == the interrupted
+ * PC, finds the live slot in O(1) (tramp_slot_at) and does on the ucontext
+ * exactly what the trampfd patches did in the kernel: set registers, push
+ * stack words, set the PC; then sigreturn continues at the target.  For
+ * TRAMP_HANDLER it only points the PC at the shared handler thunk with
+ * %r11 = slot, so the frame is built in normal context.
+ *
+ * Trade-offs: no executable byte is ever created or mapped, so it works
+ * under any W^X policy and the code can never be read (no gadgets); but
+ * every call costs a full signal delivery and sigreturn (microseconds, a
+ * thousand times a static stub), and it needs a process-wide SIGSEGV
+ * handler, installed on first use, that chains every fault that is not a
+ * trampoline call to the previous disposition.  A program that installs
+ * its own SIGSEGV handler afterwards must chain to ours (as it would for
+ * any runtime's, e.g. a JVM's).  Use it to compare with trampfd, for very
+ * rarely called trampolines, or where not even a read-only executable
+ * mapping may be added.
+ */
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "arch_backends.h"
+
+static struct sigaction old_segv;	/* disposition before ours */
+
+/*
+ * Hand a signal that is not ours to the disposition saved in old: its
+ * handler, or the default action (which, for a real fault, reruns the
+ * faulting instruction and dies of it, with the kernel's siginfo).
+ */
+void fault_chain(int sig, siginfo_t *si, void *uc, const struct sigaction *old)
+{
+	if (old->sa_flags & SA_SIGINFO) {
+		old->sa_sigaction(sig, si, uc);
+		return;
+	}
+	if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+		old->sa_handler(sig);
+		return;
+	}
+	if (old->sa_handler == SIG_IGN && si->si_code <= 0)
+		return;		/* sent with kill(): ignoring it is right */
+	/* SIG_DFL, or an ignored fault (the kernel would force SIG_DFL). */
+	signal(sig, SIG_DFL);
+	if (sig != SIGSEGV || si->si_code <= 0)
+		raise(sig);	/* pending until we return: then fatal */
+}
+
+/*
+ * If pc is the entry of a live trampoline of backend b, redirect uc as
+ * that trampoline and return 1; otherwise 0.  Async-signal-safe: one O(1)
+ * lookup, one atomic pair load.
+ */
+int fault_enter(void *uc, const void *pc, enum tramp_backend b)
+{
+	struct table *tb;
+	uintptr_t lo, hi;
+	void *slot = tramp_slot_at(pc, &tb);
+
+	if (!slot || tb->backend != b)
+		return 0;
+	arch_load_pair(slot, &lo, &hi);
+	if (!hi)
+		return 0;	/* destroyed meanwhile: a call to freed code */
+	arch_uc_enter(uc, tb->kind, slot, lo, hi);
+	return 1;
+}
+
+static void segv_handler(int sig, siginfo_t *si, void *uc)
+{
+	int err = errno;
+
+	if (si->si_code <= 0 || si->si_addr != (void *)arch_uc_pc(uc) ||
+	    !fault_enter(uc, si->si_addr, TRAMP_FAULT))
+		fault_chain(sig, si, uc, &old_segv);
+	errno = err;
+}
+
+/*
+ * Install the SIGSEGV handler.  The previous disposition is read first and
+ * stored before ours is installed, so a fault on another thread in between
+ * never sees a half-written copy.
+ */
+static int fault_setup(void)
+{
+	struct sigaction sa;
+
+	if (sigaction(SIGSEGV, NULL, &old_segv))
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = segv_handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGSEGV, &sa, NULL);
+}
+
+static void fault_geometry(struct table *tb)
+{
+	tb->nslots = ARCH_FAULT_SLOTS;
+	tb->code_stride = ARCH_FAULT_STRIDE;
+	tb->data_stride = SLOT_PAIR_SIZE;
+	tb->code_size = (size_t)tb->nslots * tb->code_stride;
+}
+
+/* The code half stays PROT_NONE: that is the whole mechanism. */
+static int fault_map_code(struct table *tb)
+{
+	return 0;
+}
+
+const struct backend_ops backend_fault = {
+	.setup = fault_setup,
+	.geometry = fault_geometry,
+	.map_code = fault_map_code,
+};
