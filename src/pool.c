@@ -37,8 +37,11 @@ static struct pool pools[NBACKENDS][NKINDS] = {
 		[0 ... NKINDS - 1] = { .lock = PTHREAD_MUTEX_INITIALIZER },
 	},
 };
-static _Thread_local struct cache caches[NBACKENDS][NKINDS];
-static _Thread_local int cache_registered;
+/* initial-exec: no __tls_get_addr call on the allocation path of the
+   shared library. */
+#define TLS _Thread_local __attribute__((tls_model("initial-exec")))
+static TLS struct cache caches[NBACKENDS][NKINDS];
+static TLS int cache_registered;
 
 /* The arena.  arena_base is published once (release) and never changes. */
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -164,6 +167,7 @@ static struct table *table_new(enum tramp_backend b, enum tramp_kind k)
 	tb->backend = (unsigned char)b;
 	tb->base = arena_base + ((size_t)ntables << SPAN_SHIFT);
 	ops->geometry(tb);
+	ASSERT(tb->data_stride == SLOT_PAIR_SIZE);
 	tb->data = tb->base + tb->code_size;
 	tb->data_size = page_round((size_t)tb->nslots * tb->data_stride);
 	ASSERT(tb->code_size + tb->data_size <= SPAN);
@@ -275,10 +279,9 @@ void *pool_alloc(enum tramp_backend b, enum tramp_kind k)
 	return s;
 }
 
-/* pre: slot is a live slot; its target word is already 0. */
-void pool_free(void *slot)
+/* pre: slot is a slot of tb; its target word is already 0. */
+void pool_free(struct table *tb, void *slot)
 {
-	struct table *tb = pool_table_of(slot);
 	struct cache *c = &caches[tb->backend][tb->kind];
 
 	cache_register();
