@@ -56,10 +56,9 @@ static void *caller(void *arg)
 static void run(enum tramp_backend b)
 {
 	pthread_t th[2];
-	long flips = cur == TRAMP_STATIC ? 2000000 : 20000;
+	long calls = b == TRAMP_STATIC ? 1000000 : 20000, flips = 0;
 
 	cur = b;
-	flips = b == TRAMP_STATIC ? 2000000 : 20000;
 	for (int i = 0; i < 2; i++)
 		CHECK(pthread_create(&th[i], NULL, create_call_destroy,
 				     NULL) == 0);
@@ -71,7 +70,11 @@ static void run(enum tramp_backend b)
 	atomic_store(&torn, 0);
 	atomic_store(&seen, 0);
 	CHECK(pthread_create(&th[0], NULL, caller, NULL) == 0);
-	for (long i = 0; i < flips; i++) {
+	/* Flip until the caller has made enough calls (and at least as
+	   many flips as calls have been made). */
+	for (long i = 0; i < 2 * calls ||
+	     atomic_load_explicit(&seen, memory_order_relaxed) < calls; i++) {
+		flips++;
 		if (i & 1)
 			CHECK(tramp_retarget(shared, (void *)pair_a,
 					     (void *)1111) == 0);
@@ -85,7 +88,7 @@ static void run(enum tramp_backend b)
 		"%ld torn\n", backend_names[b], atomic_load(&seen), flips,
 		atomic_load(&torn));
 	CHECK(atomic_load(&torn) == 0);
-	CHECK(atomic_load(&seen) > 0);
+	CHECK(atomic_load(&seen) >= calls);
 	tramp_destroy(shared);
 }
 
