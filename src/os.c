@@ -5,7 +5,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/membarrier.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -185,4 +189,54 @@ int os_membarrier_sync_core(void)
 	__atomic_fetch_add(&os_membarrier_calls, 1, __ATOMIC_RELAXED);
 	return syscall(SYS_membarrier,
 		       MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) ? -1 : 0;
+}
+
+int os_move(void *from, size_t len, void *to)
+{
+	void *p = mremap(from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+
+	return p == MAP_FAILED ? -1 : 0;
+}
+
+#if defined(__x86_64__)
+#define OS_AUDIT_ARCH	AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define OS_AUDIT_ARCH	AUDIT_ARCH_AARCH64
+#elif defined(__riscv) && __riscv_xlen == 64
+#define OS_AUDIT_ARCH	AUDIT_ARCH_RISCV64
+#endif
+
+int os_seccomp_trap(int nr)
+{
+	/* Native arch and nr: trap; anything else (other syscalls, the
+	   compat ABI, whose numbers mean other things): allow. */
+	struct sock_filter insns[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, OS_AUDIT_ARCH, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {
+		.len = sizeof(insns) / sizeof(insns[0]), .filter = insns,
+	};
+	unsigned action = SECCOMP_RET_TRAP;
+	long r;
+
+	/* Probe first, so that a kernel without filters gets nothing set. */
+	if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action))
+		return -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L))
+		return -1;
+	r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		    SECCOMP_FILTER_FLAG_TSYNC, &prog);
+	if (r > 0) {
+		/* Thread r runs a filter ours cannot be synchronised with. */
+		errno = EBUSY;
+		return -1;
+	}
+	return r ? -1 : 0;
 }

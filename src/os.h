@@ -69,4 +69,19 @@ int os_mdwe_active(void);
 int os_membarrier_sync_core(void);
 extern unsigned long os_membarrier_calls;
 
+/* Move the private mapping [from, from+len) to to, replacing whatever is
+   there in one step (mremap MREMAP_FIXED): a concurrent access sees the
+   old pages or the new ones.  Used by the mprotect baseline. */
+int os_move(void *from, size_t len, void *to);
+
+/*
+ * Make syscall number nr of the native ABI raise SIGSYS (seccomp filter,
+ * SECCOMP_RET_TRAP) in every thread of the process; every other syscall is
+ * allowed.  Sets no_new_privs first.  Irrevocable and inherited across
+ * fork and execve.  Fails with ENOSYS/EINVAL (no seccomp filters: probed
+ * first, nothing is set), EACCES/EPERM (forbidden) or EBUSY (a thread runs
+ * an unrelated filter, so TSYNC is impossible).
+ */
+int os_seccomp_trap(int nr);
+
 #endif

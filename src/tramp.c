@@ -14,6 +14,8 @@
 const struct backend_ops *const backends[NBACKENDS] = {
 	[TRAMP_STATIC] = &backend_static,
 	[TRAMP_FAULT] = &backend_fault,
+	[TRAMP_SYSCALL] = &backend_syscall,
+	[TRAMP_MPROTECT] = &backend_mprotect,
 };
 
 int context_check(const struct tramp_context *c)

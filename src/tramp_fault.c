@@ -57,8 +57,9 @@ void fault_chain(int sig, siginfo_t *si, void *uc, const struct sigaction *old)
 
 /*
  * If pc is the entry of a live trampoline of backend b, redirect uc as
- * that trampoline and return 1; otherwise 0.  Async-signal-safe: one O(1)
- * lookup, one atomic pair load.
+ * that trampoline and return 1; otherwise 0.  A syscall stub has pushed
+ * two words by then: they are popped back into their registers first.
+ * Async-signal-safe: one O(1) lookup, one atomic pair load.
  */
 int fault_enter(void *uc, const void *pc, enum tramp_backend b)
 {
@@ -71,6 +72,8 @@ int fault_enter(void *uc, const void *pc, enum tramp_backend b)
 	arch_load_pair(slot, &lo, &hi);
 	if (!hi)
 		return 0;	/* destroyed meanwhile: a call to freed code */
+	if (b == TRAMP_SYSCALL)
+		arch_uc_syscall_unwind(uc);
 	arch_uc_enter(uc, tb->kind, slot, lo, hi);
 	return 1;
 }
