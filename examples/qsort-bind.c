@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* Sort with qsort(3), whose comparator has no user pointer, by binding a
+   context to it with a TRAMP_BIND trampoline. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <trampjit.h>
+
+struct by_field {
+	size_t offset;		/* which int field of the record to compare */
+};
+
+struct person {
+	const char *name;
+	int age, height;
+};
+
+static int compare(struct by_field *how, const void *a, const void *b)
+{
+	int x = *(const int *)((const char *)a + how->offset);
+	int y = *(const int *)((const char *)b + how->offset);
+
+	return (x > y) - (x < y);
+}
+
+int main(void)
+{
+	struct person p[] = {
+		{ "ada", 36, 165 }, { "bob", 25, 180 }, { "cy", 51, 172 },
+	};
+	struct by_field how = { offsetof(struct person, age) };
+	struct tramp_spec spec = {
+		.kind = TRAMP_BIND, .target = (void *)compare, .data = &how,
+	};
+	struct tramp *t = tramp_create(&spec);
+	int (*cmp)(const void *, const void *);
+
+	if (!t) {
+		perror("tramp_create");
+		return 1;
+	}
+	cmp = (int (*)(const void *, const void *))tramp_code(t);
+	qsort(p, 3, sizeof(p[0]), cmp);
+	for (int i = 0; i < 3; i++)
+		printf("%s %d\n", p[i].name, p[i].age);
+	how.offset = offsetof(struct person, height);
+	qsort(p, 3, sizeof(p[0]), cmp);
+	for (int i = 0; i < 3; i++)
+		printf("%s %dcm\n", p[i].name, p[i].height);
+	tramp_destroy(t);
+	return 0;
+}
