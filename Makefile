@@ -147,8 +147,11 @@ $(O)/examples/%: examples/%.c $(STATIC) include/trampjit.h
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(STATIC) $(APP_LDLIBS)
 
 check: all $(TESTS) $(TEST_HELPERS)
-	$(Q)RUNNER="$(RUNNER)" sh tests/run.sh $(O)
+	$(Q)$(CC) $(APP_CFLAGS) -o $(O)/examples/qsort-bind-shared examples/qsort-bind.c \
+		-L$(O) -ltrampjit -Wl,-rpath,$(abspath $(O)) $(APP_LDLIBS)
+	$(Q)$(RUNNER) $(O)/examples/qsort-bind-shared > /dev/null && echo "shared library: ok"
 	$(Q)$(RUNNER) $(BENCH) --quick > $(O)/bench-quick.txt && echo "bench --quick: ok"
+	$(Q)RUNNER="$(RUNNER)" sh tests/run.sh $(O)
 
 bench: all
 	$(Q)$(RUNNER) $(BENCH) --report $(O)/report
