@@ -64,4 +64,8 @@ long bench_tlb_shootdowns(void);
 long bench_rss_bytes(void);
 long bench_vma_count(void);
 
+/* bench_scale.c: one point of the live-count scaling, run in a fresh
+   process by `trampjit-bench --scale-point LIVE`. */
+int bench_scale_point(long live);
+
 #endif

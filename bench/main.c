@@ -409,6 +409,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick")) {
 			bench_opts.quick = 1;
+		} else if (!strcmp(argv[i], "--scale-point") && i + 1 < argc) {
+			return bench_scale_point(atol(argv[i + 1]));
 		} else if (!strcmp(argv[i], "--report") && i + 1 < argc) {
 			bench_opts.report = argv[++i];
 		} else {
