@@ -194,6 +194,79 @@ void jit_region_destroy(struct jit_region *r);
 /* Tooling: names for code, debuggers, profilers, unwinders             */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Code outside any ELF file (trampoline tables, JIT code) is invisible to
+ * unwinders, debuggers and profilers unless described to them.  Trampoline
+ * tables always get unwind info (libgcc's __register_frame, and nongnu
+ * libunwind's _U_dyn_register when the program has libunwind loaded), so
+ * backtrace(), unw_backtrace() and C++ exceptions cross trampolines.  Names
+ * ("trampjit trampoline" for tables, yours for your code) go to the
+ * publishers enabled by jit_debug_enable() or by the environment variable
+ * TRAMPJIT_DEBUG, a comma-separated list of gdb, jitdump, perfmap (or
+ * map), perf (= jitdump,perfmap), all.  Publishers are off by default.
+ * See trampjit-tooling(3) for what works with which tool.
+ */
+#define JIT_DEBUG_GDB		0x1u	/* GDB JIT interface (gdb, lldb) */
+#define JIT_DEBUG_JITDUMP	0x2u	/* perf jitdump: $JITDUMPDIR/jit-PID.dump */
+#define JIT_DEBUG_PERFMAP	0x4u	/* perf map: /tmp/perf-PID.map */
+#define JIT_DEBUG_ALL		0x7u
+
+#define JIT_NAME_MAX		4096	/* bytes of a name, NUL excluded */
+
+/*
+ * jit_debug_enable - turn on the publishers in flags and publish to them
+ * everything named so far.  jitdump writes $JITDUMPDIR/jit-PID.dump (/tmp
+ * without JITDUMPDIR) and maps it read+execute as the marker perf record
+ * needs.  Returns 0, or -1 with errno: EINVAL (unknown flag), or why a file
+ * could not be created or mapped (EACCES, ENOENT, EROFS, EPERM for a noexec
+ * directory...); the publishers that could start stay on.  A fork child
+ * reopens its own files at its next tooling call.  Thread-safe.
+ */
+int jit_debug_enable(unsigned flags);
+
+/* jit_debug_disable - turn off publishers: gdb forgets our objects, the
+   perf files are closed (and kept).  0, or -1 with EINVAL.  Thread-safe. */
+int jit_debug_disable(unsigned flags);
+
+/* jit_debug_flags - the publishers in force (JIT_DEBUG_* bits). */
+unsigned jit_debug_flags(void);
+
+/*
+ * jit_name - give the code [code, code+len) a name, published at once to
+ * the enabled publishers (and to those enabled later).  Naming the same
+ * start again replaces the name.  The range must be executable code of this
+ * process (a mapping with execute permission, or a trampoline table).  No
+ * unwind info is registered: see jit_name_unwind().  Call jit_unname()
+ * before freeing the code.  Returns 0, or -1 with errno: EINVAL (NULL,
+ * empty or control-character name; len 0; a range that is not code of this
+ * process), EILSEQ (name not UTF-8), ENAMETOOLONG (over JIT_NAME_MAX),
+ * ENOMEM, or a publisher's write error (the name is kept).  Thread-safe.
+ */
+int jit_name(const void *code, size_t len, const char *name);
+
+/*
+ * jit_name_unwind - jit_name() plus unwind info, registered with libgcc and
+ * libunwind and put in the GDB object.  cfi is a DWARF call frame program
+ * (DW_CFA_* bytes, as in an FDE) that starts from the state at a function's
+ * entry (x86_64: CFA = %rsp + 8, return address at CFA - 8; data alignment
+ * -8, code alignment 1) and covers the range; cfi_len 0 means that state
+ * holds throughout (code that never moves the stack pointer).  Only
+ * register-rule opcodes are accepted: no DWARF expressions, no
+ * DW_CFA_set_loc, advances within len.  Errors as jit_name(), plus EINVAL
+ * for a malformed program.  Thread-safe.
+ */
+int jit_name_unwind(const void *code, size_t len, const char *name,
+		    const void *cfi, size_t cfi_len);
+
+/* jit_unname - forget the name (and unwind info) of the range starting at
+   code.  0, or -1 with ENOENT when nothing named starts there.  The perf
+   files are append-only and keep it.  Thread-safe. */
+int jit_unname(const void *code);
+
+/* tramp_name - name the code of trampoline t (one stub) instead of
+   "trampjit trampoline".  Errors as jit_name().  Thread-safe. */
+int tramp_name(struct tramp *t, const char *name);
+
 #ifdef __cplusplus
 }
 #endif

@@ -129,3 +129,7 @@ void fault_chain(int sig, siginfo_t *si, void *uc,
 		 const struct sigaction *old);
 
 #endif
+
+/* debug.c: a table's code half was mapped; registers its unwind info and
+   publishes its name.  Called under the table lock; never fails. */
+void debug_table_added(struct table *tb);

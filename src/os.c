@@ -240,3 +240,12 @@ int os_seccomp_trap(int nr)
 	}
 	return r ? -1 : 0;
 }
+
+/* ---- tooling ----------------------------------------------------------- */
+
+void *os_map_marker(int fd, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}

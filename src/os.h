@@ -85,3 +85,10 @@ int os_move(void *from, size_t len, void *to);
 int os_seccomp_trap(int nr);
 
 #endif
+
+/* ---- tooling ------------------------------------------------------------ */
+
+/* Map the first len bytes of file fd private read+execute, anywhere: the
+   marker by which perf record notices a jitdump file (never executed, never
+   writable).  pre: len page aligned. */
+void *os_map_marker(int fd, size_t len);

@@ -178,6 +178,7 @@ static struct table *table_new(enum tramp_backend b, enum tramp_kind k)
 		goto out;
 	}
 	atomic_store_explicit(&tables[ntables], tb, memory_order_release);
+	debug_table_added(tb);
 	ntables++;
 out:
 	pthread_mutex_unlock(&table_lock);

@@ -197,6 +197,9 @@ context_common:
 	mov	112(%rsp), %r14
 	mov	120(%rsp), %r15
 	mov	56(%rsp), %rsp
+	/* The stack is the context's now: where the caller's return address
+	   lies depends on its pushes, so unwinders must stop here. */
+	.cfi_undefined rip
 	jmp	*-CTX_PC_BELOW(%rsp)
 	.cfi_endproc
 	.size	arch_context_jump, . - arch_context_jump

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86_64 unwind facts for the tooling modules: DWARF register numbers, the
+ * CFA rule at a function's entry, and the CFI of each backend's stubs.
+ */
+#include "internal.h"
+#include "arch_backends.h"
+#include "debug.h"
+
+#define DW_RSP		7
+#define DW_RIP		16	/* the return-address column */
+#define DW_CFA_def_cfa		0x0c
+#define DW_CFA_def_cfa_offset	0x0e
+#define DW_CFA_offset		0x80
+
+const unsigned arch_elf_machine = 62;	/* EM_X86_64 */
+const int arch_cfi_data_align = -8;
+const unsigned arch_cfi_ra_column = DW_RIP;
+const unsigned arch_cfi_max_reg = DW_RIP;
+
+/* At a function's first instruction: CFA = rsp + 8, return address at
+   CFA - 8. */
+void arch_cie_rules(struct dbuf *b)
+{
+	dbuf_u8(b, DW_CFA_def_cfa);
+	dbuf_uleb(b, DW_RSP);
+	dbuf_uleb(b, 8);
+	dbuf_u8(b, DW_CFA_offset | DW_RIP);
+	dbuf_uleb(b, 1);
+}
+
+static void advance(struct dbuf *b, unsigned delta)
+{
+	if (delta < 64) {
+		dbuf_u8(b, 0x40 | delta);	/* DW_CFA_advance_loc */
+	} else if (delta < 256) {
+		dbuf_u8(b, 0x02);		/* DW_CFA_advance_loc1 */
+		dbuf_u8(b, delta);
+	} else {
+		dbuf_u8(b, 0x03);		/* DW_CFA_advance_loc2 */
+		dbuf_u16(b, delta);
+	}
+}
+
+static void cfa_offset(struct dbuf *b, unsigned off)
+{
+	dbuf_u8(b, DW_CFA_def_cfa_offset);
+	dbuf_uleb(b, off);
+}
+
+/*
+ * Static, mprotect and fault stubs never touch the stack (fault stubs are
+ * not even executed: the PROT_NONE fault reports their entry), so the CIE
+ * rule holds at every byte.  A syscall stub pushes %rcx then %rax and
+ * traps with both on the stack (syscall_stubs.S): CFA = rsp + 16 after the
+ * first push, rsp + 24 after the second, until the next stub.
+ */
+void arch_table_cfi(struct dbuf *b, const struct table *tb)
+{
+	unsigned entry = ARCH_SYSCALL_RET - 9;	/* endbr64 or nothing */
+	unsigned stride = tb->code_stride;
+
+	if (tb->backend != TRAMP_SYSCALL)
+		return;
+	for (unsigned i = 0; i < tb->nslots; i++) {
+		advance(b, entry + 1);		/* after push %rcx */
+		cfa_offset(b, 16);
+		advance(b, 1);			/* after push %rax */
+		cfa_offset(b, 24);
+		if (i + 1 < tb->nslots) {
+			advance(b, stride - entry - 2);	/* next stub */
+			cfa_offset(b, 8);
+		}
+	}
+}
