@@ -68,4 +68,7 @@ long bench_vma_count(void);
    process by `trampjit-bench --scale-point LIVE`. */
 int bench_scale_point(long live);
 
+/* charts.c: draw DIR's charts from DIR/results.tsv; 0 or -1. */
+int bench_charts(const char *dir);
+
 #endif

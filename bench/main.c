@@ -401,6 +401,18 @@ static void write_report(const char *dir)
 			cells[i].s.min, cells[i].s.med, cells[i].s.max,
 			cells[i].text);
 	fclose(f);
+	snprintf(path, sizeof(path), "%s/report.md", dir);
+	f = fopen(path, "a");
+	if (!f)
+		return;
+	if (bench_charts(dir))
+		fprintf(f, "\nCharts: not drawn: gnuplot is missing or failed "
+			"(`apt-get install gnuplot-nox`).\n");
+	else
+		fprintf(f, "\n## Charts\n\n![call latency](calls.svg)\n\n"
+			"![creation throughput](create.svg)\n\n"
+			"![scaling](scale.svg)\n");
+	fclose(f);
 	printf("\nreport written to %s/report.md\n", dir);
 }
 
@@ -420,6 +432,8 @@ int main(int argc, char **argv)
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (bench_opts.report)
+		mkdir(bench_opts.report, 0755);	/* sections write data here */
 	machine_header(stdout);
 	qsort(sections, (size_t)nsections, sizeof(sections[0]), section_cmp);
 	for (int s = 0; s < nsections; s++) {
