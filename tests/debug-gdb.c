@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gdb (batch mode, driving this program as a child) sees through
+ * trampolines and names JIT code through the GDB JIT interface: stopped in
+ * a trampoline stub, its bt shows "trampjit trampoline" and reaches main;
+ * stopped in a function called from a named JIT function, its bt shows the
+ * JIT function's name and reaches main.  On every backend.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <unistd.h>
+#include "debug-code.h"
+
+void *volatile stub_addr;
+static long (*volatile jit_fn)(long);
+
+__attribute__((noinline)) long jit_callee(long x)
+{
+	__asm__ volatile("");
+	return x + 1;
+}
+
+__attribute__((noinline)) long tramp_target(long x)
+{
+	long r = jit_fn(x);
+
+	__asm__ volatile("" : "+r"(r));
+	return r + 1;
+}
+
+__attribute__((noinline)) long enter_tramp(long (*fn)(long), long x)
+{
+	long r = fn(x);
+
+	__asm__ volatile("" : "+r"(r));
+	return r;
+}
+
+static int child(enum tramp_backend b)
+{
+	struct tramp *t;
+
+	CHECK(jit_debug_enable(JIT_DEBUG_GDB) == 0);
+	jit_fn = (long (*)(long))jit_call_new((void *)jit_callee);
+	CHECK(jit_name_unwind((void *)jit_fn, JIT_CALL_LEN, "my_jit_function",
+			      jit_call_cfi, sizeof(jit_call_cfi)) == 0);
+	t = make(TRAMP_CHAIN, b, (void *)tramp_target, NULL);
+	stub_addr = tramp_code(t);
+	CHECK(enter_tramp((long (*)(long))stub_addr, 40) == 42);
+	return 0;
+}
+
+/* Run gdb on ourselves; returns its output (malloc'ed). */
+static char *gdb(const char *self, enum tramp_backend b)
+{
+	char script[] = "/tmp/trampjit-gdb-XXXXXX", cmd[1024], *out;
+	size_t n = 0, cap = 1 << 16;
+	FILE *f, *p;
+	int fd = mkstemp(script);
+
+	CHECK(fd >= 0);
+	f = fdopen(fd, "w");
+	CHECK(f != NULL);
+	fprintf(f,
+		"set pagination off\nset confirm off\nset width 0\n"
+		"handle SIGSEGV nostop noprint pass\n"
+		"handle SIGSYS nostop noprint pass\n"
+		"break enter_tramp\nrun\n");
+	if (b != TRAMP_FAULT)	/* a fault stub never executes */
+		fprintf(f, "set $n = 0\n"
+			"while $pc != (unsigned long)stub_addr && $n < 200\n"
+			"stepi\nset $n = $n + 1\nend\n"
+			"echo ==STUB==\\n\nbt\necho ==END==\\n\n");
+	fprintf(f, "break jit_callee\ncontinue\n"
+		"echo ==JIT==\\n\nbt\necho ==END==\\n\nkill\n");
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "gdb -batch -nx -x %s --args %s child %d "
+		 "2>&1", script, self, (int)b);
+	p = popen(cmd, "r");
+	CHECK(p != NULL);
+	out = malloc(cap);
+	CHECK(out != NULL);
+	while (n + 1 < cap && (n += fread(out + n, 1, cap - 1 - n, p)) &&
+	       !feof(p))
+		;
+	out[n] = 0;
+	pclose(p);
+	unlink(script);
+	return out;
+}
+
+/* The text between marker and ==END==, or "" */
+static char *section(char *out, const char *marker)
+{
+	char *s = strstr(out, marker), *e;
+
+	if (!s)
+		return "";
+	e = strstr(s, "==END==");
+	if (e)
+		*e = 0;
+	return s;
+}
+
+static const char *self;
+
+static void run(enum tramp_backend b)
+{
+	char *out = gdb(self, b), *copy = strdup(out), *s;
+
+	CHECK(copy != NULL);
+	if (b != TRAMP_FAULT) {
+		s = section(out, "==STUB==");
+		if (!strstr(s, "trampjit trampoline") ||
+		    !strstr(s, "enter_tramp") || !strstr(s, "main"))
+			fprintf(stderr, "%s: gdb at the stub:\n%s\n",
+				backend_names[b], copy);
+		CHECK(strstr(s, "trampjit trampoline"));
+		CHECK(strstr(s, "enter_tramp") && strstr(s, "main ("));
+	}
+	strcpy(out, copy);
+	s = section(out, "==JIT==");
+	if (!strstr(s, "my_jit_function") || !strstr(s, "main ("))
+		fprintf(stderr, "%s: gdb in the JIT callee:\n%s\n",
+			backend_names[b], copy);
+	CHECK(strstr(s, "jit_callee") && strstr(s, "my_jit_function"));
+	CHECK(strstr(s, "tramp_target") && strstr(s, "enter_tramp"));
+	CHECK(strstr(s, "main ("));
+	fprintf(stderr, "gdb through %s: ok\n", backend_names[b]);
+	free(out);
+	free(copy);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "child"))
+		return child((enum tramp_backend)atoi(argv[2]));
+	if (system("gdb --version >/dev/null 2>&1") != 0)
+		SKIP("gdb not installed");
+	self = argv[0];
+	for_each_backend(run);
+	return 0;
+}
