@@ -68,6 +68,10 @@ long bench_vma_count(void);
    process by `trampjit-bench --scale-point LIVE`. */
 int bench_scale_point(long live);
 
+/* bench_matrix.c: one probe in a fresh process (`--probe NAME BACKEND`);
+   returns the exit status. */
+int bench_matrix_probe(const char *probe, int backend);
+
 /* charts.c: draw DIR's charts from DIR/results.tsv; 0 or -1. */
 int bench_charts(const char *dir);
 

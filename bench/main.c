@@ -423,6 +423,9 @@ int main(int argc, char **argv)
 			bench_opts.quick = 1;
 		} else if (!strcmp(argv[i], "--scale-point") && i + 1 < argc) {
 			return bench_scale_point(atol(argv[i + 1]));
+		} else if (!strcmp(argv[i], "--probe") && i + 2 < argc) {
+			return bench_matrix_probe(argv[i + 1],
+						  atoi(argv[i + 2]));
 		} else if (!strcmp(argv[i], "--report") && i + 1 < argc) {
 			bench_opts.report = argv[++i];
 		} else {
