@@ -20,11 +20,11 @@ static void handler_add(struct tramp_frame *f, void *data)
 	tramp_set_return(f, tramp_arg(f, 0) + (uintptr_t)data);
 }
 
-static long context_r12(void)
+static long context_r10(void)
 {
 	long v;
 
-	__asm__ volatile("mov %%r12, %0" : "=r"(v));
+	__asm__ volatile("mov %%r10, %0" : "=r"(v));
 	return v;
 }
 
@@ -34,9 +34,9 @@ static void make_all(enum tramp_backend b)
 {
 	static struct tramp_context ctx;
 
-	ctx.mask = 1ull << TRAMP_REG_R12;
-	ctx.regs[TRAMP_REG_R12] = 777;
-	ctx.pc = (void *)context_r12;
+	ctx.mask = 1ull << TRAMP_REG_R10;
+	ctx.regs[TRAMP_REG_R10] = 777;
+	ctx.pc = (void *)context_r10;
 	tb[0] = make(TRAMP_BIND, b, (void *)bind_add, (void *)100);
 	tb[1] = make(TRAMP_HANDLER, b, (void *)handler_add, (void *)200);
 	tb[2] = tramp_create(&(struct tramp_spec){ .kind = TRAMP_CONTEXT,

@@ -97,6 +97,7 @@ static void child_default_fault(enum tramp_backend b)
 {
 	char *p = bad_page();
 
+	signal(SIGSEGV, SIG_DFL);	/* sanitizers install their own */
 	use_backend(b);
 	*(volatile char *)(p + 8) = 1;
 	_exit(10);
@@ -104,6 +105,8 @@ static void child_default_fault(enum tramp_backend b)
 
 static void child_default_kill(enum tramp_backend b)
 {
+	signal(SIGSEGV, SIG_DFL);
+	signal(SIGSYS, SIG_DFL);
 	use_backend(b);
 	kill(getpid(), b == TRAMP_SYSCALL ? SIGSYS : SIGSEGV);
 	_exit(10);
