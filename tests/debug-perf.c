@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * perf sees named JIT code: `perf record -k mono -e cpu-clock` of a loop
+ * spinning in a JIT function named with jit_name() (jitdump enabled),
+ * `perf inject --jit`, then `perf report` shows the name.  The code lives
+ * in a memfd mapping, which only jitdump (not the map file) can describe.
+ * Skips (77) where perf is missing or cannot record.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+#include "debug-code.h"
+
+#define NAME	"trampjit_test_spin"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int child(void)
+{
+	/* mov %rdi,%rax; 1: dec %rax; jnz 1b; ret */
+	static const unsigned char spin[] = {
+		0x48, 0x89, 0xf8, 0x48, 0xff, 0xc8, 0x75, 0xfb, 0xc3,
+	};
+	long (*fn)(long) = (long (*)(long))code_new(spin, sizeof(spin));
+	double t0;
+
+	CHECK(jit_debug_enable(JIT_DEBUG_JITDUMP | JIT_DEBUG_PERFMAP) == 0);
+	CHECK(jit_name((void *)fn, sizeof(spin), NAME) == 0);
+	t0 = now();
+	while (now() - t0 < 0.6)
+		CHECK(fn(1000000) == 0);
+	return 0;
+}
+
+static int sh(const char *fmt, const char *dir, const char *self)
+{
+	char cmd[16384];
+
+	snprintf(cmd, sizeof(cmd), fmt, dir, dir, self, dir, dir, dir);
+	return system(cmd);
+}
+
+int main(int argc, char **argv)
+{
+	char dir[] = "/tmp/trampjit-perf-XXXXXX", cmd[4096], line[4096];
+	char self[4096];
+	ssize_t n;
+	int found = 0;
+	FILE *p;
+
+	if (argc == 2 && !strcmp(argv[1], "child"))
+		return child();
+	if (system("perf --version >/dev/null 2>&1") != 0)
+		SKIP("perf not installed");
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	CHECK(n > 0);
+	self[n] = 0;
+	CHECK(mkdtemp(dir) != NULL);
+	if (sh("cd %s && JITDUMPDIR=%s perf record -q -k mono -e cpu-clock "
+	       "-o perf.data -- %s child >%s/record.txt 2>&1", dir, self)) {
+		snprintf(cmd, sizeof(cmd), "cat %s/record.txt >&2; rm -rf %s",
+			 dir, dir);
+		(void)system(cmd);
+		SKIP("perf record -e cpu-clock cannot record here "
+		     "(kernel.perf_event_paranoid or no perf events)");
+	}
+	CHECK(sh("cd %s && PERF_BUILDID_DIR=%s/.debug perf inject --jit "
+		 "-i perf.data -o perf.jit.data >%s/inject.txt 2>&1", dir,
+		 dir) == 0);
+	snprintf(cmd, sizeof(cmd), "cd %s && PERF_BUILDID_DIR=%s/.debug perf "
+		 "report -i perf.jit.data --stdio --sort sym 2>&1", dir, dir);
+	p = popen(cmd, "r");
+	CHECK(p != NULL);
+	while (fgets(line, sizeof(line), p)) {
+		if (strstr(line, NAME) && line[0] != '#') {
+			fprintf(stderr, "perf report: %s", line);
+			found = 1;
+		}
+	}
+	pclose(p);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (!found) {
+		fprintf(stderr, "perf report does not show %s; kept %s\n",
+			NAME, dir);
+		CHECK(found);
+	}
+	CHECK(system(cmd) == 0);
+	return 0;
+}
