@@ -64,7 +64,7 @@ EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 # Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags
 ldflags-of = $(shell cat $(1).ldflags 2>/dev/null)
 
-.PHONY: all check bench install uninstall clean
+.PHONY: all check bench readme install uninstall clean
 .SECONDARY:
 
 all: $(STATIC) $(O)/libtrampjit.so $(EXAMPLES) $(BENCH) $(O)/trampjit.pc
@@ -155,6 +155,10 @@ check: all $(TESTS) $(TEST_HELPERS)
 
 bench: all
 	$(Q)$(RUNNER) $(BENCH) --report $(O)/report
+
+# Refresh README.md's headline table and chart from $(O)/report.
+readme:
+	sh bench/update-readme.sh $(O)/report
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \

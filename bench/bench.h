@@ -68,6 +68,10 @@ long bench_vma_count(void);
    process by `trampjit-bench --scale-point LIVE`. */
 int bench_scale_point(long live);
 
+/* Write the machine line and one table (medians) as markdown to f. */
+#include <stdio.h>
+void bench_write_table(FILE *f, const char *table);
+
 /* bench_matrix.c: one probe in a fresh process (`--probe NAME BACKEND`);
    returns the exit status. */
 int bench_matrix_probe(const char *probe, int backend);

@@ -365,6 +365,12 @@ static void machine_header(FILE *f)
 		"");
 }
 
+void bench_write_table(FILE *f, const char *table)
+{
+	machine_header(f);
+	table_print(f, table, 0);
+}
+
 static int section_cmp(const void *a, const void *b)
 {
 	return ((const struct section *)a)->order -

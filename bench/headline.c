@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The headline: the few figures that answer the reference message's
+ * questions, computed from this run's tables, printed last and written to
+ * DIR/headline.md, which `make readme` splices into README.md.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+
+#define HEAD	"headline"
+
+static const char *const TC = "trampoline call latency";
+static const char *const BC = "backends: call latency (ns/call)";
+static const char *const TCR = "trampoline create+destroy";
+static const char *const SC = "static trampolines against live count";
+
+/* "12.3 ns" or "n/a" */
+static const char *fmt(char *buf, double v, const char *unit)
+{
+	if (v <= 0)
+		return "n/a";
+	snprintf(buf, 32, v >= 100 ? "%.0f %s" : v >= 10 ? "%.1f %s" :
+		 "%.2f %s", v, unit);
+	return buf;
+}
+
+static double ratio(double a, double b)
+{
+	return a > 0 && b > 0 ? a / b : -1;
+}
+
+static void row(const char *name, double v, const char *unit,
+		const char *compare)
+{
+	char b[32];
+
+	bench_text(HEAD, name, "figure", "%s", fmt(b, v, unit));
+	bench_text(HEAD, name, "meaning", "%s", compare);
+}
+
+static void headline_section(void)
+{
+	double ind = bench_get(TC, "indirect call", "ns/call");
+	double chain = bench_get(TC, "static CHAIN", "ns/call");
+	double bind = bench_get(TC, "static BIND", "ns/call");
+	double hand = bench_get(TC, "static HANDLER", "ns/call");
+	double ffi = bench_get(TC, "libffi closure (peer)", "ns/call");
+	double fchain = bench_get(BC, "fault", "CHAIN");
+	double schain = bench_get(BC, "syscall", "CHAIN");
+	double raise = bench_get(BC, "floor: raise() + empty handler + "
+				 "sigreturn", "ns/call");
+	double create = bench_get(TCR, "100000 live", "trampjit 1 thread");
+	double fcreate = bench_get(TCR, "100000 live", "libffi 1 thread");
+	double mem = bench_get(SC, "1000000 live", "RSS per trampoline");
+	char text[256];
+
+	snprintf(text, sizeof(text), "%.2fx an indirect call",
+		 ratio(chain, ind));
+	row("static CHAIN call", chain, "ns", text);
+	snprintf(text, sizeof(text), "%.2fx an indirect call",
+		 ratio(bind, ind));
+	row("static BIND call", bind, "ns", text);
+	snprintf(text, sizeof(text), "%.2fx a libffi closure call (%.1f ns)",
+		 ratio(hand, ffi), ffi);
+	row("static HANDLER call (any signature)", hand, "ns", text);
+	snprintf(text, sizeof(text), "the user-space trampoline is %.0fx "
+		 "faster; %.2fx the raw signal round trip", ratio(fchain, chain),
+		 ratio(fchain, raise));
+	row("fault (trampfd emulated) CHAIN call", fchain, "ns", text);
+	snprintf(text, sizeof(text), "%.2fx the raw signal round trip",
+		 ratio(schain, raise));
+	row("syscall (seccomp SIGSYS) CHAIN call", schain, "ns", text);
+	/* create and fcreate are in Mops/s */
+	snprintf(text, sizeof(text), "%.1fx the throughput of libffi's "
+		 "alloc+prep+free", ratio(create, fcreate));
+	row("static create+destroy, 100,000 live", create > 0 ?
+	    1000 / create : -1, "ns", text);
+	row("memory per static trampoline, 1,000,000 live", mem, "B",
+	    "every code page resident (16 B code + 16 B slot)");
+	if (bench_opts.report) {
+		char path[4096];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/headline.md", bench_opts.report);
+		f = fopen(path, "w");
+		if (f) {
+			bench_write_table(f, HEAD);
+			fclose(f);
+		}
+	}
+}
+
+BENCH_SECTION(90, "headline", headline_section)
