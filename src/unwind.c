@@ -8,8 +8,8 @@
  * libgcc takes a whole .eh_frame (CIE, FDEs, zero terminator) through
  * __register_frame.  libunwind ignores that registry; it reads its own list
  * of unw_dyn_info_t (_U_dyn_register), here in the "remote table" format:
- * a sorted search table of {ip, FDE} offsets from a segment base, both
- * int32_t, so the FDE copy must lie within 4 GiB of the code it describes.
+ * a search table of {ip, FDE} offsets from a segment base, one entry per
+ * registration (see unw_add).
  */
 #include <dlfcn.h>
 #include <stdlib.h>
@@ -17,7 +17,6 @@
 
 #include "internal.h"
 #include "debug.h"
-#include "os.h"
 
 #define DW_EH_PE_absptr	0x00
 
@@ -252,35 +251,26 @@ static void resolve(void)
 		dyn_register = dyn_cancel = NULL;
 }
 
-/* Offset of b from base as an int32_t, or -1 when out of range. */
-static int off32(uintptr_t base, uintptr_t b, int32_t *o)
-{
-	intptr_t d = (intptr_t)(b - base);
-
-	if (d < INT32_MIN || d > INT32_MAX)
-		return -1;
-	*o = (int32_t)d;
-	return 0;
-}
-
-/* The libunwind half; the search table and FDE must be near the code. */
+/*
+ * The libunwind half.  Its search table holds int32_t offsets from segbase,
+ * which could not reach from heap memory to code gigabytes away; but the
+ * entry of a one-entry table is found for any IP when its start offset is
+ * INT32_MIN, libunwind checks the IP against di's range and the FDE's own
+ * absolute range, and the FDE offset is 0 from a segbase at the FDE.
+ */
 static void unw_add(struct unw_reg *r, const struct dsym *s, size_t fde_off)
 {
-	uintptr_t fde = (uintptr_t)r->eh + fde_off;
-	uintptr_t seg = s->start / 2 + fde / 2;
-	struct unw_dyn_info *di;
+	struct unw_dyn_info *di = calloc(1, sizeof(*di));
 
-	if (off32(seg, s->start, &r->ent.start_ip_offset) ||
-	    off32(seg, fde, &r->ent.fde_offset))
-		return;
-	di = calloc(1, sizeof(*di));
 	if (!di)
 		return;
+	r->ent.start_ip_offset = INT32_MIN;
+	r->ent.fde_offset = 0;
 	di->start_ip = s->start;
 	di->end_ip = s->start + s->len;
 	di->format = UNW_INFO_FORMAT_REMOTE_TABLE;
 	di->name_ptr = (uintptr_t)s->name;
-	di->segbase = seg;
+	di->segbase = (uintptr_t)r->eh + fde_off;
 	di->table_len = sizeof(r->ent) / sizeof(uintptr_t);
 	di->table_data = (uintptr_t)&r->ent;
 	dyn_register(di);
