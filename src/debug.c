@@ -318,8 +318,10 @@ static int name_check(const char *name)
 		unsigned c = *p, k;
 		uint32_t cp;
 
-		if (c < 0x20 || c == 0x7f)
-			goto bad;
+		if (c < 0x20 || c == 0x7f) {
+			errno = EINVAL;
+			return -1;
+		}
 		k = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 :
 		    (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 4;
 		if (k == 4)
