@@ -160,9 +160,21 @@ int tramp_retarget(struct tramp *t, void *target, void *data)
 	} else if (make_pair(target, data, &lo, &hi)) {
 		return -1;
 	}
+	if (backends[tb->backend]->publish) {
+		uintptr_t olo, ohi;
+
+		arch_load_pair(t, &olo, &ohi);
+		arch_store_pair(t, lo, hi);
+		if (backends[tb->backend]->publish(tb, slot_index(tb, t))) {
+			int err = errno;
+
+			arch_store_pair(t, olo, ohi);	/* as it was */
+			errno = err;
+			return -1;
+		}
+		return 0;
+	}
 	arch_store_pair(t, lo, hi);
-	if (backends[tb->backend]->publish)
-		return backends[tb->backend]->publish(tb, slot_index(tb, t));
 	return 0;
 }
 
