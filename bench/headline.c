@@ -86,7 +86,12 @@ static void headline_section(void)
 		snprintf(path, sizeof(path), "%s/headline.md", bench_opts.report);
 		f = fopen(path, "w");
 		if (f) {
+			/* What README.md shows: this table, then the
+			   mechanism tables it summarises. */
 			bench_write_table(f, HEAD);
+			bench_write_table(f, BC);
+			bench_write_table(f, "backends: create+destroy (ns/op)");
+			bench_write_table(f, "feature matrix (probed)");
 			fclose(f);
 		}
 	}

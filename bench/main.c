@@ -367,7 +367,11 @@ static void machine_header(FILE *f)
 
 void bench_write_table(FILE *f, const char *table)
 {
-	machine_header(f);
+	static FILE *last;
+
+	if (f != last)		/* the machine line once per file */
+		machine_header(f);
+	last = f;
 	table_print(f, table, 0);
 }
 
