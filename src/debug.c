@@ -498,8 +498,8 @@ static int add_locked(const void *code, size_t len, const char *name,
 		errno = ENOMEM;
 		return -1;
 	}
-	if (has_cfi)
-		s->unw = unwind_register(s);
+	if (has_cfi)	/* tables alone: they stay for good, JIT code groups */
+		s->unw = unwind_register(s, !pool_table_of(code));
 	return publish(s, enabled);
 }
 

@@ -53,9 +53,10 @@ void ehf_fde(struct dbuf *b, size_t cie_off, uintptr_t start, size_t len,
 /* Check that a user CFA program uses only known, well-formed opcodes and
    stays inside len bytes of code.  0 or -1 with EINVAL. */
 int cfi_check(const unsigned char *p, size_t n, size_t len);
-/* Register s's FDE with libgcc (__register_frame) and, when loaded, nongnu
-   libunwind (_U_dyn_register).  NULL when neither took it (not an error). */
-struct unw_reg *unwind_register(const struct dsym *s);
+/* Register s's FDE with libgcc (__register_frame; in a shared group when
+   grouped) and, when loaded, nongnu libunwind (_U_dyn_register).  NULL
+   when neither took it (not an error).  s must outlive the registration. */
+struct unw_reg *unwind_register(const struct dsym *s, int grouped);
 void unwind_deregister(struct unw_reg *r);
 
 /* gdbjit.c: publish to the GDB JIT interface in batches of objects. */

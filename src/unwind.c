@@ -201,11 +201,31 @@ struct unw_entry {
 };
 
 struct unw_reg {
-	unsigned char *eh;		/* CIE, FDE, terminator (libgcc) */
-	int gcc;			/* registered with libgcc */
+	const struct dsym *s;		/* what it describes */
+	unsigned char *eh;		/* CIE, FDE, terminator of s */
+	int gcc;			/* eh registered with libgcc */
+	struct fgroup *g;		/* or: its libgcc group, or NULL */
+	unsigned gi;			/* its index in g */
 	struct unw_dyn_info *di;	/* libunwind registration or NULL */
 	struct unw_entry ent;		/* its one-entry search table */
 };
+
+/*
+ * libgcc before GCC 13 keeps registered objects in linked lists: a
+ * deregistration searches them and every FDE lookup walks them.  JIT
+ * objects are therefore registered GROUP to one .eh_frame; a change
+ * registers the group's new .eh_frame, then drops the old one, so an
+ * unwinder running meanwhile always finds every member.
+ */
+#define GROUP	64
+
+struct fgroup {
+	unsigned char *eh;		/* registered .eh_frame, or NULL */
+	struct unw_reg *m[GROUP];	/* members; m[i]->gi == i */
+	unsigned n;			/* members */
+};
+
+static struct fgroup *open_group;	/* the one being filled */
 
 typedef void frame_fn(const void *);
 typedef void dyn_fn(struct unw_dyn_info *);
@@ -277,7 +297,66 @@ static void unw_add(struct unw_reg *r, const struct dsym *s, size_t fde_off)
 	r->di = di;
 }
 
-struct unw_reg *unwind_register(const struct dsym *s)
+static int group_rebuild(struct fgroup *g)
+{
+	struct dbuf b = { 0 };
+	unsigned char *old = g->eh;
+
+	if (g->n) {
+		ehf_cie(&b);
+		for (unsigned i = 0; i < g->n; i++)
+			ehf_fde(&b, 0, g->m[i]->s->start, g->m[i]->s->len,
+				g->m[i]->s->cfi, g->m[i]->s->cfi_len);
+		dbuf_u32(&b, 0);
+		if (b.err) {
+			free(b.p);
+			return -1;
+		}
+		reg_frame(b.p);
+	}
+	g->eh = b.p;
+	if (old) {
+		dereg_frame(old);
+		free(old);
+	}
+	return 0;
+}
+
+static void group_add(struct unw_reg *r)
+{
+	struct fgroup *g = open_group;
+
+	if (!g || g->n == GROUP) {
+		g = calloc(1, sizeof(*g));
+		if (!g)
+			return;
+		open_group = g;
+	}
+	g->m[g->n] = r;
+	r->gi = g->n++;
+	if (group_rebuild(g)) {
+		g->n--;
+		return;
+	}
+	r->g = g;
+}
+
+static void group_remove(struct unw_reg *r)
+{
+	struct fgroup *g = r->g;
+
+	g->m[r->gi] = g->m[--g->n];
+	g->m[r->gi]->gi = r->gi;
+	if (group_rebuild(g)) {
+		/* No memory for the smaller copy: keep the old one (it only
+		   describes code that is going away) until the next change. */
+		return;
+	}
+	if (!g->n && g != open_group)
+		free(g);
+}
+
+struct unw_reg *unwind_register(const struct dsym *s, int grouped)
 {
 	struct dbuf b = { 0 };
 	struct unw_reg *r;
@@ -297,14 +376,17 @@ struct unw_reg *unwind_register(const struct dsym *s)
 		free(r);
 		return NULL;
 	}
+	r->s = s;
 	r->eh = b.p;
-	if (reg_frame) {
+	if (reg_frame && grouped) {
+		group_add(r);
+	} else if (reg_frame) {
 		reg_frame(r->eh);
 		r->gcc = 1;
 	}
 	if (dyn_register)
 		unw_add(r, s, fde_off);
-	if (!r->gcc && !r->di) {
+	if (!r->gcc && !r->g && !r->di) {
 		free(r->eh);
 		free(r);
 		return NULL;
@@ -320,6 +402,8 @@ void unwind_deregister(struct unw_reg *r)
 		dyn_cancel(r->di);
 		free(r->di);
 	}
+	if (r->g)
+		group_remove(r);
 	if (r->gcc)
 		dereg_frame(r->eh);
 	free(r->eh);

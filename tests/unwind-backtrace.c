@@ -3,7 +3,8 @@
  * glibc backtrace() (libgcc's unwinder) sees through trampolines: from a
  * callback reached through every kind on every backend, and from a signal
  * taken while single-stepping inside a stub (which needs the unwind info
- * registered for the table's code half).
+ * registered for the table's code half); and through JIT code named with
+ * unwind info, while many such objects come and go.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -11,7 +12,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <ucontext.h>
-#include "harness.h"
+#include "debug-code.h"
 
 static void *volatile want;	/* a return address beyond the trampoline */
 static volatile int found;
@@ -161,6 +162,38 @@ static void fde(enum tramp_backend b)
 	tramp_destroy(t);
 }
 
+/* Through JIT frames: 300 named functions (several libgcc groups), half
+   unnamed again, every survivor still unwinds. */
+__attribute__((noinline)) static long jit_callee(long x)
+{
+	found = sees_want();
+	return x * 2;
+}
+
+static void jit(void)
+{
+	enum { N = 300 };
+	static void *fn[N];
+	char name[32];
+
+	for (int i = 0; i < N; i++) {
+		fn[i] = jit_call_new((void *)jit_callee);
+		snprintf(name, sizeof(name), "jit_%d", i);
+		CHECK(jit_name_unwind(fn[i], JIT_CALL_LEN, name, jit_call_cfi,
+				      sizeof(jit_call_cfi)) == 0);
+	}
+	for (int i = 0; i < N; i += 2)
+		CHECK(jit_unname(fn[i]) == 0);
+	for (int i = 1; i < N; i += 2) {
+		found = 0;
+		CHECK(call_through((long (*)(long))fn[i], 21) == 43);
+		CHECK(found);
+	}
+	for (int i = 1; i < N; i += 2)
+		CHECK(jit_unname(fn[i]) == 0);
+	fprintf(stderr, "backtrace through named JIT code: ok\n");
+}
+
 static void run(enum tramp_backend b)
 {
 	kinds(b);
@@ -175,5 +208,6 @@ int main(void)
 
 	backtrace(warm, 4);	/* load libgcc_s outside signal handlers */
 	for_each_backend(run);
+	jit();
 	return 0;
 }

@@ -3,7 +3,8 @@
  * C++ exceptions cross trampolines: a callback reached through TRAMP_CHAIN,
  * TRAMP_BIND, TRAMP_HANDLER (and TRAMP_CONTEXT) throws, and the try in the
  * C++ caller on the other side catches it, with destructors of the frames
- * in between run, on every backend.
+ * in between run, on every backend.  Likewise through JIT code named with
+ * unwind info (jit_name_unwind).
  */
 #include <stdexcept>
 /* trampjit.h declares tramp_jump() with C11's _Noreturn. */
@@ -11,7 +12,7 @@
 #define _Noreturn [[noreturn]]
 #endif
 #include <string>
-#include "harness.h"
+#include "debug-code.h"
 
 static int destroyed;
 
@@ -100,8 +101,31 @@ static void run(enum tramp_backend b)
 	fprintf(stderr, "exceptions through %s: ok\n", backend_names[b]);
 }
 
+static void jit()
+{
+	void *fn = jit_call_new((void *)cb_plain);
+	int caught = 0;
+
+	CHECK(jit_name_unwind(fn, JIT_CALL_LEN, "throwing_jit", jit_call_cfi,
+			      sizeof(jit_call_cfi)) == 0);
+	for (int i = 1; i <= 100; i++) {
+		destroyed = 0;
+		try {
+			call((long (*)(long))fn, i);
+		} catch (const oops &e) {
+			CHECK(e.v == i);
+			caught++;
+		}
+		CHECK(destroyed == 2);
+	}
+	CHECK(caught == 100);
+	CHECK(jit_unname(fn) == 0);
+	fprintf(stderr, "exceptions through named JIT code: ok\n");
+}
+
 int main()
 {
 	for_each_backend(run);
+	jit();
 	return 0;
 }
