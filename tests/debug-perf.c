@@ -4,7 +4,9 @@
  * spinning in a JIT function named with jit_name() (jitdump enabled),
  * `perf inject --jit`, then `perf report` shows the name.  The code lives
  * in a memfd mapping, which only jitdump (not the map file) can describe.
- * Skips (77) where perf is missing or cannot record.
+ * Calls through a static trampoline in the same run show up as
+ * "trampjit trampoline".  Skips (77) where perf is missing or cannot
+ * record.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -22,6 +24,12 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+__attribute__((noinline)) static long inc(long x)
+{
+	__asm__ volatile("");
+	return x + 1;
+}
+
 static int child(void)
 {
 	/* mov %rdi,%rax; 1: dec %rax; jnz 1b; ret */
@@ -29,6 +37,8 @@ static int child(void)
 		0x48, 0x89, 0xf8, 0x48, 0xff, 0xc8, 0x75, 0xfb, 0xc3,
 	};
 	long (*fn)(long) = (long (*)(long))code_new(spin, sizeof(spin));
+	long (*volatile tr)(long);
+	struct tramp *t;
 	double t0;
 
 	CHECK(jit_debug_enable(JIT_DEBUG_JITDUMP | JIT_DEBUG_PERFMAP) == 0);
@@ -36,6 +46,13 @@ static int child(void)
 	t0 = now();
 	while (now() - t0 < 0.6)
 		CHECK(fn(1000000) == 0);
+	t = make(TRAMP_CHAIN, TRAMP_STATIC, (void *)inc, NULL);
+	tr = (long (*)(long))tramp_code(t);
+	t0 = now();
+	while (now() - t0 < 0.4)
+		for (long i = 0, x = 0; i < 1000000; i++)
+			x = tr(x);
+	tramp_destroy(t);
 	return 0;
 }
 
@@ -52,7 +69,7 @@ int main(int argc, char **argv)
 	char dir[] = "/tmp/trampjit-perf-XXXXXX", cmd[4096], line[4096];
 	char self[4096];
 	ssize_t n;
-	int found = 0;
+	int found = 0, tramp = 0;
 	FILE *p;
 
 	if (argc == 2 && !strcmp(argv[1], "child"))
@@ -79,17 +96,19 @@ int main(int argc, char **argv)
 	p = popen(cmd, "r");
 	CHECK(p != NULL);
 	while (fgets(line, sizeof(line), p)) {
-		if (strstr(line, NAME) && line[0] != '#') {
+		if (line[0] == '#')
+			continue;
+		if (strstr(line, NAME) || strstr(line, "trampjit trampoline"))
 			fprintf(stderr, "perf report: %s", line);
-			found = 1;
-		}
+		found |= !!strstr(line, NAME);
+		tramp |= !!strstr(line, "trampjit trampoline");
 	}
 	pclose(p);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (!found) {
-		fprintf(stderr, "perf report does not show %s; kept %s\n",
-			NAME, dir);
-		CHECK(found);
+	if (!found || !tramp) {
+		fprintf(stderr, "perf report does not show %s or the "
+			"trampoline; kept %s\n", NAME, dir);
+		CHECK(found && tramp);
 	}
 	CHECK(system(cmd) == 0);
 	return 0;
