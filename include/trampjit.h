@@ -204,7 +204,7 @@ void jit_region_destroy(struct jit_region *r);
  * publishers enabled by jit_debug_enable() or by the environment variable
  * TRAMPJIT_DEBUG, a comma-separated list of gdb, jitdump, perfmap (or
  * map), perf (= jitdump,perfmap), all.  Publishers are off by default.
- * See trampjit-tooling(3) for what works with which tool.
+ * See jit_debug_enable(3) and jit_name(3).
  */
 #define JIT_DEBUG_GDB		0x1u	/* GDB JIT interface (gdb, lldb) */
 #define JIT_DEBUG_JITDUMP	0x2u	/* perf jitdump: $JITDUMPDIR/jit-PID.dump */
