@@ -3,19 +3,26 @@
  * Tooling: the cost of naming 10,000 JIT objects with each publisher (none,
  * unwind info, GDB JIT interface, perf jitdump, perf map, all), per object
  * over the first thousand and over the tenth: flat means the tenth costs
- * what the first did.  No debugger is attached: this is the process's own
- * cost (building objects, writing records), not gdb's.
+ * what the first did.  No debugger is attached there: that is the
+ * process's own cost (building objects, writing records).  Then the same
+ * with a real gdb attached, which reads every registered object.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <trampjit.h>
 #include "bench.h"
 
 #define TABLE	"naming 10,000 JIT objects (ns per object)"
+#define GDBTAB	"GDB JIT interface with gdb attached (us per name)"
+#define GDB_N	3000
 
 struct config {
 	const char *row;	/* publisher */
@@ -66,6 +73,102 @@ static int run(const struct config *c, void **code, long n, long block,
 	return jit_debug_disable(JIT_DEBUG_ALL);
 }
 
+/* gdb stops here, detaches and quits. */
+__attribute__((noinline)) void bench_debug_gdb_done(void)
+{
+	__asm__ volatile("");
+}
+
+static int traced(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+	int pid = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "TracerPid:", 10))
+			pid = atoi(line + 10);
+	if (f)
+		fclose(f);
+	return pid;
+}
+
+/*
+ * gdb attached to this process (a child runs gdb -p) while GDB_N names
+ * are registered: its per-name cost over the first and the last tenth.
+ */
+static void under_gdb(void **code)
+{
+	long block = GDB_N / 10;
+	double f = 0, l = 0, t0 = 0;
+	char pid[16], name[32];
+	pid_t c;
+	int st;
+
+	if (bench_opts.quick || system("gdb --version >/dev/null 2>&1")) {
+		bench_note(GDBTAB, "skipped (--quick, or no gdb)");
+		return;
+	}
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+	c = fork();
+	if (c == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execlp("gdb", "gdb", "-batch", "-nx", "-p", pid, "-ex",
+		       "break bench_debug_gdb_done", "-ex", "continue", "-ex",
+		       "detach", "-ex", "quit", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; c > 0 && !traced() && i < 20000; i++) {
+		if (waitpid(c, &st, WNOHANG) == c) {
+			c = -1;
+			break;
+		}
+		usleep(500);
+	}
+	if (c <= 0 || !traced()) {
+		bench_note(GDBTAB, "skipped: gdb could not attach");
+		if (c > 0) {
+			kill(c, SIGKILL);
+			waitpid(c, &st, 0);
+		}
+		return;
+	}
+	jit_debug_enable(JIT_DEBUG_GDB);
+	for (long i = 0; i < GDB_N; i++) {
+		if (i % block == 0)
+			t0 = bench_now_ns();
+		snprintf(name, sizeof(name), "jit_fn_%ld", i);
+		jit_name(code[i], 16, name);
+		if (i % block == block - 1) {
+			double t = (bench_now_ns() - t0) / (double)block / 1e3;
+
+			if (i / block == 0)
+				f = t;
+			l = t;
+		}
+	}
+	bench_debug_gdb_done();
+	waitpid(c, &st, 0);
+	for (long i = 0; i < GDB_N; i++)
+		jit_unname(code[i]);
+	jit_debug_disable(JIT_DEBUG_ALL);
+	bench_result(GDBTAB, "batched objects (64 names each)",
+		     "first 300", bench_scalar(f), "us");
+	bench_result(GDBTAB, "batched objects (64 names each)",
+		     "tenth 300", bench_scalar(l), "us");
+	bench_result(GDBTAB, "batched objects (64 names each)",
+		     "tenth/first", bench_scalar(l / f), "x");
+	bench_note(GDBTAB, "%d names registered one by one while gdb 13 is "
+		   "attached (one run): each costs two gdb events (the "
+		   "changed object is unregistered and its new version "
+		   "registered); the growth left is gdb's own work per "
+		   "event, which rises with the symbols it holds", GDB_N);
+}
+
 static void debug_section(void)
 {
 	long n = bench_n(10000), block = n / 10;
@@ -114,6 +217,8 @@ static void debug_section(void)
 			     "ns");
 next:;
 	}
+	if (n >= GDB_N)
+		under_gdb(code);
 	bench_note(TABLE, "%ld objects of 16 bytes from jit_create_code, "
 		   "named one by one, medians of %d runs; GDB objects hold "
 		   "64 names each and only the one that changed is rebuilt",

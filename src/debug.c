@@ -389,7 +389,8 @@ static int xmaps_load(void)
 						break;
 					v = nv;
 				}
-				v[n++] = (struct xmap){ lo, hi, perm[0] == 'r' };
+				v[n++] = (struct xmap){ lo, hi,
+							perm[0] == 'r' };
 			}
 		}
 		if (!strchr(line, '\n'))

@@ -100,7 +100,8 @@ int jitdump_open(void)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = open(path, O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0666);
+	fd = open(path, O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC | O_NOFOLLOW,
+		  0666);
 	if (fd < 0)
 		return -1;
 	if (write_all(fd, &h, sizeof(h)))
@@ -173,7 +174,7 @@ int perfmap_open(void)
 
 	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
 	map_fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_APPEND |
-		      O_CLOEXEC, 0644);
+		      O_NOFOLLOW | O_CLOEXEC, 0644);
 	return map_fd < 0 ? -1 : 0;
 }
 
