@@ -207,7 +207,7 @@ void jit_region_destroy(struct jit_region *r);
  * See jit_debug_enable(3) and jit_name(3).
  */
 #define JIT_DEBUG_GDB		0x1u	/* GDB JIT interface (gdb, lldb) */
-#define JIT_DEBUG_JITDUMP	0x2u	/* perf jitdump: $JITDUMPDIR/jit-PID.dump */
+#define JIT_DEBUG_JITDUMP	0x2u	/* perf jitdump: jit-PID.dump */
 #define JIT_DEBUG_PERFMAP	0x4u	/* perf map: /tmp/perf-PID.map */
 #define JIT_DEBUG_ALL		0x7u
 
