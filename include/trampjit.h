@@ -123,7 +123,9 @@ void *tramp_code(const struct tramp *t);
  * tramp_retarget - change target (CHAIN, BIND), handler (HANDLER) or pc
  * (CONTEXT; data must then be NULL) together with data.  Atomic: a
  * concurrent caller sees the old pair or the new pair, never a mix.
- * Returns 0, or -1 with EINVAL.  Thread-safe, async-signal-safe.
+ * Returns 0, or -1 with EINVAL (or, for TRAMP_MPROTECT, the errno of a
+ * failed page rebuild; the trampoline is then unchanged).  Thread-safe;
+ * async-signal-safe except on TRAMP_MPROTECT, which rebuilds under a lock.
  */
 int tramp_retarget(struct tramp *t, void *target, void *data);
 
@@ -172,7 +174,12 @@ void tramp_set_return_float(struct tramp_frame *f, float v);
    words, set the registers, jump to ctx->pc.  Never returns; an invalid
    ctx (NULL, sets the stack pointer, too many words, no pc) is a bug and
    ends in abort() as no error can be returned. */
-_Noreturn void tramp_jump(const struct tramp_context *ctx);
+#ifdef __cplusplus
+[[noreturn]]
+#else
+_Noreturn
+#endif
+void tramp_jump(const struct tramp_context *ctx);
 
 /* ------------------------------------------------------------------ */
 /* JIT code                                                             */
