@@ -48,6 +48,9 @@ static void measure(long live, struct point *p)
 	for (long i = 0; i < n; i++)
 		tramp_destroy(tramp_create(&spec));
 	p->create_ns = (bench_now_ns() - t0) / (double)n;
+	for (long i = 0; i < live; i++)
+		tramp_destroy(t[i]);
+	free(t);
 }
 
 /* `trampjit-bench --scale-point LIVE` (a fresh process, nothing inherited
