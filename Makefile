@@ -96,12 +96,12 @@ $(O)/trampjit.pc: trampjit.pc.in Makefile
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
-$(O)/tests/%.o: tests/%.c tests/harness.h include/trampjit.h
+$(O)/tests/%.o: tests/%.c $(wildcard tests/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(APP_CFLAGS) -Itests -c $< -o $@
 
-$(O)/tests/%.o: tests/%.cc tests/harness.h include/trampjit.h
+$(O)/tests/%.o: tests/%.cc $(wildcard tests/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CXX     $<")
 	$(Q)$(CXX) $(APP_CXXFLAGS) -Itests -c $< -o $@
