@@ -185,17 +185,198 @@ void tramp_jump(const struct tramp_context *ctx);
 /* JIT code                                                             */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Code lives in memfd-backed mappings that are read+execute only.  Space
+ * that holds no code is filled with a trapping byte (0xCC, int3, on
+ * x86_64).  See jit_create_code(3) and trampjit(7).
+ */
+
+/*
+ * jit_create_code - copy len bytes of machine code from source into the
+ * JIT heap and return its executable address (64-byte aligned).  Small
+ * objects share pages; objects above 1 MiB get pages of their own.  By
+ * default the bytes travel through pwrite(2) into the heap's memfd, so no
+ * writable mapping of the code exists in the process; see
+ * jit_set_code_mode().  The code is visible to the calling thread at once;
+ * other threads see it once they obtain the address through any
+ * synchronisation (a thread that still fetches the old filler takes the
+ * breakpoint fixup, see jit_region_append).
+ * Returns NULL with errno: EINVAL (NULL source, len 0), ENOMEM (len beyond
+ * the 4 GiB heap, address space or memory exhausted), or the errno of the
+ * failed system call.  Thread-safe.  Not async-signal-safe.
+ */
 void *jit_create_code(const void *source, size_t len);
+
+/*
+ * jit_destroy_code - free code returned by jit_create_code().  Its bytes
+ * are refilled with the trapping filler and the space is reused only after
+ * a batch of freed objects has been released together, after one
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE): no thread can
+ * execute stale bytes.  Large objects are unmapped at once.
+ * Returns 0 (also for NULL), or -1 with EINVAL when code is not the start
+ * of a live object (foreign, interior, already destroyed); nothing is
+ * changed then.  Thread-safe.  Not async-signal-safe.
+ */
 int jit_destroy_code(void *code);
+
+/*
+ * jit_set_code_mode - the write path of later jit_create_code() calls in
+ * this process: JIT_APPEND_PWRITE (default: pwrite(2), no writable
+ * mapping) or JIT_APPEND_ALIAS (memcpy through a read-write view of a
+ * separate heap, excluded from fork children; faster, but the code is
+ * writable through that view).  Objects keep the heap they were created
+ * in.  Returns the previous mode, or -1 with EINVAL for other modes.
+ * Thread-safe, async-signal-safe.
+ */
+int jit_set_code_mode(int mode);
+
+/* Flags of jitfd_create(). */
+#define JITFD_CLOEXEC	1u	/* close the fd on execve(2) */
+
+/*
+ * jitfd_create - a memfd holding exactly len bytes of code from source,
+ * sealed against write, grow, shrink and further seals before it is
+ * returned: map it with jitfd_map() in this process, or pass it to another
+ * one (SCM_RIGHTS); nobody can change it.  Created with MFD_EXEC where the
+ * kernel has it; see jitfd_memfd_mode().
+ * Returns the fd, or -1 with errno: EINVAL (NULL source, len 0, unknown
+ * flags), ENOMEM, EMFILE, or memfd_create(2)'s errno.
+ * Thread-safe.  Not async-signal-safe.
+ */
 int jitfd_create(const void *source, size_t len, unsigned flags);
+
+/*
+ * jitfd_map - map a sealed code fd (from jitfd_create(), here or in
+ * another process) read+execute at an address of the kernel's choosing.
+ * The fd may be closed afterwards.  Returns the code address, or NULL with
+ * errno: EBADF, EINVAL (not a memfd sealed against write, grow and
+ * shrink, or empty), EPERM/EACCES (the kernel refuses executable mappings
+ * of it), ENOMEM.  Thread-safe.  Not async-signal-safe.
+ */
 void *jitfd_map(int fd);
+
+/*
+ * jitfd_unmap - unmap code mapped by jitfd_map().  Returns 0 (also for
+ * NULL), or -1 with EINVAL when code is not such a mapping.
+ * Thread-safe.  Not async-signal-safe.
+ */
 int jitfd_unmap(void *code);
 
-enum { JIT_APPEND_PWRITE, JIT_APPEND_ALIAS, JIT_APPEND_SWAP };
-struct jit_region;
+/* How jitfd_create() and the heaps made their memfds: "MFD_EXEC", or why
+   not ("no exec flag (...)").  Thread-safe. */
+const char *jitfd_memfd_mode(void);
+
+/* Append modes of jit_region_create(), also the write paths of
+   jit_set_code_mode(). */
+enum {
+	JIT_APPEND_PWRITE,	/* pwrite(2) into the memfd; nothing writable */
+	JIT_APPEND_ALIAS,	/* memcpy through a read-write view at a fixed
+				   offset, excluded from fork children */
+	JIT_APPEND_SWAP,	/* build the page off-line, mmap(MAP_FIXED) it
+				   over the old one */
+};
+
+/* Appends start at multiples of this many bytes. */
+#define JIT_REGION_ALIGN	16
+
+struct jit_region;	/* opaque handle of an appendable region */
+
+/*
+ * jit_region_create - a read+execute region of capacity bytes (rounded up
+ * to pages), filled with the trapping filler, that grows by appends in
+ * the given mode.  Installs the SIGTRAP fixup handler (and, for
+ * JIT_APPEND_SWAP, the SIGSEGV swap-gap retry), chaining to the previous
+ * handlers for signals that are not ours.
+ * Returns the region, or NULL with errno: EINVAL (capacity 0, unknown
+ * mode), ENOMEM (capacity beyond 1 TiB, address space, memory or
+ * vm.max_map_count exhausted, too many regions), or a system call's errno.
+ * Thread-safe.  Not async-signal-safe.
+ */
 struct jit_region *jit_region_create(size_t capacity, int mode);
+
+/*
+ * jit_region_append - copy len bytes of code after the region's previous
+ * appends (at the next multiple of JIT_REGION_ALIGN) and return their
+ * executable address.  Earlier code keeps running meanwhile: the new
+ * bytes are written tail first and first byte last (PWRITE, ALIAS), or
+ * each page is replaced whole, last page first (SWAP).  A thread that
+ * reaches the new code while its CPU still holds the old filler takes one
+ * breakpoint trap, which the fixup handler rewinds; see jit_get_stats().
+ * Publish the address to other threads with a release store (or any
+ * synchronisation).
+ * Returns NULL with errno: EINVAL (NULL or destroyed region, NULL source,
+ * len 0), ENOMEM (no room left), or a system call's errno; the region is
+ * unchanged then.  Thread-safe (appends to one region are serialised).
+ * Not async-signal-safe.
+ */
 void *jit_region_append(struct jit_region *r, const void *src, size_t len);
+
+/* jit_region_destroy - unmap r and its code.  Accepts NULL; a destroyed
+   or foreign handle is ignored.  Thread-safe. */
 void jit_region_destroy(struct jit_region *r);
+
+/*
+ * Dual-view buffers, for JITs that emit and patch code in place: a
+ * read-write view and a read+execute view of the same memory, the RW view
+ * at a fixed distance from the RX one (jit_dual_rw(rx) - rx is the same
+ * for every buffer).  Write or patch through the RW view, then call
+ * jit_dual_commit() before running (again).  Buffers are packed into
+ * shared pages; the RW view is excluded from fork children (they keep a
+ * private read+execute copy of the code, without a writable view).
+ * Under qemu-user, patched code is retranslated only after the RX view is
+ * remapped; native kernels need nothing more than the commit.
+ */
+
+/* Flags of jit_dual_commit(). */
+#define JIT_DUAL_SYNC_CORE	1u	/* serialise every thread of the
+					   process (membarrier SYNC_CORE) */
+
+/*
+ * jit_dual_alloc - a buffer of len bytes (64-byte aligned, filled with
+ * the trapping filler).  Returns its RX address and stores its RW address
+ * in *rw, or returns NULL with errno: EINVAL (NULL rw, len 0), ENOMEM.
+ * Thread-safe.  Not async-signal-safe.
+ */
+void *jit_dual_alloc(size_t len, void **rw);
+
+/* jit_dual_rw, jit_dual_rx - the address in the other view of any address
+   inside a dual-view buffer, or NULL with EINVAL when addr is not in a
+   dual-view buffer's view.  Thread-safe, async-signal-safe. */
+void *jit_dual_rw(const void *rx);
+void *jit_dual_rx(const void *rw);
+
+/*
+ * jit_dual_commit - make the len bytes at addr (either view), written
+ * through the RW view, ready to run: instruction-cache maintenance where
+ * the architecture needs it (none on x86_64), and with JIT_DUAL_SYNC_CORE
+ * a serialising membarrier for threads that may run code patched under
+ * them.  Returns 0, or -1 with errno: EINVAL (range not inside one live
+ * buffer's page, unknown flags), or membarrier(2)'s errno.
+ * Thread-safe.  Not async-signal-safe.
+ */
+int jit_dual_commit(const void *addr, size_t len, unsigned flags);
+
+/*
+ * jit_dual_free - free the buffer starting at addr, given by either view.
+ * Its space is refilled and reused after the same quarantine as
+ * jit_destroy_code().  Returns 0 (also for NULL), or -1 with EINVAL when
+ * addr is not the start of a live buffer; nothing changes then.
+ * Thread-safe.  Not async-signal-safe.
+ */
+int jit_dual_free(void *addr);
+
+/* Process-wide JIT counters, since the process started. */
+struct jit_stats {
+	unsigned long trap_fixups;	/* breakpoint traps rewound */
+	unsigned long segv_retries;	/* faults in a swap gap retried */
+	unsigned long membarriers;	/* SYNC_CORE membarriers issued */
+	unsigned long quarantine_flushes; /* freed batches released */
+	unsigned long page_swaps;	/* pages replaced by MAP_FIXED */
+};
+
+/* jit_get_stats - copy the counters to *st.  Returns 0, or -1 with EINVAL
+   for NULL.  Thread-safe, async-signal-safe. */
+int jit_get_stats(struct jit_stats *st);
 
 /* ------------------------------------------------------------------ */
 /* Tooling: names for code, debuggers, profilers, unwinders             */

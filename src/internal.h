@@ -130,6 +130,62 @@ void fault_chain(int sig, siginfo_t *si, void *uc,
 
 #endif
 
+/* ---- JIT half ---------------------------------------------------------- */
+
+#include <signal.h>
+#include <sys/types.h>
+
+/* arch/<arch>/jit_trap.c: the filler of unwritten code space, and the
+   program counter of a breakpoint trap (0: not a breakpoint).  Both
+   helpers are async-signal-safe. */
+extern const unsigned char arch_code_fill;
+uintptr_t arch_breakpoint_pc(const siginfo_t *si, const void *uc);
+void arch_set_pc(void *uc, uintptr_t pc);
+
+/*
+ * trap.c: the address ranges whose filler may have been replaced by code
+ * since a thread fetched it.  A SIGTRAP on a filler byte inside a range
+ * that no longer holds the filler is rewound and retried; with
+ * TRAP_SWAPPED a SIGSEGV (no mapping) inside the range is retried too, as
+ * it hit the gap of a MAP_FIXED page swap.  Handlers are installed on the
+ * first trap_add() (SIGSEGV: the first with TRAP_SWAPPED) and chain to the
+ * previous ones.  trap_add returns an id for trap_del, or -1 with errno.
+ */
+#define TRAP_SWAPPED	1u
+int trap_add(const void *start, size_t len, unsigned flags);
+void trap_del(int id);
+/* Swap window bookkeeping: bracket every MAP_FIXED page swap. */
+void trap_swap_begin(void);
+void trap_swap_end(void);
+
+/* Process-wide counters, reported by jit_get_stats(). */
+extern unsigned long jit_stat_fixups, jit_stat_retries, jit_stat_flushes,
+	jit_stat_swaps;
+
+/* Fill len bytes of fd at off with arch_code_fill.  Returns 0 or -1. */
+int code_fill(int fd, off_t off, size_t len);
+
+/* Map a fresh private copy of the code at rx (len bytes, page multiple)
+   over it, from a new memfd of size bytes returned in *fdp, closing the
+   old one.  Fork children use it so that the parent's later writes stay
+   out of their code.  0 or -1. */
+int code_privatize(char *rx, size_t len, off_t size, int *fdp);
+
+/*
+ * jit.c: the packed code heaps.  HEAP_PWRITE has no writable view; the
+ * others map one ARENA bytes above the code (heap_alloc returns it in *rw,
+ * NULL for HEAP_PWRITE).  heap_free refuses anything but the start of a
+ * live object (EINVAL).  heap_of: the heap whose arena holds addr, or
+ * HEAP_COUNT; *is_rw says which view (async-signal-safe).
+ */
+enum heap_id { HEAP_PWRITE, HEAP_ALIAS, HEAP_DUAL, HEAP_COUNT };
+void *heap_alloc(enum heap_id id, size_t len, char **rw);
+int heap_free(enum heap_id id, void *code);
+enum heap_id heap_of(const void *addr, int *is_rw);
+int heap_range_live(enum heap_id id, const void *rx, size_t len);
+/* Distance from the RX view to the RW view of a heap with views. */
+#define HEAP_RW_DELTA	((size_t)1 << 32)
+
 /* debug.c: a table's code half was mapped; registers its unwind info and
    publishes its name.  Called under the table lock; never fails. */
 void debug_table_added(struct table *tb);

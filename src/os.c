@@ -241,6 +241,70 @@ int os_seccomp_trap(int nr)
 	return r ? -1 : 0;
 }
 
+/* ---- JIT half: sealed code files, filler writes, holes ---------------- */
+
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+int os_pwrite_repeat(int fd, const void *unit, size_t unit_len, size_t len,
+		     off_t off)
+{
+	struct iovec iov[64];
+	unsigned n;
+
+	while (len) {
+		size_t batch = 0;
+		ssize_t w;
+
+		for (n = 0; n < 64 && batch < len; n++) {
+			size_t l = len - batch < unit_len ? len - batch :
+							    unit_len;
+
+			iov[n].iov_base = (void *)unit;
+			iov[n].iov_len = l;
+			batch += l;
+		}
+		w = pwritev(fd, iov, (int)n, off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		off += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int os_punch_hole(int fd, off_t off, size_t len)
+{
+	return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
+			 (off_t)len);
+}
+
+int os_get_seals(int fd)
+{
+	return fcntl(fd, F_GET_SEALS);
+}
+
+long long os_file_size(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -1;
+	return (long long)st.st_size;
+}
+
+int os_set_cloexec(int fd, int on)
+{
+	return fcntl(fd, F_SETFD, on ? FD_CLOEXEC : 0);
+}
+
 /* ---- tooling ----------------------------------------------------------- */
 
 void *os_map_marker(int fd, size_t len)

@@ -86,6 +86,25 @@ int os_seccomp_trap(int nr);
 
 #endif
 
+/* ---- JIT half ---------------------------------------------------------- */
+
+/* Write len bytes made of unit repeated (the last copy cut short) at off,
+   with few pwritev calls; retries short writes and EINTR. */
+int os_pwrite_repeat(int fd, const void *unit, size_t unit_len, size_t len,
+		     off_t off);
+
+/* Free the pages of [off, off+len) of fd; they read as zeros afterwards. */
+int os_punch_hole(int fd, off_t off, size_t len);
+
+/* The seals of fd (F_GET_SEALS), or -1 with EINVAL when it has none. */
+int os_get_seals(int fd);
+
+/* Size of the file behind fd, or -1 with errno. */
+long long os_file_size(int fd);
+
+/* Set (on) or clear close-on-exec on fd. */
+int os_set_cloexec(int fd, int on);
+
 /* ---- tooling ------------------------------------------------------------ */
 
 /* Map the first len bytes of file fd private read+execute, anywhere: the

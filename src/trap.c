@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fault fixups of the JIT half: the int3 (breakpoint) fixup and the retry
+ * of a fault in the gap of a MAP_FIXED page swap, plus filler writes and
+ * the private copies fork children take of shared code.
+ *
+ * Code is written into space that holds the trapping filler (0xCC on x86).
+ * A thread on another CPU may still run a stale copy of that filler from
+ * its prefetch queue after the writer has stored the new bytes, as the
+ * reference message explains.  It then takes a breakpoint trap: the
+ * SIGTRAP handler sees that the byte under the trap is no longer the
+ * filler, rewinds the program counter to it and returns.  The return to
+ * user space through the kernel serialises the thread, so it fetches the
+ * new bytes.  A real breakpoint (the byte is still the filler, or not in
+ * one of our ranges) goes to the previous handler.  The cost is zero
+ * unless a thread actually races a writer; then it is one signal.
+ *
+ * Ranges live in a flat table scanned without locks: entries are added
+ * and removed rarely (per region or per heap), and lookups happen only on
+ * signals.  The table is one mapping sized for RANGES_MAX entries, touched
+ * as it fills.  Everything on the signal path is async-signal-safe.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "os.h"
+
+#define RANGES_MAX	65536
+#define RETRIES		16	/* SIGSEGV retries without a swap finishing */
+
+struct range {
+	_Atomic uintptr_t start;	/* first byte; 0 marks a free entry */
+	_Atomic uintptr_t end;		/* past the last byte */
+	_Atomic unsigned flags;		/* TRAP_SWAPPED */
+};
+
+static struct range *ranges;		/* RANGES_MAX entries, lazily mapped */
+static _Atomic unsigned nranges;	/* entries ever used (high water) */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sigaction old_trap, old_segv;	/* dispositions before ours */
+static int trap_on, segv_on;		/* our handlers are installed */
+static _Atomic long swapping;		/* swaps in progress */
+static _Atomic unsigned long swap_gen;	/* swaps finished */
+
+unsigned long jit_stat_fixups, jit_stat_retries, jit_stat_flushes,
+	jit_stat_swaps;
+
+/* The flags + 1 of the range holding a, or 0.  Async-signal-safe. */
+static unsigned lookup(uintptr_t a)
+{
+	unsigned n = atomic_load_explicit(&nranges, memory_order_acquire);
+
+	for (unsigned i = 0; i < n; i++) {
+		uintptr_t s = atomic_load_explicit(&ranges[i].start,
+						   memory_order_acquire);
+
+		if (s && a >= s && a < atomic_load(&ranges[i].end))
+			return atomic_load(&ranges[i].flags) + 1;
+	}
+	return 0;
+}
+
+/*
+ * Hand a signal that is not ours to the disposition saved in old.  For the
+ * default action (or an ignored fault, which the kernel would not ignore)
+ * restore it and make the signal pending again: it is delivered, fatally,
+ * as soon as the handler returns.
+ */
+static void chain(int sig, siginfo_t *si, void *uc, const struct sigaction *old)
+{
+	if (old->sa_flags & SA_SIGINFO) {
+		old->sa_sigaction(sig, si, uc);
+		return;
+	}
+	if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+		old->sa_handler(sig);
+		return;
+	}
+	if (old->sa_handler == SIG_IGN && si->si_code <= 0)
+		return;		/* sent with kill(): ignoring it is right */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void trap_handler(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+	uintptr_t pc = arch_breakpoint_pc(si, uc);
+
+	if (pc && lookup(pc) &&
+	    *(volatile const unsigned char *)pc != arch_code_fill) {
+		arch_set_pc(uc, pc);
+		__atomic_fetch_add(&jit_stat_fixups, 1, __ATOMIC_RELAXED);
+	} else {
+		chain(sig, si, uc, &old_trap);
+	}
+	errno = saved;
+}
+
+/*
+ * A fault with no mapping inside a swapped range: a swap was in progress
+ * (old kernels unmap before they map), so wait for it and retry.  If no
+ * swap finished since this thread's last retries, the fault is real after
+ * RETRIES attempts.
+ */
+static void segv_handler(int sig, siginfo_t *si, void *uc)
+{
+	static __thread __attribute__((tls_model("initial-exec")))
+		unsigned long seen, tries;
+	int saved = errno;
+	unsigned f = lookup((uintptr_t)si->si_addr);
+
+	if (si->si_code == SEGV_MAPERR && f && ((f - 1) & TRAP_SWAPPED)) {
+		unsigned long g = atomic_load(&swap_gen);
+
+		if (g != seen) {
+			seen = g;
+			tries = 0;
+		}
+		if (tries++ < RETRIES) {
+			while (atomic_load(&swapping))
+				;
+			__atomic_fetch_add(&jit_stat_retries, 1,
+					   __ATOMIC_RELAXED);
+			errno = saved;
+			return;
+		}
+	}
+	chain(sig, si, uc, &old_segv);
+	errno = saved;
+}
+
+static int install(int sig, void (*fn)(int, siginfo_t *, void *),
+		   struct sigaction *old)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, old);
+}
+
+/* Install what flags need.  pre: lock held. */
+static int handlers(unsigned flags)
+{
+	if (!ranges) {
+		ranges = os_map_data(NULL, RANGES_MAX * sizeof(*ranges));
+		if (!ranges)
+			return -1;
+	}
+	if (!trap_on) {
+		if (install(SIGTRAP, trap_handler, &old_trap))
+			return -1;
+		trap_on = 1;
+	}
+	if ((flags & TRAP_SWAPPED) && !segv_on) {
+		if (install(SIGSEGV, segv_handler, &old_segv))
+			return -1;
+		segv_on = 1;
+	}
+	return 0;
+}
+
+int trap_add(const void *start, size_t len, unsigned flags)
+{
+	unsigned i, n;
+	int id = -1;
+
+	pthread_mutex_lock(&lock);
+	if (handlers(flags))
+		goto out;
+	n = atomic_load(&nranges);
+	for (i = 0; i < n && atomic_load(&ranges[i].start); i++)
+		;
+	if (i == RANGES_MAX) {
+		errno = ENOMEM;
+		goto out;
+	}
+	atomic_store(&ranges[i].flags, flags);
+	atomic_store(&ranges[i].end, (uintptr_t)start + len);
+	atomic_store_explicit(&ranges[i].start, (uintptr_t)start,
+			      memory_order_release);
+	if (i == n)
+		atomic_store_explicit(&nranges, n + 1, memory_order_release);
+	id = (int)i;
+out:
+	pthread_mutex_unlock(&lock);
+	return id;
+}
+
+void trap_del(int id)
+{
+	if (id < 0)
+		return;
+	ASSERT((unsigned)id < atomic_load(&nranges));
+	atomic_store_explicit(&ranges[id].start, 0, memory_order_release);
+}
+
+void trap_swap_begin(void)
+{
+	atomic_fetch_add(&swapping, 1);
+}
+
+void trap_swap_end(void)
+{
+	atomic_fetch_add(&swap_gen, 1);
+	atomic_fetch_sub(&swapping, 1);
+	__atomic_fetch_add(&jit_stat_swaps, 1, __ATOMIC_RELAXED);
+}
+
+static unsigned char fill_page[4096];
+static pthread_once_t fill_once = PTHREAD_ONCE_INIT;
+
+static void fill_init(void)
+{
+	memset(fill_page, arch_code_fill, sizeof(fill_page));
+}
+
+int code_fill(int fd, off_t off, size_t len)
+{
+	pthread_once(&fill_once, fill_init);
+	return os_pwrite_repeat(fd, fill_page, sizeof(fill_page), len, off);
+}
+
+int code_privatize(char *rx, size_t len, off_t size, int *fdp)
+{
+	int fd = os_memfd("trampjit-code");
+
+	if (fd < 0)
+		return -1;
+	if (os_truncate(fd, size) || os_pwrite_all(fd, rx, len, 0) ||
+	    !os_map_code(rx, len, fd, 0)) {
+		close(fd);
+		return -1;
+	}
+	close(*fdp);
+	*fdp = fd;
+	return 0;
+}
+
+int jit_get_stats(struct jit_stats *st)
+{
+	if (!st) {
+		errno = EINVAL;
+		return -1;
+	}
+	st->trap_fixups = __atomic_load_n(&jit_stat_fixups, __ATOMIC_RELAXED);
+	st->segv_retries = __atomic_load_n(&jit_stat_retries,
+					   __ATOMIC_RELAXED);
+	st->membarriers = __atomic_load_n(&os_membarrier_calls,
+					  __ATOMIC_RELAXED);
+	st->quarantine_flushes = __atomic_load_n(&jit_stat_flushes,
+						 __ATOMIC_RELAXED);
+	st->page_swaps = __atomic_load_n(&jit_stat_swaps, __ATOMIC_RELAXED);
+	return 0;
+}
