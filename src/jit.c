@@ -24,8 +24,9 @@
  * adjacent objects instead of one per object, at the price of freed code
  * staying intact (not trapping) until its batch is released.
  *
- * A fork child copies the heap into a memfd of its own at once (atfork),
- * so the parent's later writes never reach the child's code.
+ * A fork child gets a snapshot of the heap in a memfd of its own, taken
+ * by the parent while forking (atfork), so the parent's later writes never
+ * reach the child's code.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -76,6 +77,7 @@ struct heap {
 	unsigned nq;		/* quarantined objects */
 	size_t qbytes;		/* their bytes */
 	struct qent q[QMAX];	/* the quarantine */
+	int snap;		/* fork snapshot memfd + 1; 0: none */
 };
 
 static struct heap heaps[HEAP_COUNT] = {
@@ -304,26 +306,70 @@ static void flush(struct heap *h)
 
 /* ---- fork ------------------------------------------------------------- */
 
-static void fork_prepare(void)
+/*
+ * Fork.  The child must not share the heap's memfd with the parent, or the
+ * parent's later writes (new code, filler over freed objects) would change
+ * code the child runs.  While forking, with every heap locked so nothing
+ * changes, the parent copies each heap into a snapshot memfd; the child
+ * maps its snapshot over the inherited code, the parent closes it.  Taking
+ * the copy before the fork, not in the child, is what makes it race-free:
+ * the parent may write again as soon as fork returns.  The cost is one copy
+ * of the live chunks per fork (posix_spawn and vfork take none).
+ */
+static int snapshot(struct heap *h)
 {
-	for (int i = 0; i < HEAP_COUNT; i++)
-		pthread_mutex_lock(&heaps[i].lock);
+	int fd = os_memfd(h->name);
+
+	if (fd < 0 || os_truncate(fd, (off_t)h->fsize))
+		goto fail;
+	for (unsigned i = 0; i < NCHUNKS; i++) {
+		struct chunk *c = h->chunks[i];
+
+		if (c && c->idx == i &&
+		    os_pwrite_all(fd, h->base + chunk_off(c),
+				  (size_t)c->nchunks << CHUNK_SHIFT,
+				  chunk_off(c)))
+			goto fail;
+	}
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
 }
 
-static void fork_parent(void)
+static void fork_prepare(void)
+{
+	for (int i = 0; i < HEAP_COUNT; i++) {
+		struct heap *h = &heaps[i];
+
+		pthread_mutex_lock(&h->lock);
+		h->snap = h->base ? snapshot(h) + 1 : 0;
+	}
+}
+
+static void fork_release(void)
 {
 	for (int i = HEAP_COUNT - 1; i >= 0; i--)
 		pthread_mutex_unlock(&heaps[i].lock);
 }
 
-/* The child: a memfd of its own with the same contents, mapped over the
-   inherited code; RW views (gone: MADV_DONTFORK) are reserved again and
-   mapped back when the chunk is next allocated from. */
+static void fork_parent(void)
+{
+	for (int i = 0; i < HEAP_COUNT; i++)
+		if (heaps[i].snap > 0)
+			close(heaps[i].snap - 1);
+	fork_release();
+}
+
+/* The child: its snapshot mapped over the inherited code; RW views (gone:
+   MADV_DONTFORK) are reserved again and mapped back when the chunk is next
+   allocated from. */
 static void privatize(struct heap *h)
 {
-	int fd = os_memfd(h->name);
+	int fd = h->snap - 1;
 
-	if (fd < 0 || os_truncate(fd, (off_t)h->fsize))
+	if (fd < 0)
 		goto fail;
 	for (unsigned i = 0; i < NCHUNKS; i++) {
 		struct chunk *c = h->chunks[i];
@@ -332,9 +378,7 @@ static void privatize(struct heap *h)
 		if (!c || c->idx != i)
 			continue;
 		len = (size_t)c->nchunks << CHUNK_SHIFT;
-		if (os_pwrite_all(fd, h->base + chunk_off(c), len,
-				  chunk_off(c)) ||
-		    !os_map_code(h->base + chunk_off(c), len, fd,
+		if (!os_map_code(h->base + chunk_off(c), len, fd,
 				 chunk_off(c)))
 			goto fail;
 		c->rw_ok = 0;
@@ -357,10 +401,12 @@ fail:
 
 static void fork_child(void)
 {
-	for (int i = 0; i < HEAP_COUNT; i++)
+	for (int i = 0; i < HEAP_COUNT; i++) {
 		if (heaps[i].base)
 			privatize(&heaps[i]);
-	fork_parent();
+		heaps[i].snap = 0;
+	}
+	fork_release();
 }
 
 static void fork_setup(void)
