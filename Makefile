@@ -38,6 +38,8 @@ LIB_CFLAGS := -std=c11 $(OPT) $(WARN) -fPIC -fvisibility=hidden $(SANFLAGS) $(CP
 APP_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(CFLAGS)
 APP_CXXFLAGS := $(OPT) $(WARN) $(SANFLAGS) -Iinclude -fexceptions $(CXXFLAGS)
 APP_LDLIBS := -lpthread -ldl
+# The JIT peer of the benchmark, when Debian's libasmjit-dev is installed.
+ASMJIT_LIBS := $(if $(wildcard /usr/include/asmjit/core.h),-lasmjit -lrt)
 
 LIB_SRCS := $(wildcard src/*.c) $(wildcard src/arch/$(ARCH)/*.c) $(wildcard src/arch/$(ARCH)/*.S)
 LIB_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(LIB_SRCS))))
@@ -139,7 +141,8 @@ $(BENCH): $(BENCH_OBJS) $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(if $(BENCH_CC),$(CXX),$(CC)) $(SANFLAGS) -o $@ $(BENCH_OBJS) $(STATIC) \
-		$(foreach f,$(basename $(BENCH_C) $(BENCH_CC)),$(call ldflags-of,$(f))) -lffi $(APP_LDLIBS) -lm
+		$(foreach f,$(basename $(BENCH_C) $(BENCH_CC)),$(call ldflags-of,$(f))) \
+		$(ASMJIT_LIBS) -lffi $(APP_LDLIBS) -lm
 
 $(O)/examples/%: examples/%.c $(STATIC) include/trampjit.h
 	@mkdir -p $(dir $@)
