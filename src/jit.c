@@ -532,8 +532,7 @@ int heap_free(enum heap_id id, void *code)
 	if (!c || off & ((1u << GRAN_SHIFT) - 1))
 		goto bad;
 	g = (unsigned)((off - (size_t)chunk_off(c)) >> GRAN_SHIFT);
-	if (g >= NGRAN * c->nchunks || !bit(c->head, g % NGRAN) ||
-	    (c->big && g))
+	if (c->big ? g != 0 : !bit(c->head, g))
 		goto bad;
 	bit_put(c->head, g, 0);
 	if (c->big) {
@@ -577,10 +576,15 @@ int heap_range_live(enum heap_id id, const void *rx, size_t len)
 		goto out;
 	}
 	last = (unsigned)((co + len - 1) >> GRAN_SHIFT);
-	/* The object holding granule co: the nearest head at or below. */
-	for (g = (unsigned)(co >> GRAN_SHIFT); !bit(c->head, g); g--) {
-		if (!g || (bit(c->tail, g - 1) && g - 1 != co >> GRAN_SHIFT))
+	/* The object holding granule co: walk down to its head, stopping at
+	   the tail of a previous object or at a free granule. */
+	g = (unsigned)(co >> GRAN_SHIFT);
+	if (!bit(c->busy, g))
+		goto out;
+	while (!bit(c->head, g)) {
+		if (!g || bit(c->tail, g - 1))
 			goto out;
+		g--;
 	}
 	t = tail_of(c, g);
 	ok = last <= t;

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Dual-view buffers: JIT code written and patched in place through a
+ * read-write view while a read+execute view of the same pages runs it.
+ *
+ * Buffers are packed into the dual heap of jit.c (64-byte granules in
+ * 2 MiB memfd chunks), whose RW view sits HEAP_RW_DELTA bytes above the
+ * RX view, so converting an address is one addition and allocation costs
+ * no system call in steady state, hence no TLB shootdown.  The RW view is
+ * MADV_DONTFORK: a fork child keeps a private RX copy of the code and no
+ * writable view.  Committing is cache maintenance (__builtin___clear_cache,
+ * nothing on x86_64, IC/DC on arm64, the riscv_flush_icache syscall on
+ * riscv64) plus, on request, one membarrier SYNC_CORE so threads that may
+ * hold patched instructions in their pipelines refetch them.  qemu-user
+ * keeps stale translations of code patched through an alias; portable
+ * JITs tested under it must remap the RX view, which this API does not do
+ * on native kernels, where it would cost a TLB shootdown per commit.
+ */
+#include "internal.h"
+#include "os.h"
+
+void *jit_dual_alloc(size_t len, void **rw)
+{
+	char *rx, *w;
+
+	if (!rw || !len) {
+		errno = EINVAL;
+		return NULL;
+	}
+	rx = heap_alloc(HEAP_DUAL, len, &w);
+	if (rx)
+		*rw = w;
+	return rx;
+}
+
+void *jit_dual_rw(const void *rx)
+{
+	int is_rw = 1;
+
+	if (!rx || heap_of(rx, &is_rw) != HEAP_DUAL || is_rw) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return (char *)rx + HEAP_RW_DELTA;
+}
+
+void *jit_dual_rx(const void *rw)
+{
+	int is_rw = 0;
+
+	if (!rw || heap_of(rw, &is_rw) != HEAP_DUAL || !is_rw) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return (char *)rw - HEAP_RW_DELTA;
+}
+
+/* The RX address of addr in the dual heap, or NULL. */
+static char *rx_of(const void *addr)
+{
+	int is_rw = 0;
+
+	if (!addr || heap_of(addr, &is_rw) != HEAP_DUAL)
+		return NULL;
+	return (char *)addr - (is_rw ? HEAP_RW_DELTA : 0);
+}
+
+int jit_dual_commit(const void *addr, size_t len, unsigned flags)
+{
+	char *rx = rx_of(addr);
+
+	if (!rx || (flags & ~JIT_DUAL_SYNC_CORE) ||
+	    !heap_range_live(HEAP_DUAL, rx, len)) {
+		errno = EINVAL;
+		return -1;
+	}
+	__builtin___clear_cache(rx, rx + len);
+	if (flags & JIT_DUAL_SYNC_CORE)
+		return os_membarrier_sync_core();
+	return 0;
+}
+
+int jit_dual_free(void *addr)
+{
+	char *rx;
+
+	if (!addr)
+		return 0;
+	rx = rx_of(addr);
+	if (!rx) {
+		errno = EINVAL;
+		return -1;
+	}
+	return heap_free(HEAP_DUAL, rx);
+}
