@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Sealed code files: jitfd_create() puts code in a memfd and seals it
- * against write, grow, shrink and further seals, so whoever holds the fd
- * (this process, or another one it was passed to over SCM_RIGHTS) can map
- * it read+execute and nobody can ever change it.  One memfd and one
- * mapping per object: about 16 us each, for code that must cross a
- * process boundary or be provably immutable; jit_create_code() packs.
- * jitfd_unmap() finds the length of a mapping in a small list (mappings
- * are few and long-lived), as code memory holds no metadata.
+ * Sealed code files: jitfd_create(), jitfd_map(), jitfd_unmap().
+ *
+ * A jitfd is a memfd holding exactly the code, sealed against write, grow,
+ * shrink and further sealing before anyone else sees it.  Nobody, not even
+ * this process, can change it afterwards, so it can be mapped read+execute
+ * anywhere and handed to another process (SCM_RIGHTS, fork, exec) as a
+ * capability to run that code and nothing else.  The cost is one memfd,
+ * one write and one mapping per object (microseconds): use it for code
+ * that is shared or long-lived, and jit_create_code() for many small
+ * objects.  Mappings are tracked so that jitfd_unmap() refuses addresses
+ * it did not map.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -17,20 +20,21 @@
 #include "internal.h"
 #include "os.h"
 
-#define SEALS_NEEDED	(F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK)
+#define NEEDED_SEALS	(F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK)
 
-struct fdmap {
-	void *code;		/* the RX mapping */
-	size_t len;		/* its length, page multiple */
-	struct fdmap *next;	/* next mapping */
+/* One mapping made by jitfd_map(). */
+struct jmap {
+	struct jmap *next;	/* list of live mappings */
+	void *addr;		/* where it is mapped */
+	size_t len;		/* its length (the file size) */
 };
 
-static struct fdmap *maps;	/* live jitfd_map() mappings */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct jmap *maps;	/* live mappings, under lock */
 
 int jitfd_create(const void *source, size_t len, unsigned flags)
 {
-	int fd, e;
+	int fd, err;
 
 	if (!source || !len || (flags & ~JITFD_CLOEXEC)) {
 		errno = EINVAL;
@@ -49,64 +53,71 @@ int jitfd_create(const void *source, size_t len, unsigned flags)
 		goto fail;
 	return fd;
 fail:
-	e = errno;
+	err = errno == EFBIG || errno == ENOSPC ? ENOMEM : errno;
 	close(fd);
-	errno = e == EFBIG || e == ENOSPC ? ENOMEM : e;
+	errno = err;
 	return -1;
 }
 
 void *jitfd_map(int fd)
 {
-	struct fdmap *m;
+	struct jmap *m;
 	long long size;
 	int seals;
-	size_t len, ps = os_page_size();
 
-	size = os_file_size(fd);
-	if (size < 0)
+	if (fd < 0) {
+		errno = EBADF;
 		return NULL;
+	}
 	seals = os_get_seals(fd);
-	if (seals < 0 || (seals & SEALS_NEEDED) != SEALS_NEEDED || !size) {
+	if (seals < 0)
+		return NULL;
+	if ((seals & NEEDED_SEALS) != NEEDED_SEALS) {
 		errno = EINVAL;
 		return NULL;
 	}
-	len = ((size_t)size + ps - 1) & ~(ps - 1);
+	size = os_file_size(fd);
+	if (size < 0)
+		return NULL;
+	if (size == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
 	m = malloc(sizeof(*m));
 	if (!m)
 		return NULL;
-	m->code = os_map_code(NULL, len, fd, 0);
-	if (!m->code) {
+	m->len = (size_t)size;
+	m->addr = os_map_code(NULL, m->len, fd, 0);
+	if (!m->addr) {
 		free(m);
 		return NULL;
 	}
-	m->len = len;
 	pthread_mutex_lock(&lock);
 	m->next = maps;
 	maps = m;
 	pthread_mutex_unlock(&lock);
-	return m->code;
+	return m->addr;
 }
 
 int jitfd_unmap(void *code)
 {
-	struct fdmap **p, *m = NULL;
+	struct jmap **p, *m = NULL;
 
 	if (!code)
 		return 0;
 	pthread_mutex_lock(&lock);
-	for (p = &maps; *p; p = &(*p)->next) {
-		if ((*p)->code == code) {
+	for (p = &maps; *p; p = &(*p)->next)
+		if ((*p)->addr == code) {
 			m = *p;
 			*p = m->next;
 			break;
 		}
-	}
 	pthread_mutex_unlock(&lock);
 	if (!m) {
 		errno = EINVAL;
 		return -1;
 	}
-	os_unmap(m->code, m->len);
+	os_unmap(m->addr, m->len);
 	free(m);
 	return 0;
 }

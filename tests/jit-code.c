@@ -1,186 +1,165 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * jit_create_code / jit_destroy_code: packed small objects, filler around
- * them, large objects, destroy validation, quarantine reuse, both write
- * paths, fork privacy, and no writable or rwx mapping of the code.
+ * jit_create_code / jit_destroy_code: code of every size runs; freed space
+ * is reused only after quarantine; no mapping of the code is ever
+ * writable in the default (pwrite) mode; threads allocate concurrently;
+ * a fork child keeps running its code whatever the parent does later.
  */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
 #include "harness.h"
 
-typedef long fn(void);
-
-/* mov $v, %rax; ret, padded with nops to len bytes (len >= 11) */
-static void emit(unsigned char *b, size_t len, long v)
-{
-	memset(b, 0x90, len);
-	b[len - 11] = 0x48;
-	b[len - 10] = 0xb8;
-	memcpy(b + len - 9, &v, 8);
-	b[len - 1] = 0xc3;
-}
-
-static void *make_fn(size_t len, long v)
+/* A function of `len` bytes returning v: mov $v, %eax; ret; then int3. */
+static unsigned char *func(size_t len, uint32_t v)
 {
 	unsigned char *b = malloc(len);
-	void *code;
 
-	CHECK(b);
-	emit(b, len, v);
-	code = jit_create_code(b, len);
+	CHECK(b && len >= 6);
+	memset(b, 0xcc, len);
+	b[0] = 0xb8;
+	memcpy(b + 1, &v, 4);
+	b[5] = 0xc3;
+	return b;
+}
+
+static void *make_code(size_t len, uint32_t v)
+{
+	unsigned char *b = func(len, v);
+	void *c = jit_create_code(b, len);
+
+	CHECK(c != NULL);
+	CHECK(memcmp(c, b, len) == 0);
 	free(b);
-	return code;
+	return c;
 }
 
-/* Lines of /proc/self/maps with perms starting with p (e.g. "rwx") or,
-   with name, of the mapping called name having a 'w'. */
-static int maps_count(const char *perms, const char *name)
+static int call(void *c)
 {
-	FILE *f = fopen("/proc/self/maps", "r");
+	return ((int (*)(void))c)();
+}
+
+/* No mapping is rwx; in pwrite mode nothing writable maps the heap's
+   memfd at all. */
+static void check_maps(int pwrite_only)
+{
+	FILE *m = fopen("/proc/self/maps", "r");
 	char line[512];
-	int n = 0;
 
-	CHECK(f);
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strchr(line, ' ');
+	CHECK(m);
+	while (fgets(line, sizeof(line), m)) {
+		char perms[5];
 
-		if (!p)
-			continue;
-		if (perms && !strncmp(p + 1, perms, strlen(perms)))
-			n++;
-		if (name && strstr(line, name) && p[2] == 'w')
-			n++;
-	}
-	fclose(f);
-	return n;
-}
-
-static void basics(void)
-{
-	fn *a = make_fn(16, 1), *b = make_fn(16, 2);
-	unsigned char *pa = (unsigned char *)a;
-
-	CHECK(a && b);
-	CHECK(a() == 1 && b() == 2);
-	CHECK((uintptr_t)a % 64 == 0);
-	/* packed: same page; the rest of a's granule is filler */
-	CHECK(((uintptr_t)a >> 12) == ((uintptr_t)b >> 12));
-	for (int i = 16; i < 64; i++)
-		CHECK(pa[i] == 0xcc);
-	/* validation: foreign, interior, double */
-	errno = 0;
-	CHECK(jit_destroy_code((void *)basics) == -1 && errno == EINVAL);
-	CHECK(jit_destroy_code(pa + 1) == -1 && errno == EINVAL);
-	CHECK(jit_destroy_code(pa + 32) == -1 && errno == EINVAL);
-	fn *c = make_fn(200, 3);
-	CHECK(c && c() == 3);
-	CHECK(jit_destroy_code((char *)c + 64) == -1 && errno == EINVAL);
-	CHECK(jit_destroy_code((char *)c + 192) == -1 && errno == EINVAL);
-	CHECK(jit_destroy_code(c) == 0);
-	CHECK(a() == 1);
-	CHECK(jit_destroy_code(a) == 0);
-	errno = 0;
-	CHECK(jit_destroy_code(a) == -1 && errno == EINVAL);
-	CHECK(b() == 2);
-	CHECK(jit_destroy_code(b) == 0);
-	CHECK(jit_destroy_code(NULL) == 0);
-}
-
-static void sizes(void)
-{
-	static const size_t lens[] = { 11, 64, 65, 1024, 4097, 65536,
-				       (1 << 20) + 1, 3 << 20 };
-
-	for (unsigned i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
-		fn *f = make_fn(lens[i], (long)i + 100);
-
-		CHECK(f);
-		CHECK(f() == (long)i + 100);
-		CHECK(jit_destroy_code((char *)f + 64) == -1);
-		CHECK(jit_destroy_code(f) == 0);
-	}
-}
-
-/* Many objects, freed and reused through several quarantine batches. */
-static void churn(void)
-{
-	enum { N = 3000 };
-	static fn *f[N];
-	struct jit_stats s0, s1;
-
-	CHECK(jit_get_stats(&s0) == 0);
-	for (int r = 0; r < 3; r++) {
-		for (long i = 0; i < N; i++) {
-			f[i] = make_fn(16 + (size_t)(i % 200), i * 7 + r);
-			CHECK(f[i]);
+		CHECK(sscanf(line, "%*x-%*x %4s", perms) == 1);
+		CHECK(!(perms[1] == 'w' && perms[2] == 'x'));
+		if (pwrite_only && strstr(line, "memfd:trampjit-code ") &&
+		    perms[1] == 'w') {
+			fprintf(stderr, "writable code view: %s", line);
+			exit(1);
 		}
-		for (long i = 0; i < N; i++)
-			CHECK(f[i]() == i * 7 + r);
-		for (long i = 0; i < N; i++)
-			CHECK(jit_destroy_code(f[i]) == 0);
 	}
-	CHECK(jit_get_stats(&s1) == 0);
-	CHECK(s1.quarantine_flushes > s0.quarantine_flushes);
-	CHECK(s1.membarriers > s0.membarriers);
+	fclose(m);
 }
 
-/* A fork child keeps its code even after the parent frees and reuses it. */
-static void fork_private(void)
+static void *hammer(void *arg)
 {
-	enum { N = 600 };
-	static fn *f[N];
-	int pfd[2];
-	char c;
-	pid_t pid;
-	int st;
+	uint32_t base = (uint32_t)(uintptr_t)arg;
 
-	for (long i = 0; i < N; i++)
-		CHECK((f[i] = make_fn(32, i)));
-	CHECK(pipe(pfd) == 0);
-	pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		if (read(pfd[0], &c, 1) != 1)
-			_exit(2);
-		for (long i = 0; i < N; i++)
-			if (f[i]() != i)
-				_exit(3);
-		_exit(0);
+	for (uint32_t i = 0; i < 20000; i++) {
+		void *c = make_code(64 + (i % 7) * 40, base + i);
+
+		CHECK(call(c) == (int)(base + i));
+		CHECK(jit_destroy_code(c) == 0);
 	}
-	for (long i = 0; i < N; i++)
-		CHECK(jit_destroy_code(f[i]) == 0);
-	for (long i = 0; i < N; i++)	/* reuse the space */
-		CHECK((f[i] = make_fn(32, -i)));
-	CHECK(write(pfd[1], "x", 1) == 1);
-	CHECK(waitpid(pid, &st, 0) == pid);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	for (long i = 0; i < N; i++) {
-		CHECK(f[i]() == -i);
-		CHECK(jit_destroy_code(f[i]) == 0);
-	}
-	close(pfd[0]);
-	close(pfd[1]);
+	return NULL;
 }
 
 int main(void)
 {
-	basics();
-	sizes();
-	churn();
-	fork_private();
-	/* the default path never maps the code writable */
-	CHECK(maps_count(NULL, "memfd:trampjit-code (") == 0);
-	CHECK(maps_count(NULL, "memfd:trampjit-code ") == 0);
+	static const size_t sizes[] = { 6, 64, 65, 1024, 4096, 65536,
+					(size_t)3 << 20 };
+	void *c[8], *keep;
+	struct jit_stats st0, st1;
+	pthread_t th[2];
+	int status;
+
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		c[i] = make_code(sizes[i], 100 + i);
+		CHECK(((uintptr_t)c[i] & 63) == 0);
+	}
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		CHECK(call(c[i]) == (int)(100 + i));
+	check_maps(1);
+
+	/* Foreign, interior, double destroy: EINVAL, nothing changed. */
+	int local;
+	CHECK(jit_destroy_code(&local) == -1 && errno == EINVAL);
+	CHECK(jit_destroy_code((char *)c[3] + 64) == -1 && errno == EINVAL);
+	CHECK(jit_destroy_code((char *)c[3] + 1) == -1 && errno == EINVAL);
+	CHECK(call(c[3]) == 103);
+	CHECK(jit_destroy_code(c[3]) == 0);
+	CHECK(jit_destroy_code(c[3]) == -1 && errno == EINVAL);
+	CHECK(jit_destroy_code(NULL) == 0);
+
+	/* Quarantine: destroying many objects releases them in batches
+	   behind one membarrier each, not one per object. */
+	CHECK(jit_get_stats(&st0) == 0);
+	for (int i = 0; i < 4000; i++)
+		CHECK(jit_destroy_code(make_code(64, (uint32_t)i)) == 0);
+	CHECK(jit_get_stats(&st1) == 0);
+	fprintf(stderr, "4000 create+destroy: %lu membarriers, %lu batches\n",
+		st1.membarriers - st0.membarriers,
+		st1.quarantine_flushes - st0.quarantine_flushes);
+	CHECK(st1.quarantine_flushes > st0.quarantine_flushes);
+	CHECK(st1.membarriers - st0.membarriers <= 4000 / 100);
+
+	/* Two threads at once. */
+	for (int i = 0; i < 2; i++)
+		CHECK(pthread_create(&th[i], NULL, hammer,
+				     (void *)(uintptr_t)(1000000 * (i + 1)))
+		      == 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+
+	/* fork: the child's code stays its own while the parent frees and
+	   reuses the space. */
+	keep = make_code(64, 777);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		usleep(100000);
+		check_maps(1);
+		if (call(keep) != 777 || call(c[0]) != 100) {
+			fprintf(stderr, "child: %d %d\n", call(keep),
+				call(c[0]));
+			_exit(1);
+		}
+		_exit(0);
+	}
+	CHECK(jit_destroy_code(keep) == 0);
+	for (int i = 0; i < 3000; i++)	/* force release and reuse */
+		CHECK(jit_destroy_code(make_code(64, 5)) == 0);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	if (!WIFEXITED(status))
+		fprintf(stderr, "child killed by signal %d\n",
+			WTERMSIG(status));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* The alias write path: a read-write view exists, never rwx. */
 	CHECK(jit_set_code_mode(JIT_APPEND_ALIAS) == JIT_APPEND_PWRITE);
-	basics();
-	sizes();
-	churn();
-	fork_private();
+	keep = make_code(1024, 31337);
+	CHECK(call(keep) == 31337);
+	check_maps(1);
+	CHECK(jit_destroy_code(keep) == 0);
 	CHECK(jit_set_code_mode(JIT_APPEND_SWAP) == -1 && errno == EINVAL);
 	CHECK(jit_set_code_mode(JIT_APPEND_PWRITE) == JIT_APPEND_ALIAS);
-	CHECK(maps_count("rwx", NULL) == 0);
-	fprintf(stderr, "memfd: %s\n", jitfd_memfd_mode());
+
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		if (i != 3)
+			CHECK(jit_destroy_code(c[i]) == 0);
 	return 0;
 }
