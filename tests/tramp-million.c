@@ -83,7 +83,7 @@ int main(void)
 	struct tramp_context ctx = { .pc = (void *)chain_ret };
 	long rss0, rss1, rss2, v;
 
-	memset(t, 0, sizeof(t));	/* the test's own array is resident */
+	memset(t, 0xff, sizeof(t));	/* the test's own array is resident */
 	rss0 = status_kb("VmRSS:");
 	create_all(t, 3, NULL);
 	rss1 = status_kb("VmRSS:");
