@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <stdatomic.h>
+
 #include "internal.h"
 #include "debug.h"
 
@@ -504,6 +506,21 @@ static int add_locked(const void *code, size_t len, const char *name,
 	return publish(s, enabled);
 }
 
+/* Set once any code has been named by the user: until then freeing code
+   (debug_code_freed) costs one load. */
+static _Atomic int user_named;
+
+void debug_code_freed(const void *code)
+{
+	int err;
+
+	if (!atomic_load_explicit(&user_named, memory_order_relaxed))
+		return;
+	err = errno;
+	jit_unname(code);
+	errno = err;
+}
+
 static int name_range(const void *code, size_t len, const char *name,
 		      const void *cfi, size_t cfi_len, int has_cfi)
 {
@@ -522,6 +539,8 @@ static int name_range(const void *code, size_t len, const char *name,
 		ret = add_locked(code, len, name, cfi, cfi_len, has_cfi,
 				 readable);
 	pthread_mutex_unlock(&lock);
+	if (!ret)
+		atomic_store_explicit(&user_named, 1, memory_order_relaxed);
 	return ret;
 }
 

@@ -189,3 +189,6 @@ int heap_range_live(enum heap_id id, const void *rx, size_t len);
 /* debug.c: a table's code half was mapped; registers its unwind info and
    publishes its name.  Called under the table lock; never fails. */
 void debug_table_added(struct table *tb);
+/* Code at code was freed: drop the name the user gave it, if any.
+   One load unless the user has named code.  Preserves errno. */
+void debug_code_freed(const void *code);

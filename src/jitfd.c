@@ -117,6 +117,7 @@ int jitfd_unmap(void *code)
 		errno = EINVAL;
 		return -1;
 	}
+	debug_code_freed(code);
 	os_unmap(m->addr, m->len);
 	free(m);
 	return 0;

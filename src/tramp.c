@@ -201,6 +201,7 @@ void tramp_destroy(struct tramp *t)
 	arch_store_pair(t, 0, 0);
 	if (backends[tb->backend]->retire)
 		backends[tb->backend]->retire(tb, slot_index(tb, t));
+	debug_code_freed(slot_code(tb, slot_index(tb, t)));
 	pool_free(tb, t);
 	if (ctx)
 		free(ctx);
