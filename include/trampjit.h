@@ -424,8 +424,9 @@ unsigned jit_debug_flags(void);
  * the enabled publishers (and to those enabled later).  Naming the same
  * start again replaces the name.  The range must be executable code of this
  * process (a mapping with execute permission, or a trampoline table).  No
- * unwind info is registered: see jit_name_unwind().  Call jit_unname()
- * before freeing the code.  Returns 0, or -1 with errno: EINVAL (NULL,
+ * unwind info is registered: see jit_name_unwind().  jit_destroy_code(),
+ * tramp_destroy() and jitfd_unmap() drop the names of what they free; call
+ * jit_unname() before freeing other named code.  Returns 0, or -1 with errno: EINVAL (NULL,
  * empty or control-character name; len 0; a range that is not code of this
  * process), EILSEQ (name not UTF-8), ENAMETOOLONG (over JIT_NAME_MAX),
  * ENOMEM, or a publisher's write error (the name is kept).  Thread-safe.
