@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Cross-modifying code under load, in every append mode: one thread
+ * appends NFUNCS small functions (mov $k, %eax; ret) and publishes each
+ * address with a release store; two threads call the newest published one
+ * continuously and check that it returns its k.  A caller whose CPU still
+ * holds the filler of the next slot takes the breakpoint fixup; SWAP
+ * callers may take the swap-gap retry.  Zero wrong results allowed.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <unistd.h>
+#include "harness.h"
+
+#define NFUNCS	20000
+#define NCALLERS 2
+
+static const char *const mode_names[] = { "pwrite", "alias", "swap" };
+
+static void *funcs[NFUNCS + 1];		/* by k */
+static _Atomic unsigned latest;		/* newest published k, 0: none */
+static _Atomic int done;
+static _Atomic unsigned long wrong, calls;
+
+static void *caller(void *arg)
+{
+	unsigned long n = 0, bad = 0;
+
+	while (!atomic_load_explicit(&done, memory_order_acquire)) {
+		unsigned k = atomic_load_explicit(&latest,
+						  memory_order_acquire);
+
+		if (!k)
+			continue;
+		if (((int (*)(void))funcs[k])() != (int)k)
+			bad++;
+		n++;
+	}
+	atomic_fetch_add(&calls, n);
+	atomic_fetch_add(&wrong, bad);
+	return NULL;
+}
+
+static void run(int mode)
+{
+	struct jit_region *r;
+	struct jit_stats a, b;
+	pthread_t t[NCALLERS];
+	unsigned char code[6] = { 0xb8, 0, 0, 0, 0, 0xc3 };
+
+	r = jit_region_create((size_t)NFUNCS * JIT_REGION_ALIGN, mode);
+	CHECK(r);
+	atomic_store(&latest, 0);
+	atomic_store(&done, 0);
+	atomic_store(&wrong, 0);
+	atomic_store(&calls, 0);
+	CHECK(jit_get_stats(&a) == 0);
+	for (int i = 0; i < NCALLERS; i++)
+		CHECK(pthread_create(&t[i], NULL, caller, NULL) == 0);
+	for (uint32_t k = 1; k <= NFUNCS; k++) {
+		memcpy(code + 1, &k, 4);
+		funcs[k] = jit_region_append(r, code, sizeof(code));
+		CHECK(funcs[k]);
+		atomic_store_explicit(&latest, k, memory_order_release);
+	}
+	atomic_store_explicit(&done, 1, memory_order_release);
+	for (int i = 0; i < NCALLERS; i++)
+		CHECK(pthread_join(t[i], NULL) == 0);
+	CHECK(jit_get_stats(&b) == 0);
+	printf("%-6s: %d appends, %lu calls, %lu wrong, %lu breakpoint "
+	       "fixups, %lu swap retries, %lu page swaps\n", mode_names[mode],
+	       NFUNCS, atomic_load(&calls), atomic_load(&wrong),
+	       b.trap_fixups - a.trap_fixups,
+	       b.segv_retries - a.segv_retries, b.page_swaps - a.page_swaps);
+	CHECK(atomic_load(&wrong) == 0);
+	CHECK(atomic_load(&calls) > 0);
+	for (uint32_t k = 1; k <= NFUNCS; k++)
+		CHECK(((int (*)(void))funcs[k])() == (int)k);
+	jit_region_destroy(r);
+}
+
+int main(void)
+{
+	for (int mode = JIT_APPEND_PWRITE; mode <= JIT_APPEND_SWAP; mode++)
+		run(mode);
+	return 0;
+}
