@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 
 #define NFUNCS	20000
 #define NCALLERS 2
+#define LAG	64	/* appends a caller may fall behind */
 
 static const char *const mode_names[] = { "pwrite", "alias", "swap" };
 
@@ -23,11 +25,14 @@ static void *funcs[NFUNCS + 1];		/* by k */
 static _Atomic unsigned latest;		/* newest published k, 0: none */
 static _Atomic int done;
 static _Atomic unsigned long wrong, calls;
+static _Atomic unsigned seen;		/* a k some caller has run */
+static _Atomic int ready;		/* callers started */
 
 static void *caller(void *arg)
 {
 	unsigned long n = 0, bad = 0;
 
+	atomic_fetch_add(&ready, 1);
 	while (!atomic_load_explicit(&done, memory_order_acquire)) {
 		unsigned k = atomic_load_explicit(&latest,
 						  memory_order_acquire);
@@ -36,6 +41,7 @@ static void *caller(void *arg)
 			continue;
 		if (((int (*)(void))funcs[k])() != (int)k)
 			bad++;
+		atomic_store_explicit(&seen, k, memory_order_relaxed);
 		n++;
 	}
 	atomic_fetch_add(&calls, n);
@@ -56,10 +62,19 @@ static void run(int mode)
 	atomic_store(&done, 0);
 	atomic_store(&wrong, 0);
 	atomic_store(&calls, 0);
+	atomic_store(&seen, 0);
+	atomic_store(&ready, 0);
 	CHECK(jit_get_stats(&a) == 0);
 	for (int i = 0; i < NCALLERS; i++)
 		CHECK(pthread_create(&t[i], NULL, caller, NULL) == 0);
+	while (atomic_load(&ready) < NCALLERS)
+		sched_yield();
 	for (uint32_t k = 1; k <= NFUNCS; k++) {
+		/* Keep the callers close behind: the next slot shares their
+		   cache line. */
+		while (k > LAG && atomic_load_explicit(&seen,
+				memory_order_relaxed) < k - LAG)
+			sched_yield();
 		memcpy(code + 1, &k, 4);
 		funcs[k] = jit_region_append(r, code, sizeof(code));
 		CHECK(funcs[k]);

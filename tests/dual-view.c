@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jit_dual_*: write through the RW view, commit, run; patch in place and
+ * run the new code; free by either view; double, interior and foreign
+ * frees are EINVAL; the views convert both ways; a fork child runs the
+ * code without any RW view; a JIT_DUAL_SYNC_CORE commit retargets code
+ * another thread keeps running, and no call ever sees a stale target.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "harness.h"
+
+#define FAILS(expr, err)						\
+	do {								\
+		errno = 0;						\
+		CHECK(!(expr));						\
+		CHECK(errno == (err));					\
+	} while (0)
+
+#define FAILS_INT(expr, err)	FAILS((expr) + 1, err)
+
+static void put_ret(unsigned char *rw, uint32_t v)
+{
+	rw[0] = 0xb8;
+	memcpy(rw + 1, &v, 4);
+	rw[5] = 0xc3;
+}
+
+static int call(const void *c)
+{
+	return ((int (*)(void))c)();
+}
+
+/* Perms of the mapping holding a, or "" when none.  Fails on rwx. */
+static void perms_at(const void *a, char perms[5])
+{
+	FILE *m = fopen("/proc/self/maps", "r");
+	char line[512], p[5];
+	unsigned long s, e;
+
+	CHECK(m);
+	perms[0] = 0;
+	while (fgets(line, sizeof(line), m)) {
+		CHECK(sscanf(line, "%lx-%lx %4s", &s, &e, p) == 3);
+		CHECK(!(p[1] == 'w' && p[2] == 'x'));
+		if ((uintptr_t)a >= s && (uintptr_t)a < e)
+			memcpy(perms, p, 5);
+	}
+	fclose(m);
+}
+
+static void basics(void)
+{
+	void *rw, *rw2;
+	char *rx = jit_dual_alloc(256, &rw), *rx2;
+	int x;
+
+	CHECK(rx && rw && rx != rw);
+	CHECK((uintptr_t)rx % 64 == 0);
+	CHECK(*(unsigned char *)rx == 0xcc && *(unsigned char *)rw == 0xcc);
+	CHECK(jit_dual_rw(rx) == rw && jit_dual_rx(rw) == rx);
+	CHECK(jit_dual_rw(rx + 100) == (char *)rw + 100);
+	CHECK(jit_dual_rx((char *)rw + 100) == rx + 100);
+	FAILS(jit_dual_rw(rw), EINVAL);
+	FAILS(jit_dual_rx(rx), EINVAL);
+	FAILS(jit_dual_rw(&x), EINVAL);
+	FAILS(jit_dual_rx(&x), EINVAL);
+	FAILS(jit_dual_rw(NULL), EINVAL);
+
+	put_ret(rw, 1);
+	CHECK(jit_dual_commit(rx, 6, 0) == 0);
+	CHECK(call(rx) == 1);
+	put_ret(rw, 2);				/* patch in place */
+	CHECK(jit_dual_commit(rw, 6, 0) == 0);
+	CHECK(call(rx) == 2);
+	put_ret((unsigned char *)rw + 64, 3);
+	CHECK(jit_dual_commit(rx + 64, 6, JIT_DUAL_SYNC_CORE) == 0);
+	CHECK(call(rx + 64) == 3);
+	CHECK(jit_dual_commit(rx, 256, 0) == 0);
+
+	FAILS_INT(jit_dual_commit(rx, 6, 2), EINVAL);
+	FAILS_INT(jit_dual_commit(rx, 0, 0), EINVAL);
+	FAILS_INT(jit_dual_commit(rx, 257, 0), EINVAL);
+	FAILS_INT(jit_dual_commit(rx + 200, SIZE_MAX, 0), EINVAL);
+	FAILS_INT(jit_dual_commit(&x, 4, 0), EINVAL);
+	FAILS_INT(jit_dual_commit(NULL, 4, 0), EINVAL);
+	FAILS(jit_dual_alloc(0, &rw2), EINVAL);
+	FAILS(jit_dual_alloc(64, NULL), EINVAL);
+	FAILS_INT(jit_destroy_code(rx), EINVAL);	/* not jit_create_code's */
+
+	rx2 = jit_dual_alloc(64, &rw2);
+	CHECK(rx2 && rx2 != rx);
+	FAILS_INT(jit_dual_free(rx + 64), EINVAL);	/* interior */
+	FAILS_INT(jit_dual_free((char *)rw + 64), EINVAL);
+	FAILS_INT(jit_dual_free(&x), EINVAL);
+	CHECK(jit_dual_free(NULL) == 0);
+	CHECK(call(rx) == 2);			/* nothing changed */
+	CHECK(jit_dual_free(rx) == 0);		/* by the RX view */
+	CHECK(jit_dual_free(rw2) == 0);		/* by the RW view */
+	FAILS_INT(jit_dual_free(rx), EINVAL);
+	FAILS_INT(jit_dual_free(rw2), EINVAL);
+	FAILS_INT(jit_dual_commit(rx, 6, 0), EINVAL);
+}
+
+/* The child runs the code and has no RW view; the parent keeps its own. */
+static void forked(void)
+{
+	void *rw;
+	char *rx = jit_dual_alloc(64, &rw), perms[5];
+	int st;
+	pid_t pid;
+
+	CHECK(rx);
+	put_ret(rw, 42);
+	CHECK(jit_dual_commit(rx, 6, 0) == 0);
+	perms_at(rw, perms);
+	CHECK(perms[1] == 'w');
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		CHECK(call(rx) == 42);
+		perms_at(rw, perms);
+		CHECK(perms[0] != 'r' && perms[1] != 'w');
+		perms_at(rx, perms);
+		CHECK(perms[0] == 'r' && perms[2] == 'x');
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	put_ret(rw, 43);
+	CHECK(jit_dual_commit(rw, 6, 0) == 0);
+	CHECK(call(rx) == 43);
+	CHECK(jit_dual_free(rx) == 0);
+}
+
+/*
+ * Retargeting under a running thread.  The entry is a two-byte jmp rel8
+ * to one of NSLOT 16-byte slots; each round writes mov $round, %eax; ret into the
+ * next slot, commits it, patches the jump's one displacement byte and
+ * commits with JIT_DUAL_SYNC_CORE, then publishes the round.  A caller
+ * that saw round g before its call must get at least g.
+ */
+#define NSLOT	8
+#define ROUNDS	2000
+
+static _Atomic unsigned round_done;
+static _Atomic int stop;
+static char *entry;
+
+static void *runner(void *arg)
+{
+	unsigned long *bad = arg;
+
+	while (!atomic_load(&stop)) {
+		unsigned g = atomic_load_explicit(&round_done,
+						  memory_order_acquire);
+		unsigned v = (unsigned)call(entry);
+
+		if (v < g || v > ROUNDS)
+			(*bad)++;
+	}
+	return NULL;
+}
+
+static void sync_core(void)
+{
+	unsigned char *rw;
+	unsigned long bad = 0;
+	pthread_t t;
+	struct jit_stats a, b;
+
+	entry = jit_dual_alloc(16 * (NSLOT + 1), (void **)&rw);
+	CHECK(entry);
+	put_ret(rw + 16, 0);
+	rw[0] = 0xeb;				/* jmp rel8 to slot 0 */
+	rw[1] = 16 - 2;
+	CHECK(jit_dual_commit(entry, 16 * (NSLOT + 1), 0) == 0);
+	CHECK(call(entry) == 0);
+	CHECK(jit_get_stats(&a) == 0);
+	CHECK(pthread_create(&t, NULL, runner, &bad) == 0);
+	for (unsigned g = 1; g <= ROUNDS; g++) {
+		unsigned s = 16 * (1 + g % NSLOT);
+
+		put_ret(rw + s, g);
+		CHECK(jit_dual_commit(entry + s, 6, 0) == 0);
+		__atomic_store_n(&rw[1], (unsigned char)(s - 2),
+				 __ATOMIC_RELEASE);
+		CHECK(jit_dual_commit(entry, 2, JIT_DUAL_SYNC_CORE) == 0);
+		atomic_store_explicit(&round_done, g, memory_order_release);
+		CHECK(call(entry) == (int)g);
+	}
+	atomic_store(&stop, 1);
+	CHECK(pthread_join(t, NULL) == 0);
+	CHECK(jit_get_stats(&b) == 0);
+	printf("sync-core: %d retargets, %lu stale results, %lu membarriers\n",
+	       ROUNDS, bad, b.membarriers - a.membarriers);
+	CHECK(bad == 0);
+	CHECK(b.membarriers - a.membarriers >= ROUNDS);
+	CHECK(jit_dual_free(rw) == 0);
+}
+
+int main(void)
+{
+	basics();
+	forked();
+	sync_core();
+	return 0;
+}
