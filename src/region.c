@@ -52,14 +52,14 @@
 #define SPAN_MAX	16	/* pages behind the append point left mixed */
 
 struct region {
-	pthread_mutex_t lock;	/* serialises appends; guards what follows */
+	pthread_mutex_t lock;	/* serialises appends; guards the rest */
 	int mode;		/* JIT_APPEND_* */
 	int fd;			/* memfd behind the code */
 	int snap;		/* fork snapshot fd + 1, 0 none, -errno */
 	int err;		/* errno refusing appends (failed snapshot) */
 	int trap;		/* trap range id, or -1 */
 	int dead;		/* destroyed (guarded by reg_lock) */
-	unsigned users;		/* appends in flight (guarded by reg_lock) */
+	unsigned users;		/* appends in flight (under reg_lock) */
 	char *rx;		/* read+execute view, cap bytes reserved */
 	char *rw;		/* ALIAS: read-write view at rx + cap */
 	int rw_ok;		/* ALIAS: the read-write view is mapped */
@@ -68,7 +68,7 @@ struct region {
 	size_t mapped;		/* bytes of rx mapped and filled */
 	size_t used;		/* end of the last append */
 	unsigned char *alt;	/* SWAP: bit per page, on the second copy */
-	size_t alt_lo;		/* SWAP: pages below are on the first copy */
+	size_t alt_lo;		/* SWAP: pages below: first copy */
 	unsigned char *page;	/* SWAP: the page being built */
 };
 
@@ -506,7 +506,8 @@ void *jit_region_append(struct jit_region *h, const void *src, size_t len)
 		return NULL;
 	}
 	pthread_mutex_lock(&r->lock);
-	off = (r->used + JIT_REGION_ALIGN - 1) & ~(size_t)(JIT_REGION_ALIGN - 1);
+	off = (r->used + JIT_REGION_ALIGN - 1) &
+	      ~(size_t)(JIT_REGION_ALIGN - 1);
 	if (__atomic_load_n(&r->dead, __ATOMIC_RELAXED))
 		errno = EINVAL;
 	else if (r->err)

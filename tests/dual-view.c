@@ -90,7 +90,7 @@ static void basics(void)
 	FAILS_INT(jit_dual_commit(NULL, 4, 0), EINVAL);
 	FAILS(jit_dual_alloc(0, &rw2), EINVAL);
 	FAILS(jit_dual_alloc(64, NULL), EINVAL);
-	FAILS_INT(jit_destroy_code(rx), EINVAL);	/* not jit_create_code's */
+	FAILS_INT(jit_destroy_code(rx), EINVAL); /* not jit_create_code's */
 
 	rx2 = jit_dual_alloc(64, &rw2);
 	CHECK(rx2 && rx2 != rx);
@@ -139,10 +139,11 @@ static void forked(void)
 
 /*
  * Retargeting under a running thread.  The entry is a two-byte jmp rel8
- * to one of NSLOT 16-byte slots; each round writes mov $round, %eax; ret into the
- * next slot, commits it, patches the jump's one displacement byte and
- * commits with JIT_DUAL_SYNC_CORE, then publishes the round.  A caller
- * that saw round g before its call must get at least g.
+ * to one of NSLOT 16-byte slots; each round writes mov $round, %eax; ret
+ * into the next slot, commits it, patches the jump's one displacement
+ * byte, commits with JIT_DUAL_SYNC_CORE and then publishes the round.  A
+ * caller that saw round g before its call must get at least g.  Slots are
+ * rewritten NSLOT rounds after they were left, when no caller is inside.
  */
 #define NSLOT	8
 #define ROUNDS	2000
