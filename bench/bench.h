@@ -72,9 +72,21 @@ int bench_scale_point(long live);
 #include <stdio.h>
 void bench_write_table(FILE *f, const char *table);
 
-/* bench_matrix.c: one probe in a fresh process (`--probe NAME BACKEND`);
-   returns the exit status. */
-int bench_matrix_probe(const char *probe, int backend);
+/* bench_matrix.c: one probe in a fresh process (`--probe NAME INDEX`);
+   returns the exit status.  Indexes from BENCH_JIT_PROBES on are the JIT
+   mechanisms of bench_matrix_jit.c. */
+#define BENCH_JIT_PROBES	16
+int bench_matrix_probe(const char *probe, int index);
+int bench_matrix_jit_probe(const char *probe, int mech);
+void bench_matrix_jit_rows(void);	/* the JIT rows of the matrix */
+/* Run `--probe NAME INDEX` in a fresh process: its exit status (0 yes,
+   1 no, other: failed; -1 if it could not run). */
+int bench_probe_child(const char *probe, int index);
+int bench_maps_have_rwx(void);
+/* Process-wide state installed by use(arg): bits of bench_global_text. */
+int bench_probe_global(int (*use)(int), int arg);
+void bench_global_text(int r, char *buf, size_t n);
+const char *bench_yesno(int r);
 
 /* charts.c: draw DIR's charts from DIR/results.tsv; 0 or -1. */
 int bench_charts(const char *dir);

@@ -28,7 +28,7 @@ static long ret_b(void *d, long x) { return 2; }
 /* Run a probe in a fresh process (`trampjit-bench --probe NAME B`), so
    that nothing an earlier section installed or mapped is inherited; its
    exit status is the answer (0 yes, 1 no, other: failed). */
-static int in_child(const char *probe, enum tramp_backend b)
+int bench_probe_child(const char *probe, int b)
 {
 	char exe[64], arg[16];
 	int st;
@@ -65,7 +65,7 @@ static int probe_mdwe(enum tramp_backend b)
 	return t && ((long (*)(long))tramp_code(t))(0) == 1 ? 0 : 1;
 }
 
-static int maps_have_rwx(void)
+int bench_maps_have_rwx(void)
 {
 	FILE *m = fopen("/proc/self/maps", "r");
 	char line[512];
@@ -93,11 +93,11 @@ static int probe_rwx(enum tramp_backend b)
 		t[i] = make(b, (void *)ret_a);
 		if (!t[i])
 			return 2;
-		rwx |= maps_have_rwx();
+		rwx |= bench_maps_have_rwx();
 	}
 	for (int i = 0; i < 64; i++) {
 		tramp_retarget(t[i], (void *)ret_b, NULL);
-		rwx |= maps_have_rwx();
+		rwx |= bench_maps_have_rwx();
 		tramp_destroy(t[i]);
 	}
 	return rwx ? 0 : 1;
@@ -142,8 +142,8 @@ static int seccomp_mode(void)
 }
 
 /* exit code: bit 0 SIGSEGV handler, bit 1 SIGSYS, bit 2 SIGTRAP,
-   bit 3 seccomp filter, bit 4 no_new_privs, 64 on failure */
-static int probe_global(enum tramp_backend b)
+   bit 3 seccomp filter, bit 4 no_new_privs, 64 when use() fails */
+int bench_probe_global(int (*use)(int), int arg)
 {
 	static const int sigs[] = { SIGSEGV, SIGSYS, SIGTRAP };
 	struct sigaction before[3], after;
@@ -153,7 +153,7 @@ static int probe_global(enum tramp_backend b)
 
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], NULL, &before[i]);
-	if (!make(b, (void *)ret_a))
+	if (use(arg))
 		return 64;
 	for (int i = 0; i < 3; i++) {
 		sigaction(sigs[i], NULL, &after);
@@ -189,6 +189,16 @@ __attribute__((noinline)) static int bt_caller(long (*fn)(long))
 	return found == 1;
 }
 
+static int use_one(int b)
+{
+	return make((enum tramp_backend)b, (void *)ret_a) ? 0 : 1;
+}
+
+static int probe_global(enum tramp_backend b)
+{
+	return bench_probe_global(use_one, (int)b);
+}
+
 /* yes: glibc backtrace() in the target sees the caller beyond the
    trampoline */
 static int probe_unwind(enum tramp_backend b)
@@ -201,7 +211,7 @@ static int probe_unwind(enum tramp_backend b)
 	return bt_caller((long (*)(long))tramp_code(t)) ? 0 : 1;
 }
 
-static const char *yesno(int r)
+const char *bench_yesno(int r)
 {
 	return r == 0 ? "yes" : r == 1 ? "no" : "probe failed";
 }
@@ -217,13 +227,15 @@ int bench_matrix_probe(const char *probe, int b)
 		{ "unwind", probe_unwind },
 	};
 
+	if (b >= BENCH_JIT_PROBES)
+		return bench_matrix_jit_probe(probe, b - BENCH_JIT_PROBES);
 	for (unsigned i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
 		if (!strcmp(probes[i].name, probe) && b >= 0 && b < 4)
 			return probes[i].fn((enum tramp_backend)b);
 	return 2;
 }
 
-static void global_text(int r, char *buf, size_t n)
+void bench_global_text(int r, char *buf, size_t n)
 {
 	if (r < 0 || r >= 64) {
 		snprintf(buf, n, "probe failed");
@@ -244,16 +256,18 @@ static void matrix_section(void)
 		snprintf(row, sizeof(row), "trampoline: %s", names[b]);
 		bench_progress("feature matrix: %s", names[b]);
 		bench_text(MATRIX, row, "works under MDWE", "%s",
-			   yesno(in_child("mdwe", be)));
+			   bench_yesno(bench_probe_child("mdwe", be)));
 		bench_text(MATRIX, row, "rwx mapping ever seen", "%s",
-			   yesno(in_child("rwx", be)));
+			   bench_yesno(bench_probe_child("rwx", be)));
 		bench_text(MATRIX, row, "child unaffected by parent", "%s",
-			   yesno(in_child("fork", be)));
-		global_text(in_child("global", be), text, sizeof(text));
+			   bench_yesno(bench_probe_child("fork", be)));
+		bench_global_text(bench_probe_child("global", be), text,
+				  sizeof(text));
 		bench_text(MATRIX, row, "installs process-wide", "%s", text);
 		bench_text(MATRIX, row, "backtrace() through it", "%s",
-			   yesno(in_child("unwind", be)));
+			   bench_yesno(bench_probe_child("unwind", be)));
 	}
+	bench_matrix_jit_rows();
 	bench_note(MATRIX, "Every cell is the outcome of a probe run in a "
 		   "forked child during this benchmark: MDWE by setting "
 		   "PR_SET_MDWE and creating and calling; rwx by scanning "
@@ -263,7 +277,8 @@ static void matrix_section(void)
 		   "signal dispositions, the Seccomp field and no_new_privs "
 		   "before and after the first creation; unwinding by glibc "
 		   "backtrace() in the target looking for its caller's "
-		   "return address.");
+		   "return address (through JIT code: unnamed first, then named "
+		   "with jit_name_unwind()).");
 }
 
 BENCH_SECTION(60, "feature matrix", matrix_section)
