@@ -339,9 +339,10 @@ void jit_region_destroy(struct jit_region *r);
  */
 void *jit_dual_alloc(size_t len, void **rw);
 
-/* jit_dual_rw, jit_dual_rx - the address in the other view of any address
-   inside a dual-view buffer, or NULL with EINVAL when addr is not in a
-   dual-view buffer's view.  Thread-safe, async-signal-safe. */
+/* jit_dual_rw, jit_dual_rx - the address in the other view, or NULL with
+   EINVAL when addr is not in the RX (resp. RW) view of the dual-view heap.
+   Arithmetic only: it does not check that a live buffer is there.
+   Thread-safe, async-signal-safe. */
 void *jit_dual_rw(const void *rx);
 void *jit_dual_rx(const void *rw);
 
