@@ -269,7 +269,7 @@ static void matrix_section(void)
 	}
 	bench_matrix_jit_rows();
 	bench_note(MATRIX, "Every cell is the outcome of a probe run in a "
-		   "forked child during this benchmark: MDWE by setting "
+		   "fresh process during this benchmark: MDWE by setting "
 		   "PR_SET_MDWE and creating and calling; rwx by scanning "
 		   "/proc/self/maps while creating, retargeting and "
 		   "destroying; fork by retargeting in the parent after fork "

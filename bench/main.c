@@ -39,7 +39,7 @@ static char tables[MAX_TABLES][64];
 static int ntables;
 static struct note {
 	char table[64];
-	char text[512];
+	char text[1024];
 } notes[MAX_NOTES];
 static int nnotes;
 
