@@ -83,10 +83,16 @@ void bench_matrix_jit_rows(void);	/* the JIT rows of the matrix */
    1 no, other: failed; -1 if it could not run). */
 int bench_probe_child(const char *probe, int index);
 int bench_maps_have_rwx(void);
-/* Process-wide state installed by use(arg): bits of bench_global_text. */
+/* Process-wide state installed by use(arg), as probe exit bits. */
 int bench_probe_global(int (*use)(int), int arg);
-void bench_global_text(int r, char *buf, size_t n);
-const char *bench_yesno(int r);
+/* Run every probe for mechanism idx into matrix row `row`. */
+void bench_matrix_row(const char *row, int idx);
+
+/* bench_jit.c: time loop(job, n) into (table, row, col), with TLB
+   shootdowns and membarriers per 1,000 operations into table sync. */
+double bench_jit_measure(const char *table, const char *sync,
+			 const char *row, const char *col,
+			 void (*loop)(void *, long), void *job, long n);
 
 /* charts.c: draw DIR's charts from DIR/results.tsv; 0 or -1. */
 int bench_charts(const char *dir);

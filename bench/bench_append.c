@@ -14,6 +14,7 @@
 
 #define APPEND	"jit: appends and dual-view buffers"
 #define TARGETS	"jit: targets"
+#define SYNC	"jit: TLB shootdowns and membarriers per 1,000 operations"
 
 double asmjit_peer_ns(size_t size, long n, const void *src);
 
@@ -61,27 +62,7 @@ static void loop_dual(void *arg, long n)
 static double measure(const char *row, const char *col,
 		      void (*loop)(void *, long), struct job *j, long n)
 {
-	struct jit_stats s0, s1;
-	long tlb0, tlb1;
-	struct stats st;
-	double ops;
-	char c[96];
-
-	jit_get_stats(&s0);
-	tlb0 = bench_tlb_shootdowns();
-	st = bench_time(loop, j, n);
-	tlb1 = bench_tlb_shootdowns();
-	jit_get_stats(&s1);
-	bench_result(APPEND, row, col, st, "ns");
-	ops = (double)n * bench_reps() + (double)(n / 10 ? n / 10 : 1);
-	snprintf(c, sizeof(c), "%s TLB/1000", col);
-	if (tlb0 >= 0)
-		bench_result(APPEND, row, c, bench_scalar((double)(tlb1 - tlb0)
-			     * 1000 / ops), "");
-	snprintf(c, sizeof(c), "%s membarrier/1000", col);
-	bench_result(APPEND, row, c, bench_scalar((double)(s1.membarriers -
-		     s0.membarriers) * 1000 / ops), "");
-	return st.med;
+	return bench_jit_measure(APPEND, SYNC, row, col, loop, j, n);
 }
 
 static void append_section(void)

@@ -71,32 +71,43 @@ static void loop_jitfd(void *arg, long n)
 	}
 }
 
-/* Time loop over n operations; record ns/op, TLB shootdowns and
-   membarriers per 1,000 operations. */
-static double measure(const char *row, const char *col,
-		      void (*loop)(void *, long), struct job *j, long n)
+/*
+ * Time loop over n operations into (table, row, col) in ns per operation,
+ * and record the TLB shootdowns and membarrier calls per 1,000 operations
+ * into sync (columns "<col> TLB/1000", "<col> membarrier/1000").
+ */
+double bench_jit_measure(const char *table, const char *sync,
+			 const char *row, const char *col,
+			 void (*loop)(void *, long), void *job, long n)
 {
 	struct jit_stats s0, s1;
 	long tlb0, tlb1;
 	struct stats st;
+	double ops;
 	char c[96];
 
 	jit_get_stats(&s0);
 	tlb0 = bench_tlb_shootdowns();
-	st = bench_time(loop, j, n);
+	st = bench_time(loop, job, n);
 	tlb1 = bench_tlb_shootdowns();
 	jit_get_stats(&s1);
-	bench_result(JIT, row, col, st, "ns");
+	bench_result(table, row, col, st, "ns");
 	/* bench_time runs n/10 warm-up plus bench_reps() * n operations */
-	double ops = (double)n * bench_reps() + (double)(n / 10 ? n / 10 : 1);
-	snprintf(c, sizeof(c), "%s TLB", col);
+	ops = (double)n * bench_reps() + (double)(n / 10 ? n / 10 : 1);
+	snprintf(c, sizeof(c), "%s TLB/1000", col);
 	if (tlb0 >= 0)
-		bench_result(SYNC, row, c, bench_scalar((double)(tlb1 - tlb0) *
+		bench_result(sync, row, c, bench_scalar((double)(tlb1 - tlb0) *
 			     1000 / ops), "");
-	snprintf(c, sizeof(c), "%s membarrier", col);
-	bench_result(SYNC, row, c, bench_scalar((double)(s1.membarriers -
+	snprintf(c, sizeof(c), "%s membarrier/1000", col);
+	bench_result(sync, row, c, bench_scalar((double)(s1.membarriers -
 		     s0.membarriers) * 1000 / ops), "");
 	return st.med;
+}
+
+static double measure(const char *row, const char *col,
+		      void (*loop)(void *, long), struct job *j, long n)
+{
+	return bench_jit_measure(JIT, SYNC, row, col, loop, j, n);
 }
 
 static void jit_section(void)

@@ -211,7 +211,7 @@ static int probe_unwind(enum tramp_backend b)
 	return bt_caller((long (*)(long))tramp_code(t)) ? 0 : 1;
 }
 
-const char *bench_yesno(int r)
+static const char *yesno(int r)
 {
 	return r == 0 ? "yes" : r == 1 ? "no" : "probe failed";
 }
@@ -235,7 +235,7 @@ int bench_matrix_probe(const char *probe, int b)
 	return 2;
 }
 
-void bench_global_text(int r, char *buf, size_t n)
+static void global_text(int r, char *buf, size_t n)
 {
 	if (r < 0 || r >= 64) {
 		snprintf(buf, n, "probe failed");
@@ -247,25 +247,35 @@ void bench_global_text(int r, char *buf, size_t n)
 		 r & 8 ? "seccomp filter " : "", r & 16 ? "no_new_privs" : "");
 }
 
+/* Probe one mechanism (index for --probe) into row `row` of the matrix. */
+void bench_matrix_row(const char *row, int idx)
+{
+	char text[128];
+	int u;
+
+	bench_progress("feature matrix: %s", row);
+	bench_text(MATRIX, row, "works under MDWE", "%s",
+		   yesno(bench_probe_child("mdwe", idx)));
+	bench_text(MATRIX, row, "rwx mapping ever seen", "%s",
+		   yesno(bench_probe_child("rwx", idx)));
+	bench_text(MATRIX, row, "child unaffected by parent", "%s",
+		   yesno(bench_probe_child("fork", idx)));
+	global_text(bench_probe_child("global", idx), text,
+			  sizeof(text));
+	bench_text(MATRIX, row, "installs process-wide", "%s", text);
+	u = bench_probe_child("unwind", idx);
+	bench_text(MATRIX, row, "backtrace() through it", "%s",
+		   u == 3 ? "once named with jit_name_unwind()" :
+		   yesno(u));
+}
+
 static void matrix_section(void)
 {
 	for (int b = 0; b < 4; b++) {
-		enum tramp_backend be = (enum tramp_backend)b;
-		char row[64], text[128];
+		char row[64];
 
 		snprintf(row, sizeof(row), "trampoline: %s", names[b]);
-		bench_progress("feature matrix: %s", names[b]);
-		bench_text(MATRIX, row, "works under MDWE", "%s",
-			   bench_yesno(bench_probe_child("mdwe", be)));
-		bench_text(MATRIX, row, "rwx mapping ever seen", "%s",
-			   bench_yesno(bench_probe_child("rwx", be)));
-		bench_text(MATRIX, row, "child unaffected by parent", "%s",
-			   bench_yesno(bench_probe_child("fork", be)));
-		bench_global_text(bench_probe_child("global", be), text,
-				  sizeof(text));
-		bench_text(MATRIX, row, "installs process-wide", "%s", text);
-		bench_text(MATRIX, row, "backtrace() through it", "%s",
-			   bench_yesno(bench_probe_child("unwind", be)));
+		bench_matrix_row(row, b);
 	}
 	bench_matrix_jit_rows();
 	bench_note(MATRIX, "Every cell is the outcome of a probe run in a "

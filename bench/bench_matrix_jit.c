@@ -15,8 +15,6 @@
 #include <trampjit.h>
 #include "bench.h"
 
-#define MATRIX	"feature matrix (probed)"
-
 enum { JIT_PW, JIT_AL, JITFD, REG_PW, REG_AL, REG_SW, DUAL, NMECH };
 
 static const char *const mech_names[NMECH] = {
@@ -205,23 +203,9 @@ int bench_matrix_jit_probe(const char *probe, int m)
 void bench_matrix_jit_rows(void)
 {
 	for (int m = 0; m < NMECH; m++) {
-		int idx = BENCH_JIT_PROBES + m, u;
-		char row[64], text[128];
+		char row[64];
 
 		snprintf(row, sizeof(row), "JIT: %s", mech_names[m]);
-		bench_progress("feature matrix: %s", mech_names[m]);
-		bench_text(MATRIX, row, "works under MDWE", "%s",
-			   bench_yesno(bench_probe_child("mdwe", idx)));
-		bench_text(MATRIX, row, "rwx mapping ever seen", "%s",
-			   bench_yesno(bench_probe_child("rwx", idx)));
-		bench_text(MATRIX, row, "child unaffected by parent", "%s",
-			   bench_yesno(bench_probe_child("fork", idx)));
-		bench_global_text(bench_probe_child("global", idx), text,
-				  sizeof(text));
-		bench_text(MATRIX, row, "installs process-wide", "%s", text);
-		u = bench_probe_child("unwind", idx);
-		bench_text(MATRIX, row, "backtrace() through it", "%s",
-			   u == 3 ? "once named with jit_name_unwind()" :
-			   bench_yesno(u));
+		bench_matrix_row(row, BENCH_JIT_PROBES + m);
 	}
 }
