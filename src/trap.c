@@ -63,28 +63,6 @@ static unsigned lookup(uintptr_t a)
 	return 0;
 }
 
-/*
- * Hand a signal that is not ours to the disposition saved in old.  For the
- * default action (or an ignored fault, which the kernel would not ignore)
- * restore it and make the signal pending again: it is delivered, fatally,
- * as soon as the handler returns.
- */
-static void chain(int sig, siginfo_t *si, void *uc, const struct sigaction *old)
-{
-	if (old->sa_flags & SA_SIGINFO) {
-		old->sa_sigaction(sig, si, uc);
-		return;
-	}
-	if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
-		old->sa_handler(sig);
-		return;
-	}
-	if (old->sa_handler == SIG_IGN && si->si_code <= 0)
-		return;		/* sent with kill(): ignoring it is right */
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
 static void trap_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
@@ -95,7 +73,7 @@ static void trap_handler(int sig, siginfo_t *si, void *uc)
 		arch_set_pc(uc, pc);
 		__atomic_fetch_add(&jit_stat_fixups, 1, __ATOMIC_RELAXED);
 	} else {
-		chain(sig, si, uc, &old_trap);
+		fault_chain(sig, si, uc, &old_trap);
 	}
 	errno = saved;
 }
@@ -129,7 +107,7 @@ static void segv_handler(int sig, siginfo_t *si, void *uc)
 			return;
 		}
 	}
-	chain(sig, si, uc, &old_segv);
+	fault_chain(sig, si, uc, &old_segv);
 	errno = saved;
 }
 
