@@ -94,6 +94,12 @@ double bench_jit_measure(const char *table, const char *sync,
 			 const char *row, const char *col,
 			 void (*loop)(void *, long), void *job, long n);
 
+/* bench_tramp.c: the targets every trampoline figure calls: x + 1. */
+struct tramp_frame;
+long bench_inc(long x);
+long bench_bind_inc(void *data, long x);
+void bench_handler_inc(struct tramp_frame *f, void *data);
+
 /* charts.c: draw DIR's charts from DIR/results.tsv; 0 or -1. */
 int bench_charts(const char *dir);
 

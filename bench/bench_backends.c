@@ -40,31 +40,15 @@ static const char *const bnames[] = { "static", "fault", "syscall",
 static const char *const knames[] = { "CHAIN", "BIND", "HANDLER",
 				      "CONTEXT" };
 
-__attribute__((noinline)) static long inc(long x)
-{
-	__asm__ volatile("");
-	return x + 1;
-}
-
-__attribute__((noinline)) static long bind_inc(void *data, long x)
-{
-	__asm__ volatile("");
-	return x + 1;
-}
-
-static void handler_inc(struct tramp_frame *f, void *data)
-{
-	tramp_set_return(f, tramp_arg(f, 0) + 1);
-}
-
-static const struct tramp_context inc_ctx = { .pc = (void *)inc };
+static const struct tramp_context inc_ctx = { .pc = (void *)bench_inc };
 
 static struct tramp_spec spec_of(enum tramp_backend b, enum tramp_kind k)
 {
 	return (struct tramp_spec){
-		.kind = k, .backend = b, .target = k == TRAMP_BIND ?
-		(void *)bind_inc : (void *)inc, .handler = handler_inc,
-		.context = &inc_ctx,
+		.kind = k, .backend = b,
+		.target = k == TRAMP_BIND ? (void *)bench_bind_inc :
+					    (void *)bench_inc,
+		.handler = bench_handler_inc, .context = &inc_ctx,
 	};
 }
 

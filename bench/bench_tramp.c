@@ -22,13 +22,13 @@ __attribute__((noinline)) long bench_inc(long x)
 	return x + 1;
 }
 
-__attribute__((noinline)) static long bind_inc(void *data, long x)
+__attribute__((noinline)) long bench_bind_inc(void *data, long x)
 {
 	__asm__ volatile("");
 	return x + 1;
 }
 
-static void handler_inc(struct tramp_frame *f, void *data)
+void bench_handler_inc(struct tramp_frame *f, void *data)
 {
 	tramp_set_return(f, tramp_arg(f, 0) + 1);
 }
@@ -99,8 +99,8 @@ static void call_section(void)
 	struct { enum tramp_kind k; const char *name; void *target; }
 	kinds[] = {
 		{ TRAMP_CHAIN, "static CHAIN", (void *)bench_inc },
-		{ TRAMP_BIND, "static BIND", (void *)bind_inc },
-		{ TRAMP_HANDLER, "static HANDLER", (void *)handler_inc },
+		{ TRAMP_BIND, "static BIND", (void *)bench_bind_inc },
+		{ TRAMP_HANDLER, "static HANDLER", (void *)bench_handler_inc },
 		{ TRAMP_CONTEXT, "static CONTEXT", NULL },
 	};
 	void *code;
@@ -156,7 +156,7 @@ static void *churn_run(void *arg)
 {
 	struct churn *c = arg;
 	void **keep = calloc((size_t)c->live + 1, sizeof(void *));
-	struct tramp_spec spec = { .kind = TRAMP_BIND, .target = bind_inc };
+	struct tramp_spec spec = { .kind = TRAMP_BIND, .target = bench_bind_inc };
 	double t0;
 	void *code;
 
