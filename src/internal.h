@@ -45,7 +45,6 @@ struct table {
 	size_t code_size;	/* bytes of code half, page multiple */
 	size_t data_size;	/* bytes of slots, page multiple */
 	unsigned code_stride;	/* bytes between trampoline addresses */
-	unsigned data_stride;	/* bytes between slots: SLOT_PAIR_SIZE */
 	unsigned nslots;	/* trampolines in this table */
 	unsigned char kind;	/* enum tramp_kind */
 	unsigned char backend;	/* enum tramp_backend */
@@ -165,11 +164,6 @@ extern unsigned long jit_stat_fixups, jit_stat_retries, jit_stat_flushes,
 /* Fill len bytes of fd at off with arch_code_fill.  Returns 0 or -1. */
 int code_fill(int fd, off_t off, size_t len);
 
-/* Map a fresh private copy of the code at rx (len bytes, page multiple)
-   over it, from a new memfd of size bytes returned in *fdp, closing the
-   old one.  Fork children use it so that the parent's later writes stay
-   out of their code.  0 or -1. */
-int code_privatize(char *rx, size_t len, off_t size, int *fdp);
 
 /*
  * jit.c: the packed code heaps.  HEAP_PWRITE has no writable view; the

@@ -167,9 +167,8 @@ static struct table *table_new(enum tramp_backend b, enum tramp_kind k)
 	tb->backend = (unsigned char)b;
 	tb->base = arena_base + ((size_t)ntables << SPAN_SHIFT);
 	ops->geometry(tb);
-	ASSERT(tb->data_stride == SLOT_PAIR_SIZE);
 	tb->data = tb->base + tb->code_size;
-	tb->data_size = page_round((size_t)tb->nslots * tb->data_stride);
+	tb->data_size = page_round((size_t)tb->nslots * SLOT_PAIR_SIZE);
 	ASSERT(tb->code_size + tb->data_size <= SPAN);
 	if (!os_map_data(tb->data, tb->data_size) || ops->map_code(tb)) {
 		err = errno;

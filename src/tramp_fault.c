@@ -110,7 +110,6 @@ static void fault_geometry(struct table *tb)
 {
 	tb->nslots = ARCH_FAULT_SLOTS;
 	tb->code_stride = ARCH_FAULT_STRIDE;
-	tb->data_stride = SLOT_PAIR_SIZE;
 	tb->code_size = (size_t)tb->nslots * tb->code_stride;
 }
 

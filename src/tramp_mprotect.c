@@ -76,7 +76,6 @@ static void mp_geometry(struct table *tb)
 {
 	tb->nslots = ARCH_MP_SLOTS;
 	tb->code_stride = ARCH_MP_STRIDE;
-	tb->data_stride = SLOT_PAIR_SIZE;
 	tb->code_size = (size_t)tb->nslots * tb->code_stride;
 }
 

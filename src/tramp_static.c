@@ -47,7 +47,6 @@ static void static_geometry(struct table *tb)
 {
 	tb->nslots = ARCH_HDR_SLOT;
 	tb->code_stride = ARCH_STUB_STRIDE;
-	tb->data_stride = SLOT_PAIR_SIZE;
 	tb->code_size = ARCH_STUB_CODE;
 }
 

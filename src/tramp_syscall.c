@@ -106,7 +106,6 @@ static void sys_geometry(struct table *tb)
 {
 	tb->nslots = ARCH_SYSCALL_SLOTS;
 	tb->code_stride = ARCH_SYSCALL_STRIDE;
-	tb->data_stride = SLOT_PAIR_SIZE;
 	tb->code_size = ARCH_SYSCALL_CODE;
 }
 

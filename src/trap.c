@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Fault fixups of the JIT half: the int3 (breakpoint) fixup and the retry
- * of a fault in the gap of a MAP_FIXED page swap, plus filler writes and
- * the private copies fork children take of shared code.
+ * of a fault in the gap of a MAP_FIXED page swap, plus filler writes.
  *
  * Code is written into space that holds the trapping filler (0xCC on x86).
  * A thread on another CPU may still run a stale copy of that filler from
@@ -203,22 +202,6 @@ int code_fill(int fd, off_t off, size_t len)
 {
 	pthread_once(&fill_once, fill_init);
 	return os_pwrite_repeat(fd, fill_page, sizeof(fill_page), len, off);
-}
-
-int code_privatize(char *rx, size_t len, off_t size, int *fdp)
-{
-	int fd = os_memfd("trampjit-code");
-
-	if (fd < 0)
-		return -1;
-	if (os_truncate(fd, size) || os_pwrite_all(fd, rx, len, 0) ||
-	    !os_map_code(rx, len, fd, 0)) {
-		close(fd);
-		return -1;
-	}
-	close(*fdp);
-	*fdp = fd;
-	return 0;
 }
 
 int jit_get_stats(struct jit_stats *st)
