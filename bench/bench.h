@@ -85,6 +85,9 @@ int bench_probe_child(const char *probe, int index);
 int bench_maps_have_rwx(void);
 /* Process-wide state installed by use(arg), as probe exit bits. */
 int bench_probe_global(int (*use)(int), int arg);
+/* Whether backtrace() from the caller reaches a return address into the
+   function at x (shorter than 256 bytes). */
+int bench_backtrace_reaches(long x);
 /* Run every probe for mechanism idx into matrix row `row`. */
 void bench_matrix_row(const char *row, int idx);
 

@@ -167,9 +167,9 @@ int bench_probe_global(int (*use)(int), int arg)
 	return r;
 }
 
-/* Is a return address into the caller (which starts at x and is
-   shorter than 256 bytes) among the frames backtrace() finds? */
-__attribute__((noinline)) static long bt_callee(void *d, long x)
+/* Is a return address into the caller (which starts at x and is shorter
+   than 256 bytes) among the frames backtrace() finds from here? */
+__attribute__((noinline)) int bench_backtrace_reaches(long x)
 {
 	void *frames[32];
 	int n = backtrace(frames, 32);
@@ -179,6 +179,11 @@ __attribute__((noinline)) static long bt_callee(void *d, long x)
 		    (uintptr_t)frames[i] < (uintptr_t)x + 256)
 			return 1;
 	return 0;
+}
+
+__attribute__((noinline)) static long bt_callee(void *d, long x)
+{
+	return bench_backtrace_reaches(x);
 }
 
 __attribute__((noinline)) static int bt_caller(long (*fn)(long))

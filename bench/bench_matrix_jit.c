@@ -143,14 +143,7 @@ static const unsigned char call_cfi[] = {
 
 __attribute__((noinline)) static long bt_callee(long x)
 {
-	void *frames[32];
-	int n = backtrace(frames, 32);
-
-	for (int i = 1; i < n; i++)
-		if ((uintptr_t)frames[i] > (uintptr_t)x &&
-		    (uintptr_t)frames[i] < (uintptr_t)x + 256)
-			return 1;
-	return 0;
+	return bench_backtrace_reaches(x);
 }
 
 __attribute__((noinline)) static int bt_caller(void *code)
