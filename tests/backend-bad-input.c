@@ -12,22 +12,6 @@
 
 static long f(long x) { return x + 1; }
 
-/* The value of a "Name:\t<n>" line of /proc/self/status, or -1. */
-static long status_field(const char *name)
-{
-	FILE *fp = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-	size_t n = strlen(name);
-
-	CHECK(fp);
-	while (fgets(line, sizeof(line), fp))
-		if (!strncmp(line, name, n) && line[n] == ':')
-			v = strtol(line + n + 1, NULL, 10);
-	fclose(fp);
-	return v;
-}
-
 static void *handler_of(int sig)
 {
 	struct sigaction sa;
@@ -47,8 +31,8 @@ static void expect_einval(struct tramp_spec *spec)
 int main(void)
 {
 	void *segv = handler_of(SIGSEGV), *sys = handler_of(SIGSYS);
-	long filters = status_field("Seccomp_filters");
-	long nnp = status_field("NoNewPrivs");
+	long filters = proc_status(0, "Seccomp_filters");
+	long nnp = proc_status(0, "NoNewPrivs");
 	struct tramp_context ctx = { .pc = (void *)f };
 	struct tramp_spec spec = { .kind = TRAMP_CONTEXT, .context = &ctx };
 
@@ -77,8 +61,8 @@ int main(void)
 	expect_einval(&spec);
 	CHECK(handler_of(SIGSEGV) == segv);
 	CHECK(handler_of(SIGSYS) == sys);
-	CHECK(status_field("Seccomp_filters") == filters);
-	CHECK(status_field("NoNewPrivs") == nnp);
+	CHECK(proc_status(0, "Seccomp_filters") == filters);
+	CHECK(proc_status(0, "NoNewPrivs") == nnp);
 	fprintf(stderr, "bad input on fault, syscall, mprotect: EINVAL, "
 		"nothing installed\n");
 	return 0;

@@ -7,6 +7,7 @@
 #ifndef TRAMPJIT_HARNESS_H
 #define TRAMPJIT_HARNESS_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,41 @@
 		fputc('\n', stderr);					\
 		exit(77);						\
 	} while (0)
+
+/* The value of "name:" in /proc/self/task/<tid>/status (tid 0: the
+   process's /proc/self/status), or -1 when there is no such line. */
+static inline long proc_status(int tid, const char *name)
+{
+	char path[64], line[256];
+	size_t n = strlen(name);
+	long v = -1;
+	FILE *fp;
+
+	if (tid)
+		snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/status");
+	fp = fopen(path, "r");
+	CHECK(fp);
+	while (fgets(line, sizeof(line), fp))
+		if (!strncmp(line, name, n) && line[n] == ':')
+			v = strtol(line + n + 1, NULL, 10);
+	fclose(fp);
+	return v;
+}
+
+/* Open file descriptors of this process (entries of /proc/self/fd). */
+static inline int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	CHECK(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
 
 static const char *const backend_names[] = {
 	"static", "fault", "syscall", "mprotect",

@@ -14,24 +14,6 @@
 
 static long bind_add(void *data, long x) { return (long)(intptr_t)data + x; }
 
-/* The value of "name:" in /proc/self/task/<tid>/status, or -1. */
-static long status_field(pid_t tid, const char *name)
-{
-	char path[64], line[256];
-	size_t n = strlen(name);
-	long v = -1;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
-	fp = fopen(path, "r");
-	CHECK(fp);
-	while (fgets(line, sizeof(line), fp))
-		if (!strncmp(line, name, n) && line[n] == ':')
-			v = strtol(line + n + 1, NULL, 10);
-	fclose(fp);
-	return v;
-}
-
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static struct tramp *shared;
@@ -52,7 +34,7 @@ static void *early(void *arg)
 int main(void)
 {
 	pid_t self = (pid_t)syscall(SYS_gettid);
-	long filters = status_field(self, "Seccomp_filters");
+	long filters = proc_status(self, "Seccomp_filters");
 	struct tramp_spec spec = { .kind = TRAMP_BIND,
 				   .backend = TRAMP_SYSCALL,
 				   .target = (void *)bind_add,
@@ -71,14 +53,14 @@ int main(void)
 	if (!t) {
 		CHECK(errno == ENOSYS || errno == EINVAL || errno == EACCES ||
 		      errno == EPERM);
-		CHECK(status_field(self, "Seccomp_filters") == filters);
+		CHECK(proc_status(self, "Seccomp_filters") == filters);
 		SKIP("seccomp filters unavailable: %s", strerror(errno));
 	}
-	CHECK(status_field(self, "Seccomp") == 2);
-	CHECK(status_field(self, "NoNewPrivs") == 1);
-	CHECK(status_field(self, "Seccomp_filters") == filters + 1);
-	CHECK(status_field(early_tid, "Seccomp_filters") == filters + 1);
-	CHECK(status_field(early_tid, "NoNewPrivs") == 1);
+	CHECK(proc_status(self, "Seccomp") == 2);
+	CHECK(proc_status(self, "NoNewPrivs") == 1);
+	CHECK(proc_status(self, "Seccomp_filters") == filters + 1);
+	CHECK(proc_status(early_tid, "Seccomp_filters") == filters + 1);
+	CHECK(proc_status(early_tid, "NoNewPrivs") == 1);
 
 	pthread_mutex_lock(&lock);
 	shared = t;
@@ -90,7 +72,7 @@ int main(void)
 	CHECK(((long (*)(long))tramp_code(t))(5) == 15);
 	struct tramp *u = make(TRAMP_CHAIN, TRAMP_SYSCALL, (void *)bind_add,
 			       NULL);
-	CHECK(status_field(self, "Seccomp_filters") == filters + 1);
+	CHECK(proc_status(self, "Seccomp_filters") == filters + 1);
 	tramp_destroy(u);
 
 	pid = fork();
@@ -98,7 +80,7 @@ int main(void)
 	if (pid == 0) {
 		pid_t me = (pid_t)syscall(SYS_gettid);
 
-		CHECK(status_field(me, "Seccomp_filters") == filters + 1);
+		CHECK(proc_status(me, "Seccomp_filters") == filters + 1);
 		CHECK(((long (*)(long))tramp_code(t))(7) == 17);
 		_exit(0);
 	}

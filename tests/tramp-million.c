@@ -18,20 +18,6 @@ static void h_add(struct tramp_frame *f, void *data)
 	tramp_set_return(f, tramp_arg(f, 0) + (uintptr_t)data);
 }
 
-static long status_kb(const char *key)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-
-	CHECK(f);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)))
-			v = strtol(line + strlen(key), NULL, 10);
-	fclose(f);
-	return v;
-}
-
 static long vmas(void)
 {
 	FILE *f = fopen("/proc/self/maps", "r");
@@ -84,11 +70,11 @@ int main(void)
 	long rss0, rss1, rss2, v;
 
 	memset(t, 0xff, sizeof(t));	/* the test's own array is resident */
-	rss0 = status_kb("VmRSS:");
+	rss0 = proc_status(0, "VmRSS");
 	create_all(t, 3, NULL);
-	rss1 = status_kb("VmRSS:");
+	rss1 = proc_status(0, "VmRSS");
 	call_all(t, 3);
-	rss2 = status_kb("VmRSS:");
+	rss2 = proc_status(0, "VmRSS");
 	v = vmas();
 	fprintf(stderr, "1,000,000 live CHAIN/BIND/HANDLER: %ld VMAs, RSS "
 		"+%ld KiB after creation (%.1f B each), +%ld KiB after "
@@ -106,7 +92,7 @@ int main(void)
 	v = vmas();
 	fprintf(stderr, "1,000,000 live, a quarter CONTEXT: %ld VMAs, RSS "
 		"%ld KiB (context copies %zu B each)\n", v,
-		status_kb("VmRSS:"), sizeof(ctx));
+		proc_status(0, "VmRSS"), sizeof(ctx));
 	CHECK(v < 2000);
 	for (long i = 0; i < N; i++)
 		tramp_destroy(t[i]);
