@@ -36,7 +36,7 @@ SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno
 CPPFLAGS_ALL := -Iinclude -Isrc -Isrc/arch/$(ARCH) -D_GNU_SOURCE -DTRAMPJIT_DEBUG
 LIB_CFLAGS := -std=c11 $(OPT) $(WARN) -fPIC -fvisibility=hidden $(SANFLAGS) $(CPPFLAGS_ALL) $(CFLAGS)
 APP_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(CFLAGS)
-APP_CXXFLAGS := $(OPT) $(WARN) $(SANFLAGS) -Iinclude -fexceptions $(CXXFLAGS)
+APP_CXXFLAGS := $(OPT) $(WARN) -Wno-missing-field-initializers $(SANFLAGS) -Iinclude -fexceptions $(CXXFLAGS)
 APP_LDLIBS := -lpthread -ldl
 # The JIT peer of the benchmark, when Debian's libasmjit-dev is installed.
 ASMJIT_LIBS := $(if $(wildcard /usr/include/asmjit/core.h),-lasmjit -lrt)
