@@ -18,8 +18,9 @@
  * at every instruction the caller's return address is on top of the stack.
  *
  * With indirect branch tracking a stub is endbr64 (4 bytes), the lea (7)
- * and a direct jump (5) to the last stub, the header jump (6), which would
- * not fit after the first two.  The last stub belongs to the header slot:
+ * and a direct jump (5, encoded by hand so that its size is known to the
+ * checks) to the last stub, the header jump (6), which would not fit after
+ * the first two.  The last stub belongs to the header slot:
  * no trampoline has it.  Every stub is checked to fit its stride.
  */
 	.globl	arch_stubs
@@ -34,7 +35,8 @@ arch_stubs:
 	.elseif	ARCH_IBT
 	endbr64
 	lea	(arch_stubs + ARCH_STUB_CODE + SLOT_PAIR_SIZE * i)(%rip), %r11
-	jmp	arch_stubs + ARCH_STUB_STRIDE * ARCH_HDR_SLOT
+	.byte	0xe9			/* jmp rel32, never relaxed */
+	.long	arch_stubs + ARCH_STUB_STRIDE * ARCH_HDR_SLOT - (. + 4)
 	.else
 	lea	(arch_stubs + ARCH_STUB_CODE + SLOT_PAIR_SIZE * i)(%rip), %r11
 	jmp	*(arch_stubs + ARCH_STUB_CODE + SLOT_PAIR_SIZE * ARCH_HDR_SLOT)(%rip)
