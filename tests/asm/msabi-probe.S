@@ -165,6 +165,15 @@ probe_clobber:
 	ret
 	.size	probe_clobber, . - probe_clobber
 
+/* uint64_t probe_ret_rax(void): returns %rax as it found it (a context
+   pc whose result is the context's %rax). */
+	.globl	probe_ret_rax
+	.type	probe_ret_rax, @function
+probe_ret_rax:
+	_CET_ENDBR
+	ret
+	.size	probe_ret_rax, . - probe_ret_rax
+
 /* long probe_ret42(void): a context pc that only returns 42. */
 	.globl	probe_ret42
 	.type	probe_ret42, @function
