@@ -85,10 +85,13 @@ $(STATIC): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(SHARED): $(LIB_OBJS) src/trampjit.map
+# -z nodelete: once used, the library has signal handlers, a thread-exit
+# key destructor and atfork handlers pointing at its code, so dlclose()
+# must never unmap it.
+$(SHARED): $(LIB_OBJS) src/trampjit.map Makefile
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/trampjit.map \
-		-Wl,-z,noexecstack $(SANFLAGS) -o $@ $(LIB_OBJS) -lpthread
+		-Wl,-z,noexecstack -Wl,-z,nodelete $(SANFLAGS) -o $@ $(LIB_OBJS) -lpthread
 
 $(O)/libtrampjit.so: $(SHARED)
 	$(Q)ln -sf $(notdir $(SHARED)) $(O)/$(SONAME)
