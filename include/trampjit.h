@@ -412,9 +412,12 @@ int jit_get_stats(struct jit_stats *st);
  * jit_debug_enable - turn on the publishers in flags and publish to them
  * everything named so far.  jitdump writes $JITDUMPDIR/jit-PID.dump (/tmp
  * without JITDUMPDIR) and maps it read+execute as the marker perf record
- * needs.  Returns 0, or -1 with errno: EINVAL (unknown flag), or why a file
- * could not be created or mapped (EACCES, ENOENT, EROFS, EPERM for a noexec
- * directory...); the publishers that could start stay on.  A fork child
+ * needs.  Both files are created 0600, exclusively: a link, FIFO or
+ * another user's file planted under the name is refused (EEXIST), never
+ * followed, written or waited on.  Returns 0, or -1 with errno: EINVAL
+ * (unknown flag), EEXIST, or why a file could not be created or mapped
+ * (EACCES, ENOENT, EROFS, EPERM for a noexec directory...); the publishers
+ * that could start stay on.  A fork child
  * reopens its own files at its next tooling call.  Thread-safe.
  */
 int jit_debug_enable(unsigned flags);
