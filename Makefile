@@ -63,8 +63,10 @@ BENCH_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(BENCH_C) $(BENCH_CC)
 BENCH := $(O)/bench/trampjit-bench
 EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 
-# Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags
-ldflags-of = $(shell cat $(1).ldflags 2>/dev/null)
+# Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags.
+# -static there makes a static test; sanitizer runtimes cannot be linked
+# statically, so SANITIZE builds drop it (the test then skips).
+ldflags-of = $(filter-out $(if $(SANITIZE),-static),$(shell cat $(1).ldflags 2>/dev/null))
 
 .PHONY: all check bench readme install uninstall clean
 .SECONDARY:
