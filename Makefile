@@ -128,6 +128,9 @@ $(O)/tests/%: $(O)/tests/%.o $(TEST_ASM_LIB) $(STATIC)
 	$(Q)$(if $(wildcard tests/$*.cc),$(CXX),$(CC)) $(SANFLAGS) -o $@ $< $(TEST_ASM_LIB) \
 		$(STATIC) $(call ldflags-of,tests/$*) -lffi $(APP_LDLIBS)
 
+# tests/dlclose loads the shared library built next to it.
+$(O)/tests/dlclose: $(O)/libtrampjit.so
+
 $(O)/bench/%.o: bench/%.c $(wildcard bench/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
