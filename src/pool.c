@@ -49,9 +49,9 @@ static TLS int cache_registered;
 /*
  * The directory: root[a >> DIR_SHIFT][(a >> SPAN_SHIFT) % LEAF_SIZE] is
  * the table of address a, or NULL.  Leaves (LEAF_SIZE pointers, covering
- * 16 GiB of address space) are mapped when an arena first reaches into
- * them and kept; entries are published with release stores once their
- * table is complete.  Addresses at or above 2^VA_BITS (no mmap without a
+ * 16 GiB of address space; malloc'ed, so leak checkers see the tables) are
+ * made when an arena first reaches into them and kept; entries are
+ * published with release stores once their table is complete.  Addresses at or above 2^VA_BITS (no mmap without a
  * hint returns them) have no table.
  */
 #define VA_BITS		48
@@ -131,7 +131,7 @@ static int dir_cover(const char *p, size_t size)
 
 		if (atomic_load_explicit(&root[i], memory_order_relaxed))
 			continue;
-		leaf = os_map_data(NULL, LEAF_SIZE * sizeof(*leaf));
+		leaf = calloc(LEAF_SIZE, sizeof(*leaf));
 		if (!leaf)
 			return -1;
 		atomic_store_explicit(&root[i], leaf, memory_order_release);
