@@ -51,8 +51,9 @@ static TLS int cache_registered;
  * the table of address a, or NULL.  Leaves (LEAF_SIZE pointers, covering
  * 16 GiB of address space; malloc'ed, so leak checkers see the tables) are
  * made when an arena first reaches into them and kept; entries are
- * published with release stores once their table is complete.  Addresses at or above 2^VA_BITS (no mmap without a
- * hint returns them) have no table.
+ * published with release stores once their table is complete.  Addresses
+ * at or above 2^VA_BITS (no mmap without a hint returns them) have no
+ * table.
  */
 #define VA_BITS		48
 #define LEAF_SHIFT	16
@@ -118,7 +119,7 @@ static struct table *_Atomic *dir_entry(uintptr_t a)
 	return leaf ? &leaf[(a >> SPAN_SHIFT) & (LEAF_SIZE - 1)] : NULL;
 }
 
-/* Map the leaves that [p, p+size) needs.  Under table_lock. */
+/* Make the leaves that [p, p+size) needs.  Under table_lock. */
 static int dir_cover(const char *p, size_t size)
 {
 	uintptr_t last = (uintptr_t)p + size - 1;
