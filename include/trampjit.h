@@ -164,9 +164,11 @@ struct tramp_spec {
  * Returns the handle, or NULL with errno: EINVAL (NULL spec, unknown kind
  * or backend, NULL target/handler/context, a context setting the stack
  * pointer, more than 8 stack words, no pc, unknown flags, a flag with a
- * kind it does not apply to), ENOMEM (address space or
- * vm.max_map_count exhausted), or what the backend's mechanism reports
- * (EPERM/EACCES when forbidden, ENOSYS when the kernel lacks it).
+ * kind it does not apply to), ENOMEM (address space or vm.max_map_count
+ * exhausted), EFBIG (RLIMIT_FSIZE below the 64 KiB stub file of the first
+ * TRAMP_STATIC table: the library never lets the kernel raise SIGXFSZ),
+ * or what the backend's mechanism reports (EPERM/EACCES when forbidden,
+ * ENOSYS when the kernel lacks it).
  * Thread-safe.  Not async-signal-safe.
  */
 struct tramp *tramp_create(const struct tramp_spec *spec);
@@ -290,8 +292,9 @@ void tramp_jump(const struct tramp_context *ctx);
  * synchronisation (a thread that still fetches the old filler takes the
  * breakpoint fixup, see jit_region_append).
  * Returns NULL with errno: EINVAL (NULL source, len 0), ENOMEM (len beyond
- * the 4 GiB heap, address space or memory exhausted), or the errno of the
- * failed system call.  Thread-safe.  Not async-signal-safe.
+ * the 4 GiB heap, address space or memory exhausted), EFBIG (the heap's
+ * memfd would reach past RLIMIT_FSIZE; no SIGXFSZ is raised), or the errno
+ * of the failed system call.  Thread-safe.  Not async-signal-safe.
  */
 void *jit_create_code(const void *source, size_t len);
 
@@ -328,7 +331,8 @@ int jit_set_code_mode(int mode);
  * one (SCM_RIGHTS); nobody can change it.  Created with MFD_EXEC where the
  * kernel has it; see jitfd_memfd_mode().
  * Returns the fd, or -1 with errno: EINVAL (NULL source, len 0, unknown
- * flags), ENOMEM, EMFILE, or memfd_create(2)'s errno.
+ * flags), ENOMEM, EFBIG (len beyond RLIMIT_FSIZE; no SIGXFSZ is raised),
+ * EMFILE, or memfd_create(2)'s errno.
  * Thread-safe.  Not async-signal-safe.
  */
 int jitfd_create(const void *source, size_t len, unsigned flags);
@@ -377,7 +381,9 @@ struct jit_region;	/* opaque handle of an appendable region */
  * handlers for signals that are not ours.
  * Returns the region, or NULL with errno: EINVAL (capacity 0, unknown
  * mode), ENOMEM (capacity beyond 1 TiB, address space, memory or
- * vm.max_map_count exhausted, too many regions), or a system call's errno.
+ * vm.max_map_count exhausted, too many regions), EFBIG (its memfd would
+ * reach past RLIMIT_FSIZE; no SIGXFSZ is raised), or a system call's
+ * errno.
  * Thread-safe.  Not async-signal-safe.
  */
 struct jit_region *jit_region_create(size_t capacity, int mode);
@@ -494,9 +500,12 @@ int jit_get_stats(struct jit_stats *st);
  * jit_debug_enable - turn on the publishers in flags and publish to them
  * everything named so far.  jitdump writes $JITDUMPDIR/jit-PID.dump (/tmp
  * without JITDUMPDIR) and maps it read+execute as the marker perf record
- * needs.  Returns 0, or -1 with errno: EINVAL (unknown flag), or why a file
- * could not be created or mapped (EACCES, ENOENT, EROFS, EPERM for a noexec
- * directory...); the publishers that could start stay on.  A fork child
+ * needs.  Both files are created 0600, exclusively: a link, FIFO or
+ * another user's file planted under the name is refused (EEXIST), never
+ * followed, written or waited on.  Returns 0, or -1 with errno: EINVAL
+ * (unknown flag), EEXIST, or why a file could not be created or mapped
+ * (EACCES, ENOENT, EROFS, EPERM for a noexec directory...); the publishers
+ * that could start stay on.  A fork child
  * reopens its own files at its next tooling call.  Thread-safe.
  */
 int jit_debug_enable(unsigned flags);
