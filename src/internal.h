@@ -28,7 +28,10 @@
 #define ASSERT(e) ((void)0)
 #endif
 
-#define NKINDS		4
+/* Table kinds: enum tramp_kind, plus TRAMP_BIND with TRAMP_BIND_SRET,
+   which needs a thunk (hence tables) of its own. */
+#define KIND_BIND_SRET	4
+#define NKINDS		5
 #define NBACKENDS	4
 
 /*
