@@ -10,7 +10,8 @@
  * and enables the publishers through TRAMPJIT_DEBUG, so the refusal also
  * happens inside tramp_create(), which must still work.  Without planted
  * files the files are created 0600; a regular file of ours left by an
- * earlier process with the same pid is reused.
+ * earlier process with the same pid is reused.  Planting another user's
+ * file needs root (chown); without it that case is left out.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -168,13 +169,17 @@ int main(void)
 {
 	int failed = 0;
 
-	if (geteuid() != 0)
-		SKIP("planting another user's file needs root (chown)");
 	CHECK(mkdtemp(dir) && !chmod(dir, 01777));
 	for (int p = NONE; p <= LEFTOVER; p++) {
-		pid_t pid = fork();
+		pid_t pid;
 		int st;
 
+		if (p == FOREIGN && geteuid() != 0) {
+			fprintf(stderr, "note: planting another user's file "
+				"needs root (chown): case left out\n");
+			continue;
+		}
+		pid = fork();
 		CHECK(pid >= 0);
 		if (!pid)
 			_exit(child((enum plant)p));
