@@ -6,7 +6,7 @@
  * once and untouched: a regular file of another user, a FIFO (which would
  * block an open, and every thread behind the registry lock), a symbolic
  * link (to a file of ours, or dangling), a second hard link to a file of
- * ours.  Each case runs in a child that plants the files for its own pid
+ * ours, a directory.  Each case runs in a child that plants the files for its own pid
  * and enables the publishers through TRAMPJIT_DEBUG, so the refusal also
  * happens inside tramp_create(), which must still work.  Without planted
  * files the files are created 0600; a regular file of ours left by an
@@ -22,10 +22,12 @@
 
 #include "harness.h"
 
-enum plant { NONE, FOREIGN, FIFO, SYMLINK, DANGLING, HARDLINK, LEFTOVER };
+enum plant {
+	NONE, FOREIGN, FIFO, SYMLINK, DANGLING, HARDLINK, DIRECTORY, LEFTOVER,
+};
 static const char *const plant_names[] = {
 	"none", "another user's file", "FIFO", "symbolic link",
-	"dangling symbolic link", "hard link", "leftover of ours",
+	"dangling symbolic link", "hard link", "directory", "leftover of ours",
 };
 
 static char dir[] = "/tmp/trampjit-planted-XXXXXX";
@@ -83,6 +85,9 @@ static void plant(enum plant p, const char *path, const char *aside,
 		write_file(aside, "target");
 		CHECK(!link(aside, path));
 		break;
+	case DIRECTORY:
+		CHECK(!mkdir(path, 0700));
+		break;
 	case LEFTOVER:
 		write_file(path, "an old dump of ours");
 		break;
@@ -113,6 +118,9 @@ static void untouched(enum plant p, const char *path, const char *aside,
 		break;
 	case DANGLING:
 		CHECK(access(aside, F_OK) && errno == ENOENT);
+		break;
+	case DIRECTORY:
+		CHECK(!lstat(path, &st) && S_ISDIR(st.st_mode));
 		break;
 	case NONE:
 	case LEFTOVER:
@@ -161,7 +169,7 @@ static int child(enum plant p)
 	}
 	untouched(p, dump, aside1, r1);
 	untouched(p, map, aside2, r2);
-	CHECK(!unlink(dump) && !unlink(map));
+	CHECK(!remove(dump) && !remove(map));
 	return 0;
 }
 
