@@ -6,12 +6,13 @@
  * once and untouched: a regular file of another user, a FIFO (which would
  * block an open, and every thread behind the registry lock), a symbolic
  * link (to a file of ours, or dangling), a second hard link to a file of
- * ours, a directory.  Each case runs in a child that plants the files for its own pid
- * and enables the publishers through TRAMPJIT_DEBUG, so the refusal also
- * happens inside tramp_create(), which must still work.  Without planted
- * files the files are created 0600; a regular file of ours left by an
- * earlier process with the same pid is reused.  Planting another user's
- * file needs root (chown); without it that case is left out.
+ * ours, a directory.  Each case runs in a child that plants the files for
+ * its own pid and enables the publishers through TRAMPJIT_DEBUG, so the
+ * refusal also happens inside tramp_create(), which must still work.
+ * Without planted files the files are created 0600; a regular file of ours
+ * left by an earlier process with the same pid is reused.  Planting
+ * another user's file needs root (chown); without it that case is left
+ * out.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
