@@ -166,7 +166,7 @@ int code_fill(int fd, off_t off, size_t len);
 
 
 /*
- * jit.c: the packed code heaps.  HEAP_PWRITE has no writable view; the
+ * heap.c: the packed code heaps (heap.h).  HEAP_PWRITE has no writable view; the
  * others map one ARENA bytes above the code (heap_alloc returns it in *rw,
  * NULL for HEAP_PWRITE).  heap_free refuses anything but the start of a
  * live object (EINVAL).  heap_of: the heap whose arena holds addr, or
