@@ -183,7 +183,6 @@ static int heap_init(struct heap *h)
 {
 	if (h->base)
 		return 0;
-	heap_fork_setup();
 	h->fd = os_memfd(h->name);
 	if (h->fd < 0)
 		return -1;
@@ -239,6 +238,8 @@ void *heap_alloc(enum heap_id id, size_t len, char **rw)
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (fork_setup())
+		return NULL;
 	pthread_mutex_lock(&h->lock);
 	if (heap_init(h))
 		goto out;

@@ -94,7 +94,4 @@ void quarantine_put(struct heap *h, struct chunk *c, unsigned first,
 		    unsigned n);
 void quarantine_flush(struct heap *h);
 
-/* heap_fork.c: registers the fork handlers (once). */
-void heap_fork_setup(void);
-
 #endif

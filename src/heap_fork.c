@@ -15,8 +15,6 @@
 #include "heap.h"
 #include "os.h"
 
-static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
-
 static int snapshot(struct heap *h)
 {
 	int fd = os_memfd(h->name);
@@ -39,7 +37,7 @@ fail:
 	return -1;
 }
 
-static void fork_prepare(void)
+void heap_fork_prepare(void)
 {
 	for (int i = 0; i < HEAP_COUNT; i++) {
 		struct heap *h = &heaps[i];
@@ -55,7 +53,7 @@ static void fork_release(void)
 		pthread_mutex_unlock(&heaps[i].lock);
 }
 
-static void fork_parent(void)
+void heap_fork_parent(void)
 {
 	for (int i = 0; i < HEAP_COUNT; i++)
 		if (heaps[i].snap > 0)
@@ -100,7 +98,7 @@ fail:
 	h->nq = 0;
 }
 
-static void fork_child(void)
+void heap_fork_child(void)
 {
 	for (int i = 0; i < HEAP_COUNT; i++) {
 		if (heaps[i].base)
@@ -108,14 +106,4 @@ static void fork_child(void)
 		heaps[i].snap = 0;
 	}
 	fork_release();
-}
-
-static void fork_register(void)
-{
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
-}
-
-void heap_fork_setup(void)
-{
-	pthread_once(&fork_once, fork_register);
 }

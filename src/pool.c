@@ -54,8 +54,8 @@ static pthread_key_t cache_key;
 
 static void cache_flush_all(void *unused);
 
-/* Lock order: a pool's lock, then table_lock (table_new). */
-static void fork_prepare(void)
+/* Lock order (internal.h): every pool's lock, then table_lock. */
+void pool_fork_lock(void)
 {
 	for (int b = 0; b < NBACKENDS; b++)
 		for (int k = 0; k < NKINDS; k++)
@@ -63,7 +63,7 @@ static void fork_prepare(void)
 	pthread_mutex_lock(&table_lock);
 }
 
-static void fork_release(void)
+void pool_fork_unlock(void)
 {
 	pthread_mutex_unlock(&table_lock);
 	for (int b = NBACKENDS - 1; b >= 0; b--)
@@ -100,7 +100,6 @@ static int arena_init(void)
 		errno = EAGAIN;
 		return -1;
 	}
-	pthread_atfork(fork_prepare, fork_release, fork_release);
 	arena_size = size;
 	atomic_store_explicit(&arena_base, p, memory_order_release);
 	return 0;
@@ -121,6 +120,8 @@ unsigned pool_tables_in_use(void)
 {
 	unsigned n;
 
+	if (!atomic_load_explicit(&arena_base, memory_order_acquire))
+		return 0;
 	pthread_mutex_lock(&table_lock);
 	n = ntables;
 	pthread_mutex_unlock(&table_lock);
@@ -194,6 +195,8 @@ static int cache_refill(struct pool *p, struct cache *c,
 {
 	int err = 0;
 
+	if (fork_setup())
+		return -1;
 	pthread_mutex_lock(&p->lock);
 	while (c->n < CACHE_BATCH) {
 		void *s;
