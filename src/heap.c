@@ -106,7 +106,8 @@ static void chunk_unmap(struct heap *h, struct chunk *c)
 	os_unreserve(h->base + chunk_off(c), len);
 	if (h->views)
 		os_unreserve(h->base + ARENA + chunk_off(c), len);
-	os_punch_hole(h->fd, chunk_off(c), len);
+	if (!h->err)
+		os_punch_hole(h->fd, chunk_off(c), len);
 	for (unsigned i = 0; i < c->nchunks; i++)
 		h->chunks[c->idx + i] = NULL;
 	free(c);
@@ -243,6 +244,11 @@ void *heap_alloc(enum heap_id id, size_t len, char **rw)
 	pthread_mutex_lock(&h->lock);
 	if (heap_init(h))
 		goto out;
+	if (h->err) {
+		errno = h->err;
+		goto out;
+	}
+	heap_fork_reserve(h);	/* made once, then after each fork */
 	if (len > BIG) {
 		struct chunk *c = chunk_new(h, (unsigned)((len + CHUNK - 1) >>
 							  CHUNK_SHIFT), 1);
@@ -300,7 +306,7 @@ int heap_free(enum heap_id id, void *code)
 		if (h->cur == c)
 			h->cur = NULL;
 		chunk_unmap(h, c);
-	} else {
+	} else if (!h->err) {
 		quarantine_put(h, c, g, tail_of(c, g) - g + 1);
 	}
 	pthread_mutex_unlock(&h->lock);

@@ -57,12 +57,16 @@ struct heap {
 	char *base;		/* RX arena; NULL until first use */
 	int fd;			/* the memfd mirrored by the arena */
 	size_t fsize;		/* its size */
+	int err;		/* fork child sharing the parent's file: the
+				   errno refusing every write, else 0 */
+	int spare;		/* memfd for the next fork snapshot + 1; 0:
+				   none yet */
 	struct chunk *cur;	/* where allocation tries first */
 	struct chunk *chunks[NCHUNKS]; /* by slot; big runs repeat theirs */
 	unsigned nq;		/* quarantined objects */
 	size_t qbytes;		/* their bytes */
 	struct qent q[QMAX];	/* the quarantine */
-	int snap;		/* fork snapshot memfd + 1; 0: none */
+	int snap;		/* fork snapshot memfd + 1, 0 none, -errno */
 };
 
 extern struct heap heaps[HEAP_COUNT];
@@ -93,5 +97,9 @@ static inline off_t chunk_off(const struct chunk *c)
 void quarantine_put(struct heap *h, struct chunk *c, unsigned first,
 		    unsigned n);
 void quarantine_flush(struct heap *h);
+
+/* heap_fork.c: make the memfd of the next fork snapshot of h, unless it
+   exists.  Returns 0, or -1 with errno.  pre: h->lock held. */
+int heap_fork_reserve(struct heap *h);
 
 #endif
