@@ -213,9 +213,8 @@ static char *alloc_small(struct heap *h, unsigned n)
 			if (c && c != h->cur && c->idx == i)
 				g = chunk_alloc(h, c, n);
 		}
-		if (g < 0 && h->nq)
-			quarantine_flush(h);
-		else
+		/* Released space, or none (membarrier failed): new chunk. */
+		if (g >= 0 || !h->nq || quarantine_flush(h))
 			break;
 		c = h->cur;
 	}

@@ -66,6 +66,9 @@ struct heap {
 	unsigned nq;		/* quarantined objects */
 	size_t qbytes;		/* their bytes */
 	struct qent q[QMAX];	/* the quarantine */
+	struct qent *held;	/* released batches whose membarrier failed */
+	size_t nheld;		/* entries in held */
+	size_t held_cap;	/* its capacity */
 	int snap;		/* fork snapshot memfd + 1, 0 none, -errno */
 };
 
@@ -93,10 +96,10 @@ static inline off_t chunk_off(const struct chunk *c)
 
 /* heap_quarantine.c.  pre: h->lock held.  quarantine_put queues a freed
    object (and may release a batch); quarantine_flush releases the batch
-   now. */
+   now: 0, or -1 with membarrier's errno when it is held instead. */
 void quarantine_put(struct heap *h, struct chunk *c, unsigned first,
 		    unsigned n);
-void quarantine_flush(struct heap *h);
+int quarantine_flush(struct heap *h);
 
 /* heap_fork.c: make the memfd of the next fork snapshot of h, unless it
    exists.  Returns 0, or -1 with errno.  pre: h->lock held. */

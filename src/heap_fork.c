@@ -96,6 +96,7 @@ static void close_heap(struct heap *h, int err)
 	h->fd = -1;
 	h->err = err;
 	h->nq = 0;	/* quarantined space stays busy: no filler */
+	h->nheld = 0;
 	h->cur = NULL;
 }
 

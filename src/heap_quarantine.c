@@ -10,8 +10,17 @@
  * written at release time, not at destroy time: one pwrite per batch of
  * adjacent objects instead of one per object, at the price of freed code
  * staying intact (not trapping) until its batch is released.
+ *
+ * Without a successful membarrier there is no such guarantee, so a batch
+ * whose membarrier fails (a kernel without SYNC_CORE, a seccomp filter)
+ * is held, still busy, and released together with the next batch whose
+ * membarrier succeeds; allocation meanwhile takes fresh space.  Failures
+ * are counted (jit_get_stats: membarrier_failures).
  */
+
+unsigned long jit_stat_membarrier_failures;
 #include <stdlib.h>
+#include <string.h>
 
 #include "heap.h"
 #include "os.h"
@@ -25,12 +34,42 @@ static int qcmp(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
-void quarantine_flush(struct heap *h)
+/* Give a batch's granules back to the allocator. */
+static void release(struct qent *q, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct qent *e = &q[i];
+
+		bits_put(e->c->busy, e->first, e->n, 0);
+		bit_put(e->c->tail, e->first + e->n - 1, 0);
+		e->c->used -= e->n;
+	}
+}
+
+/* The membarrier failed: keep the batch out of use until one succeeds.
+   When even the list cannot grow, the space stays busy for good. */
+static void hold(struct heap *h)
+{
+	if (h->nheld + h->nq > h->held_cap) {
+		size_t cap = (h->nheld + h->nq) * 2;
+		struct qent *p = realloc(h->held, cap * sizeof(*p));
+
+		if (!p)
+			return;
+		h->held = p;
+		h->held_cap = cap;
+	}
+	memcpy(h->held + h->nheld, h->q, h->nq * sizeof(h->q[0]));
+	h->nheld += h->nq;
+}
+
+int quarantine_flush(struct heap *h)
 {
 	unsigned i, j;
+	int e;
 
 	if (!h->nq)
-		return;
+		return 0;
 	qsort(h->q, h->nq, sizeof(h->q[0]), qcmp);
 	for (i = 0; i < h->nq; i = j) {
 		struct qent *e = &h->q[i];
@@ -44,17 +83,23 @@ void quarantine_flush(struct heap *h)
 			  ((off_t)e->first << GRAN_SHIFT),
 			  (size_t)(end - e->first) << GRAN_SHIFT);
 	}
-	os_membarrier_sync_core();
-	for (i = 0; i < h->nq; i++) {
-		struct qent *e = &h->q[i];
-
-		bits_put(e->c->busy, e->first, e->n, 0);
-		bit_put(e->c->tail, e->first + e->n - 1, 0);
-		e->c->used -= e->n;
+	if (os_membarrier_sync_core()) {
+		e = errno;
+		hold(h);
+		h->nq = 0;
+		h->qbytes = 0;
+		__atomic_fetch_add(&jit_stat_membarrier_failures, 1,
+				   __ATOMIC_RELAXED);
+		errno = e;
+		return -1;
 	}
+	release(h->q, h->nq);
+	release(h->held, h->nheld);	/* serialised now as well */
+	h->nheld = 0;
 	h->nq = 0;
 	h->qbytes = 0;
 	__atomic_fetch_add(&jit_stat_flushes, 1, __ATOMIC_RELAXED);
+	return 0;
 }
 
 void quarantine_put(struct heap *h, struct chunk *c, unsigned first,

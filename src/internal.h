@@ -159,7 +159,7 @@ void trap_swap_end(void);
 
 /* Process-wide counters, reported by jit_get_stats(). */
 extern unsigned long jit_stat_fixups, jit_stat_retries, jit_stat_flushes,
-	jit_stat_swaps;
+	jit_stat_swaps, jit_stat_membarrier_failures;
 
 /* Fill len bytes of fd at off with arch_code_fill.  Returns 0 or -1. */
 int code_fill(int fd, off_t off, size_t len);

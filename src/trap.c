@@ -218,6 +218,8 @@ int jit_get_stats(struct jit_stats *st)
 	st->quarantine_flushes = __atomic_load_n(&jit_stat_flushes,
 						 __ATOMIC_RELAXED);
 	st->page_swaps = __atomic_load_n(&jit_stat_swaps, __ATOMIC_RELAXED);
+	st->membarrier_failures = __atomic_load_n(
+		&jit_stat_membarrier_failures, __ATOMIC_RELAXED);
 	return 0;
 }
 
