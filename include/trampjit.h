@@ -303,7 +303,11 @@ void *jit_create_code(const void *source, size_t len);
  * are refilled with the trapping filler and the space is reused only after
  * a batch of freed objects has been released together, after one
  * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE): no thread can
- * execute stale bytes.  Large objects are unmapped at once.
+ * execute stale bytes.  Large objects are unmapped at once.  When that
+ * membarrier fails (kernel without SYNC_CORE, seccomp), the batch's space
+ * is held back, never reused unserialised, until a later batch's
+ * membarrier succeeds; the failure is counted in jit_get_stats(), and the
+ * object is destroyed all the same.
  * Returns 0 (also for NULL), or -1 with EINVAL when code is not the start
  * of a live object (foreign, interior, already destroyed); nothing is
  * changed then.  Thread-safe.  Not async-signal-safe.
@@ -467,6 +471,8 @@ struct jit_stats {
 	unsigned long membarriers;	/* SYNC_CORE membarriers issued */
 	unsigned long quarantine_flushes; /* freed batches released */
 	unsigned long page_swaps;	/* pages replaced by MAP_FIXED */
+	unsigned long membarrier_failures; /* freed batches held back: their
+					      membarrier failed */
 };
 
 /* jit_get_stats - copy the counters to *st.  Returns 0, or -1 with EINVAL
