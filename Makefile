@@ -66,7 +66,7 @@ EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 # Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags
 ldflags-of = $(shell cat $(1).ldflags 2>/dev/null)
 
-.PHONY: all lib check check-header check-install bench readme install uninstall clean
+.PHONY: all lib check check-header check-install check-symbols bench readme install uninstall clean
 .SECONDARY:
 
 all: lib $(EXAMPLES) $(BENCH)
@@ -165,12 +165,16 @@ check-header:
 	done
 	@echo "header in $(HEADER_STDS) $(HEADER_CXX_STDS), examples -pedantic: ok"
 
-check: all $(TESTS) $(TEST_HELPERS) check-header check-install
+check: all $(TESTS) $(TEST_HELPERS) check-header check-symbols check-install
 	$(Q)$(CC) $(APP_CFLAGS) -o $(O)/examples/qsort-bind-shared examples/qsort-bind.c \
 		-L$(O) -ltrampjit -Wl,-rpath,$(abspath $(O)) $(APP_LDLIBS)
 	$(Q)$(RUNNER) $(O)/examples/qsort-bind-shared > /dev/null && echo "shared library: ok"
 	$(Q)$(RUNNER) $(BENCH) --quick > $(O)/bench-quick.txt && echo "bench --quick: ok"
 	$(Q)RUNNER="$(RUNNER)" sh tests/run.sh $(O)
+
+# Header, version script, exported symbols and man pages agree.
+check-symbols: $(O)/libtrampjit.so
+	$(Q)CC="$(CC)" sh tests/symbols.sh $(O)
 
 # Install into temporary trees and build programs against them.
 check-install: lib
@@ -190,6 +194,9 @@ LIBDIR := $(PREFIX)/lib
 INCDIR := $(PREFIX)/include
 MANDIR := $(PREFIX)/share/man
 D := $(DESTDIR)
+# man/: one page per group of functions, a symlink per other function.
+MAN3_LINKS := $(shell find man -name '*.3' -type l)
+MAN3 := $(filter-out $(MAN3_LINKS),$(wildcard man/*.3))
 
 install: lib
 	install -d $(D)$(INCDIR) $(D)$(LIBDIR)/pkgconfig $(D)$(MANDIR)/man3 \
@@ -202,8 +209,10 @@ install: lib
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		trampjit.pc.in > $(D)$(LIBDIR)/pkgconfig/trampjit.pc
 	chmod 644 $(D)$(LIBDIR)/pkgconfig/trampjit.pc
-	install -m 644 $(wildcard man/*.3) $(D)$(MANDIR)/man3/
+	install -m 644 $(MAN3) $(D)$(MANDIR)/man3/
 	install -m 644 $(wildcard man/*.7) $(D)$(MANDIR)/man7/
+	$(foreach a,$(MAN3_LINKS),ln -sf $(shell readlink $(a)) \
+		$(D)$(MANDIR)/man3/$(notdir $(a)) &&) true
 
 uninstall:
 	rm -f $(D)$(INCDIR)/trampjit.h $(D)$(LIBDIR)/libtrampjit.a \

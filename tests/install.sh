@@ -77,10 +77,17 @@ $MAKE -s install O="$O" PREFIX="$p" >"$log" 2>&1 || fail "make install"
 grep -qx "prefix=$p" "$p/lib/pkgconfig/trampjit.pc" ||
 	fail "trampjit.pc does not name PREFIX $p"
 for f in include/trampjit.h lib/libtrampjit.a lib/libtrampjit.so \
-	lib/libtrampjit.so.1 share/man/man3/tramp_create.3 \
-	share/man/man7/trampjit.7; do
+	lib/libtrampjit.so.1 share/man/man3/jit_create_code.3 \
+	share/man/man3/jit_destroy_code.3 share/man/man7/trampjit.7; do
 	[ -e "$p/$f" ] || fail "$p/$f not installed"
 done
+[ "$(readlink "$p/share/man/man3/jit_destroy_code.3")" = jit_create_code.3 ] ||
+	fail "man page alias jit_destroy_code.3 is not a link to its page"
+if command -v man >/dev/null; then
+	MANPATH=$p/share/man man jit_destroy_code 2>/dev/null |
+		grep -q '^JIT_CREATE_CODE(3)' ||
+		fail "man jit_destroy_code does not show the installed page"
+fi
 consumer prefix "$p/lib/pkgconfig" "$p/lib"
 
 # 3. make install DESTDIR=d PREFIX=/opt/...: files under d, paths without d.
