@@ -209,6 +209,11 @@ install: lib
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		trampjit.pc.in > $(D)$(LIBDIR)/pkgconfig/trampjit.pc
 	chmod 644 $(D)$(LIBDIR)/pkgconfig/trampjit.pc
+	install -d $(D)$(LIBDIR)/cmake/trampjit
+	$(foreach f,trampjit-config trampjit-config-version,sed \
+		-e 's|@VERSION@|$(VERSION)|g' -e 's|@SOVER@|$(SOVER)|g' \
+		cmake/$(f).cmake.in > $(D)$(LIBDIR)/cmake/trampjit/$(f).cmake && \
+		chmod 644 $(D)$(LIBDIR)/cmake/trampjit/$(f).cmake &&) true
 	install -m 644 $(MAN3) $(D)$(MANDIR)/man3/
 	install -m 644 $(wildcard man/*.7) $(D)$(MANDIR)/man7/
 	$(foreach a,$(MAN3_LINKS),ln -sf $(shell readlink $(a)) \
@@ -219,6 +224,8 @@ uninstall:
 		$(D)$(LIBDIR)/$(notdir $(SHARED)) $(D)$(LIBDIR)/$(SONAME) \
 		$(D)$(LIBDIR)/libtrampjit.so \
 		$(D)$(LIBDIR)/pkgconfig/trampjit.pc \
+		$(D)$(LIBDIR)/cmake/trampjit/trampjit-config.cmake \
+		$(D)$(LIBDIR)/cmake/trampjit/trampjit-config-version.cmake \
 		$(addprefix $(D)$(MANDIR)/man3/,$(notdir $(wildcard man/*.3))) \
 		$(addprefix $(D)$(MANDIR)/man7/,$(notdir $(wildcard man/*.7)))
 

@@ -3,8 +3,8 @@
 # install.sh BUILD_DIR: what a user and a distribution do with an install.
 # "make install" needs only the libraries (no bench, no examples, nothing
 # rebuilt after "make"); a PREFIX install and a DESTDIR (staged) install
-# each build tests/install/consumer.c with pkg-config, linked shared and
-# static, and with CMake's find_package(trampjit), and run it; uninstall
+# each builds tests/install/consumer.c with pkg-config, linked shared and
+# static, and with CMake's find_package(trampjit), and runs it; uninstall
 # leaves no file behind.  CC, CXX and SANFLAGS come from make check.
 # Exits 0 pass, 1 fail, 77 skip (pkg-config or cmake missing).
 O=${1:-build}
@@ -70,6 +70,31 @@ consumer() {
 		fail "$name: -static program"
 }
 
+# cmake_consumer NAME PREFIX: find_package(trampjit) in PREFIX builds and
+# runs the consumer with trampjit::trampjit and trampjit::static; a
+# request for another minor version of 0.x is refused.
+cmake_consumer() {
+	name=$1 prefix=$2 b=$tmp/cmake-$1
+	cmake -S "$src/tests/install" -B "$b" -DCMAKE_PREFIX_PATH="$prefix" \
+		-DCMAKE_C_COMPILER="$CC" -DCMAKE_C_FLAGS="$SANFLAGS" \
+		-DCMAKE_EXE_LINKER_FLAGS="$SANFLAGS" -DWANT=0.1 >"$log" 2>&1 ||
+		fail "$name: cmake find_package(trampjit 0.1)"
+	cmake --build "$b" >"$log" 2>&1 || fail "$name: cmake --build"
+	for exe in consumer-shared consumer-static; do
+		LD_LIBRARY_PATH=$prefix/lib "$b/$exe" >"$log" 2>&1 &&
+			grep -qx ok "$log" || fail "$name: cmake-built $exe"
+	done
+	readelf -d "$b/consumer-static" | grep -q 'NEEDED.*libtrampjit' &&
+		fail "$name: trampjit::static program needs libtrampjit.so"
+	rm -rf "$b"
+	cmake -S "$src/tests/install" -B "$b" -DCMAKE_PREFIX_PATH="$prefix" \
+		-DCMAKE_C_COMPILER="$CC" -DWANT=0.2 >"$log" 2>&1 &&
+		fail "$name: find_package(trampjit 0.2) accepted 0.1"
+	grep -q 'compatible with requested version "0.2"' "$log" ||
+		fail "$name: find_package(trampjit 0.2) failed for another reason"
+	rm -rf "$b"
+}
+
 # 2. make install PREFIX=p: trampjit.pc names p, whatever PREFIX the
 # libraries were built with.
 p=$tmp/p
@@ -89,6 +114,7 @@ if command -v man >/dev/null; then
 		fail "man jit_destroy_code does not show the installed page"
 fi
 consumer prefix "$p/lib/pkgconfig" "$p/lib"
+cmake_consumer prefix "$p"
 
 # 3. make install DESTDIR=d PREFIX=/opt/...: files under d, paths without d.
 d=$tmp/d q=/opt/trampjit-test
@@ -99,6 +125,7 @@ grep -qx "prefix=$q" "$d$q/lib/pkgconfig/trampjit.pc" ||
 grep -r "$d" "$d$q/lib/pkgconfig" >/dev/null &&
 	fail "staged files mention DESTDIR"
 consumer destdir "$d$q/lib/pkgconfig" "$d$q/lib" "$d"
+cmake_consumer destdir "$d$q"
 
 # 4. make uninstall removes every file it installed.
 $MAKE -s uninstall O="$O" PREFIX="$p" >"$log" 2>&1 || fail "make uninstall"
