@@ -66,7 +66,8 @@ EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 # Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags
 ldflags-of = $(shell cat $(1).ldflags 2>/dev/null)
 
-.PHONY: all lib check check-header check-install check-symbols bench readme install uninstall clean
+.PHONY: all lib check check-header check-install check-symbols check-tsan \
+	bench readme install uninstall clean
 .SECONDARY:
 
 all: lib $(EXAMPLES) $(BENCH)
@@ -180,6 +181,15 @@ check-symbols: $(O)/libtrampjit.so
 check-install: lib
 	$(Q)CC="$(CC)" CXX="$(CXX)" SANFLAGS="$(SANFLAGS)" MAKE="$(MAKE)" \
 		sh tests/install.sh $(O); rc=$$?; [ $$rc = 0 ] || [ $$rc = 77 ]
+
+# The multi-threaded tests (those that include <pthread.h>) built with
+# ThreadSanitizer in $(O)-tsan; any report fails the run.
+TSAN_TESTS := $(notdir $(basename $(shell grep -l '<pthread.h>' $(TEST_C) $(TEST_CC))))
+check-tsan:
+	$(Q)$(MAKE) --no-print-directory O=$(O)-tsan SANITIZE=thread \
+		$(addprefix $(O)-tsan/tests/,$(TSAN_TESTS) mdwe-exec)
+	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" \
+		RUNNER="$(RUNNER)" sh tests/run.sh $(O)-tsan $(TSAN_TESTS)
 
 bench: all
 	$(Q)$(RUNNER) $(BENCH) --report $(O)/report
