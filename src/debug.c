@@ -21,6 +21,7 @@
 
 #include "internal.h"
 #include "debug.h"
+#include "os.h"
 
 #define TABLE_NAME	"trampjit trampoline"
 #define CFI_MAX		(1u << 20)	/* bytes of a user CFA program */
@@ -201,6 +202,9 @@ static int publish(struct dsym *s, unsigned to)
 static int enable_locked(unsigned flags)
 {
 	int ret = 0, err = 0;
+
+	if (flags & JIT_DEBUG_GDB)	/* code mapped from now on takes */
+		os_code_private();	/* debugger breakpoints (os.c) */
 
 	for (unsigned f = 1; f <= JIT_DEBUG_PERFMAP; f <<= 1) {
 		int r = 0;
