@@ -14,7 +14,7 @@
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <unistd.h>
-#include "harness.h"
+#include "gdb-batch.h"
 
 static const unsigned char ret41[] = { 0xb8, 41, 0, 0, 0, 0xc3 };
 static const unsigned char ret42[] = { 0xb8, 42, 0, 0, 0, 0xc3 };
@@ -128,39 +128,17 @@ static int child(const char *path)
 /* Run the child for path under gdb; returns gdb's output (malloc'ed). */
 static char *gdb(const char *self, const char *path, int publisher)
 {
-	char script[] = "/tmp/trampjit-gdb-XXXXXX", cmd[1024], *out;
-	size_t n = 0, cap = 1 << 16;
-	FILE *f, *p;
-	int fd = mkstemp(script);
+	char script[512];
 
-	CHECK(fd >= 0);
-	f = fdopen(fd, "w");
-	CHECK(f != NULL);
-	fprintf(f, "set pagination off\nset confirm off\nset width 0\n"
-		"handle SIGSEGV nostop noprint pass\n"
-		"handle SIGSYS nostop noprint pass\n"
-		"%s\n"
-		"break marker\nrun\n"
-		"break *(unsigned long)code_a\n"
-		"commands 2\nsilent\necho ==HIT==\\n\ncontinue\nend\n"
-		"commands 1\nsilent\ncontinue\nend\n"
-		"continue\n",
-		publisher ? "set environment TRAMPJIT_DEBUG gdb" :
-			    "unset environment TRAMPJIT_DEBUG");
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "gdb -batch -nx -x %s --args %s child %s "
-		 "2>&1", script, self, path);
-	p = popen(cmd, "r");
-	CHECK(p != NULL);
-	out = malloc(cap);
-	CHECK(out != NULL);
-	while (n + 1 < cap && (n += fread(out + n, 1, cap - 1 - n, p)) &&
-	       !feof(p))
-		;
-	out[n] = 0;
-	pclose(p);
-	unlink(script);
-	return out;
+	snprintf(script, sizeof(script), "%s\n"
+		 "break marker\nrun\n"
+		 "break *(unsigned long)code_a\n"
+		 "commands 2\nsilent\necho ==HIT==\\n\ncontinue\nend\n"
+		 "commands 1\nsilent\ncontinue\nend\n"
+		 "continue\n",
+		 publisher ? "set environment TRAMPJIT_DEBUG gdb" :
+			     "unset environment TRAMPJIT_DEBUG");
+	return gdb_batch(script, self, path);
 }
 
 static int count(const char *s, const char *what)
