@@ -8,8 +8,9 @@
  * into A's page, calls B (which must return 42), calls A (hit 2: the
  * breakpoint outlived the write), stops at marker() again, where gdb
  * takes its breakpoints out and puts them back, and calls A and B (hit 3).
- * The child exits non-zero on any wrong result.  Without the publisher,
- * gdb cannot insert the breakpoint (control run).
+ * The child exits non-zero on any wrong result, or if a mapping is
+ * writable and executable or A's is not private read+execute.  Without
+ * the publisher, gdb cannot insert the breakpoint (control run).
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -44,6 +45,29 @@ static long callee(long x)
 static int same_page(const void *a, const void *b)
 {
 	return (uintptr_t)a / 4096 == (uintptr_t)b / 4096;
+}
+
+/* No mapping is writable and executable; the one holding addr is
+   read+execute and private (where the debugger's copy lives). */
+static void check_maps(const void *addr)
+{
+	FILE *m = fopen("/proc/self/maps", "r");
+	char line[512], perms[5];
+	int found = 0;
+
+	CHECK(m != NULL);
+	while (fgets(line, sizeof(line), m)) {
+		uintptr_t lo, hi;
+
+		CHECK(sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3);
+		CHECK(!(perms[1] == 'w' && perms[2] == 'x'));
+		if ((uintptr_t)addr >= lo && (uintptr_t)addr < hi) {
+			CHECK(!strcmp(perms, "r-xp"));
+			found = 1;
+		}
+	}
+	fclose(m);
+	CHECK(found);
 }
 
 /* Code B in A's page, written after the breakpoint went in. */
@@ -116,6 +140,7 @@ static int child(const char *path)
 	if (b)
 		CHECK(call(b) == 42);
 	CHECK(call(code_a) == 41);
+	check_maps(code_a);
 	marker();
 	CHECK(call(code_a) == 41);
 	if (b)
