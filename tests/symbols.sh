@@ -7,6 +7,8 @@
 # difference.  Exits 0 pass, 1 fail.
 O=${1:-build}
 CC=${CC:-cc}
+# The node of the version being built: 0.1.x -> TRAMPJIT_0.1.
+node=TRAMPJIT_$(sed -n 's/^VERSION := \([0-9]*\.[0-9]*\).*/\1/p' Makefile)
 so=$O/libtrampjit.so
 tmp=$(mktemp -d /tmp/trampjit-symbols.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -29,6 +31,10 @@ sort -u "$tmp/map.all" >"$tmp/map"
 grep -q '[*?[]' "$tmp/map" &&
 	err "src/trampjit.map: a global pattern ($(grep '[*?[]' "$tmp/map" |
 		tr '\n' ' ')) would put later functions in an old version node"
+for n in $(grep -o '^TRAMPJIT_[0-9.]*' src/trampjit.map); do
+	[ "$(printf '%s\n%s\n' "$n" "$node" | sort -V | tail -1)" = "$node" ] ||
+		err "src/trampjit.map: node $n is newer than VERSION ($node)"
+done
 for s in $(uniq -d "$tmp/map.all"); do
 	err "$s: listed twice in src/trampjit.map"
 done
@@ -38,7 +44,8 @@ for f in man/*.3; do basename "$f" .3; done | sort >"$tmp/man"
 
 for s in $(comm -23 "$tmp/header" "$tmp/map"); do
 	err "$s: declared in include/trampjit.h, missing in src/trampjit.map:" \
-	    "add it to the node of the next release (see the comment there)"
+	    "add it to node $node (create it, inheriting the last node," \
+	    "if it is not there)"
 done
 for s in $(comm -13 "$tmp/header" "$tmp/map"); do
 	err "$s: in src/trampjit.map but not declared in include/trampjit.h"
