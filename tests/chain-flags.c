@@ -158,6 +158,7 @@ static void library_on(void)
 		CHECK(sigaction(SIGTRAP, NULL, &cur) == 0);
 		CHECK(cur.sa_flags & SA_SIGINFO);
 		lib_trap = cur.sa_sigaction;
+		nbt = backtrace(bt, 64);	/* the unwinder is loaded */
 		return;
 	}
 	spec.backend = src == SEGV ? TRAMP_FAULT : TRAMP_SYSCALL;
@@ -167,6 +168,7 @@ static void library_on(void)
 		_exit(77);
 	}
 	CHECK(tramp_call());
+	nbt = backtrace(bt, 64);	/* the unwinder sees its tables */
 }
 
 /* The library's side still works: its trampolines run, its handler is
@@ -456,7 +458,6 @@ static int run(const struct test_case *c)
 		/* Sanitizers install handlers of their own. */
 		signal(signo[src], SIG_DFL);
 		setup();
-		nbt = backtrace(bt, 64);	/* loads the unwinder */
 		c->fn();
 		_exit(0);
 	}
