@@ -16,29 +16,12 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include "harness.h"
+#include "seccomp-trap.h"
 
-#define FOREIGN_NR	0x2a7a3b2	/* a syscall the test traps itself */
 
 static long add(void *data, long x) { return (long)(intptr_t)data + x; }
 
-static void foreign_filter(void)
-{
-	struct sock_filter insns[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FOREIGN_NR, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { .len = 4, .filter = insns };
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) ||
-	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
-		_exit(77);
-}
 
 static void child(int sig, char *page)
 {
@@ -48,8 +31,8 @@ static void child(int sig, char *page)
 	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
 		_exit(77);
 	signal(sig, SIG_DFL);
-	if (sig == SIGSYS)
-		foreign_filter();
+	if (sig == SIGSYS && foreign_filter())
+		_exit(77);
 	raise(SIGSTOP);			/* the parent is watching */
 	if (sig == SIGTRAP) {
 		CHECK(jit_region_create(1 << 16, JIT_APPEND_PWRITE));
