@@ -205,7 +205,7 @@ static void in_child(void (*fn)(void), const char *what)
 
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		alarm(60);
+		alarm(200);	/* only a hang takes that long */
 		fn();
 		_exit(0);
 	}
