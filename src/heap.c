@@ -18,9 +18,12 @@
 #include "os.h"
 
 struct heap heaps[HEAP_COUNT] = {
-	[HEAP_PWRITE] = { PTHREAD_MUTEX_INITIALIZER, "trampjit-code", 0 },
-	[HEAP_ALIAS] = { PTHREAD_MUTEX_INITIALIZER, "trampjit-code-alias", 1 },
-	[HEAP_DUAL] = { PTHREAD_MUTEX_INITIALIZER, "trampjit-dual", 1 },
+	[HEAP_PWRITE] = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			  .name = "trampjit-code" },
+	[HEAP_ALIAS] = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			 .name = "trampjit-code-alias", .views = 1 },
+	[HEAP_DUAL] = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			.name = "trampjit-dual", .views = 1 },
 };
 
 /* ---- bitmaps ---------------------------------------------------------- */
