@@ -216,8 +216,10 @@ static char *alloc_small(struct heap *h, unsigned n)
 			if (c && c != h->cur && c->idx == i)
 				g = chunk_alloc(h, c, n);
 		}
-		/* Released space, or none (membarrier failed): new chunk. */
-		if (g >= 0 || !h->nq || quarantine_flush(h))
+		/* Release the quarantine early only when it holds enough to
+		   be worth its membarrier; else (or if the membarrier
+		   fails) take a new chunk. */
+		if (g >= 0 || h->qbytes < QBYTES / 4 || quarantine_flush(h))
 			break;
 		c = h->cur;
 	}
@@ -303,6 +305,9 @@ int heap_free(enum heap_id id, void *code)
 	g = (unsigned)((off - (size_t)chunk_off(c)) >> GRAN_SHIFT);
 	if (c->big ? g != 0 : !bit(c->head, g))
 		goto bad;
+	/* Names go before the space can hold other code (lock order:
+	   heap, then the name registry). */
+	debug_code_freed(code);
 	bit_put(c->head, g, 0);
 	if (c->big) {
 		if (h->cur == c)
