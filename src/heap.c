@@ -185,18 +185,23 @@ static long chunk_alloc(struct heap *h, struct chunk *c, unsigned n)
 /* pre: lock held. */
 static int heap_init(struct heap *h)
 {
+	size_t span = h->views ? 2 * ARENA : ARENA;
+	char *base;
+
 	if (h->base)
 		return 0;
 	h->fd = os_memfd(h->name);
 	if (h->fd < 0)
 		return -1;
-	h->base = os_reserve(h->views ? 2 * ARENA : ARENA, CHUNK);
-	if (!h->base)
+	base = os_reserve(span, CHUNK);
+	if (!base)
 		goto fail;
-	if (trap_add(h->base, ARENA, 0) >= 0)
+	if (trap_add(base, ARENA, 0) >= 0) {
+		/* Published last: heap_of() reads it without the lock. */
+		__atomic_store_n(&h->base, base, __ATOMIC_RELEASE);
 		return 0;
-	os_unmap(h->base, h->views ? 2 * ARENA : ARENA);
-	h->base = NULL;
+	}
+	os_unmap(base, span);
 fail:
 	close(h->fd);
 	return -1;
