@@ -221,15 +221,27 @@ int os_mdwe_active(void)
 
 unsigned long os_membarrier_calls;
 
+static int membarrier_register(void)
+{
+	return syscall(SYS_membarrier,
+		       MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+		       0, 0) ? -errno : 1;
+}
+
+/*
+ * A fork child inherits the registration, except when another thread of
+ * the parent was registering during the fork: the kernel copies the
+ * registration state before the memory that says it is done, so the child
+ * may believe it registered and get EPERM.  Registering is idempotent, so
+ * EPERM is answered by registering again, once.
+ */
 int os_membarrier_sync_core(void)
 {
 	static _Atomic int registered;	/* 0 no, 1 yes, -errno failed */
 	int r = atomic_load_explicit(&registered, memory_order_acquire);
 
 	if (r == 0) {
-		r = syscall(SYS_membarrier,
-			MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
-			0, 0) ? -errno : 1;
+		r = membarrier_register();
 		atomic_store_explicit(&registered, r, memory_order_release);
 	}
 	if (r < 0) {
@@ -237,6 +249,11 @@ int os_membarrier_sync_core(void)
 		return -1;
 	}
 	__atomic_fetch_add(&os_membarrier_calls, 1, __ATOMIC_RELAXED);
+	if (!syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE,
+		     0, 0))
+		return 0;
+	if (errno != EPERM || membarrier_register() < 0)
+		return -1;
 	return syscall(SYS_membarrier,
 		       MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) ? -1 : 0;
 }

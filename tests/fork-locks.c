@@ -255,13 +255,20 @@ static void on_alarm(int sig)
 	_exit(1);
 }
 
-/* Remove the child's and our perf files. */
+static pid_t self;
+
+/* Remove our jitdump directory and perf map, also when a check failed
+   (children leave theirs to the parent, which removes each one). */
 static void cleanup(void)
 {
 	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK(system(cmd) == 0);
+	if (getpid() != self)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s /tmp/perf-%d.map", dir,
+		 (int)self);
+	if (system(cmd))
+		fprintf(stderr, "cleanup failed: %s\n", cmd);
 }
 
 int main(void)
@@ -274,6 +281,8 @@ int main(void)
 	char map[64];
 
 	CHECK(mkdtemp(dir) != NULL);
+	self = getpid();
+	atexit(cleanup);
 	setenv("JITDUMPDIR", dir, 1);
 	for (int b = 0; b < 4; b++)
 		usable[b] = backend_usable((enum tramp_backend)b);
@@ -299,8 +308,5 @@ int main(void)
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
 		CHECK(pthread_join(thr[i], NULL) == 0);
 	alarm(0);
-	snprintf(map, sizeof(map), "/tmp/perf-%d.map", (int)getpid());
-	unlink(map);
-	cleanup();
 	return 0;
 }
