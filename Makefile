@@ -68,10 +68,14 @@ EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 # statically, so SANITIZE builds drop it (the test then skips).
 ldflags-of = $(filter-out $(if $(SANITIZE),-static),$(shell cat $(1).ldflags 2>/dev/null))
 
-.PHONY: all check check-tsan bench readme install uninstall clean
+.PHONY: all lib check check-header check-install check-symbols check-tsan \
+	bench readme install uninstall clean
 .SECONDARY:
 
-all: $(STATIC) $(O)/libtrampjit.so $(EXAMPLES) $(BENCH) $(O)/trampjit.pc
+all: lib $(EXAMPLES) $(BENCH)
+
+# The libraries alone: what install needs (no libffi, asmjit or libunwind).
+lib: $(STATIC) $(O)/libtrampjit.so
 
 $(O)/src/%.o: src/%.c $(wildcard src/*.h src/arch/$(ARCH)/*.h include/*.h)
 	@mkdir -p $(dir $@)
@@ -98,10 +102,6 @@ $(SHARED): $(LIB_OBJS) src/trampjit.map Makefile
 $(O)/libtrampjit.so: $(SHARED)
 	$(Q)ln -sf $(notdir $(SHARED)) $(O)/$(SONAME)
 	$(Q)ln -sf $(notdir $(SHARED)) $@
-
-$(O)/trampjit.pc: trampjit.pc.in Makefile
-	@mkdir -p $(dir $@)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 $(O)/tests/%.o: tests/%.c $(wildcard tests/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
@@ -155,14 +155,40 @@ $(BENCH): $(BENCH_OBJS) $(STATIC)
 $(O)/examples/%: examples/%.c $(STATIC) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(STATIC) $(APP_LDLIBS)
+	$(Q)$(CC) $(APP_CFLAGS) -std=c11 -pedantic -o $@ $< $(STATIC) $(APP_LDLIBS)
 
-check: all $(TESTS) $(TEST_HELPERS)
+# The public header in every C and C++ standard it supports, and the
+# examples, warning-free under -pedantic -Werror.
+HEADER_STDS := c99 c11 c17
+HEADER_CXX_STDS := c++98 c++03 c++11 c++17
+STRICT := -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only
+check-header:
+	$(Q)for s in $(HEADER_STDS); do \
+		$(CC) -x c -std=$$s $(STRICT) tests/header/use.c || exit 1; \
+	done
+	$(Q)for s in $(HEADER_CXX_STDS); do \
+		$(CXX) -x c++ -std=$$s $(STRICT) tests/header/use.c || exit 1; \
+	done
+	$(Q)for f in $(wildcard examples/*.c); do \
+		$(CC) -std=c11 $(STRICT) $$f || exit 1; \
+	done
+	@echo "header in $(HEADER_STDS) $(HEADER_CXX_STDS), examples -pedantic: ok"
+
+check: all $(TESTS) $(TEST_HELPERS) check-header check-symbols check-install
 	$(Q)$(CC) $(APP_CFLAGS) -o $(O)/examples/qsort-bind-shared examples/qsort-bind.c \
 		-L$(O) -ltrampjit -Wl,-rpath,$(abspath $(O)) $(APP_LDLIBS)
 	$(Q)$(RUNNER) $(O)/examples/qsort-bind-shared > /dev/null && echo "shared library: ok"
 	$(Q)$(RUNNER) $(BENCH) --quick > $(O)/bench-quick.txt && echo "bench --quick: ok"
 	$(Q)RUNNER="$(RUNNER)" sh tests/run.sh $(O)
+
+# Header, version script, exported symbols and man pages agree.
+check-symbols: $(O)/libtrampjit.so
+	$(Q)CC="$(CC)" sh tests/symbols.sh $(O)
+
+# Install into temporary trees and build programs against them.
+check-install: lib
+	$(Q)CC="$(CC)" CXX="$(CXX)" SANFLAGS="$(SANFLAGS)" MAKE="$(MAKE)" \
+		sh tests/install.sh $(O); rc=$$?; [ $$rc = 0 ] || [ $$rc = 77 ]
 
 # The multi-threaded tests (those that include <pthread.h>) built with
 # ThreadSanitizer in $(O)-tsan; any report fails the run.
@@ -170,7 +196,8 @@ TSAN_TESTS := $(notdir $(basename $(shell grep -l '<pthread.h>' $(TEST_C) $(TEST
 check-tsan:
 	$(Q)$(MAKE) --no-print-directory O=$(O)-tsan SANITIZE=thread \
 		$(addprefix $(O)-tsan/tests/,$(TSAN_TESTS) mdwe-exec)
-	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" \
+	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 \
+		suppressions=$(abspath tests/tsan.supp) $(TSAN_OPTIONS)" \
 		RUNNER="$(RUNNER)" sh tests/run.sh $(O)-tsan $(TSAN_TESTS)
 
 bench: all
@@ -180,25 +207,46 @@ bench: all
 readme:
 	sh bench/update-readme.sh $(O)/report
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man7
-	install -m 644 include/trampjit.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
-	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(PREFIX)/lib/libtrampjit.so
-	install -m 644 $(O)/trampjit.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
-	install -m 644 $(wildcard man/*.3) $(DESTDIR)$(PREFIX)/share/man/man3/
-	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7/
+# Installed paths (trampjit.pc.in spells them the same way); trampjit.pc
+# is written at install time, for the PREFIX of the install.
+LIBDIR := $(PREFIX)/lib
+INCDIR := $(PREFIX)/include
+MANDIR := $(PREFIX)/share/man
+D := $(DESTDIR)
+# man/: one page per group of functions, a symlink per other function.
+MAN3_LINKS := $(shell find man -name '*.3' -type l)
+MAN3 := $(filter-out $(MAN3_LINKS),$(wildcard man/*.3))
+
+install: lib
+	install -d $(D)$(INCDIR) $(D)$(LIBDIR)/pkgconfig $(D)$(MANDIR)/man3 \
+		$(D)$(MANDIR)/man7
+	install -m 644 include/trampjit.h $(D)$(INCDIR)/
+	install -m 644 $(STATIC) $(D)$(LIBDIR)/
+	install -m 755 $(SHARED) $(D)$(LIBDIR)/
+	ln -sf $(notdir $(SHARED)) $(D)$(LIBDIR)/$(SONAME)
+	ln -sf $(notdir $(SHARED)) $(D)$(LIBDIR)/libtrampjit.so
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		trampjit.pc.in > $(D)$(LIBDIR)/pkgconfig/trampjit.pc
+	chmod 644 $(D)$(LIBDIR)/pkgconfig/trampjit.pc
+	install -d $(D)$(LIBDIR)/cmake/trampjit
+	$(foreach f,trampjit-config trampjit-config-version,sed \
+		-e 's|@VERSION@|$(VERSION)|g' -e 's|@SOVER@|$(SOVER)|g' \
+		cmake/$(f).cmake.in > $(D)$(LIBDIR)/cmake/trampjit/$(f).cmake && \
+		chmod 644 $(D)$(LIBDIR)/cmake/trampjit/$(f).cmake &&) true
+	install -m 644 $(MAN3) $(D)$(MANDIR)/man3/
+	install -m 644 $(wildcard man/*.7) $(D)$(MANDIR)/man7/
+	$(foreach a,$(MAN3_LINKS),ln -sf $(shell readlink $(a)) \
+		$(D)$(MANDIR)/man3/$(notdir $(a)) &&) true
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/include/trampjit.h \
-		$(DESTDIR)$(PREFIX)/lib/libtrampjit.a \
-		$(DESTDIR)$(PREFIX)/lib/libtrampjit.so* \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig/trampjit.pc \
-		$(addprefix $(DESTDIR)$(PREFIX)/share/man/man3/,$(notdir $(wildcard man/*.3))) \
-		$(addprefix $(DESTDIR)$(PREFIX)/share/man/man7/,$(notdir $(wildcard man/*.7)))
+	rm -f $(D)$(INCDIR)/trampjit.h $(D)$(LIBDIR)/libtrampjit.a \
+		$(D)$(LIBDIR)/$(notdir $(SHARED)) $(D)$(LIBDIR)/$(SONAME) \
+		$(D)$(LIBDIR)/libtrampjit.so \
+		$(D)$(LIBDIR)/pkgconfig/trampjit.pc \
+		$(D)$(LIBDIR)/cmake/trampjit/trampjit-config.cmake \
+		$(D)$(LIBDIR)/cmake/trampjit/trampjit-config-version.cmake \
+		$(addprefix $(D)$(MANDIR)/man3/,$(notdir $(wildcard man/*.3))) \
+		$(addprefix $(D)$(MANDIR)/man7/,$(notdir $(wildcard man/*.7)))
 
 clean:
 	rm -rf $(O)

@@ -143,13 +143,6 @@ int sigchain_install(struct sigchain *c, int sig,
 int sigchain_uninstall(struct sigchain *c, int sig);
 void sigchain_deliver(struct sigchain *c, int sig, siginfo_t *si, void *uc);
 
-/* arch/<arch>/sigcall.c: the stack pointer of a signal context, and
-   fn(sig, si, uc) run on the stack at sp (less any red zone), or on the
-   current stack when sp is 0.  Async-signal-safe. */
-uintptr_t arch_uc_sp(const void *uc);
-void arch_sig_call(void (*fn)(void), int sig, siginfo_t *si, void *uc,
-		   uintptr_t sp);
-
 #endif
 
 /* ---- JIT half ---------------------------------------------------------- */

@@ -37,8 +37,8 @@
 #include "arch_backends.h"
 #include "os.h"
 
-/* Stripes: few, since fork takes them all (and ThreadSanitizer follows at
-   most 64 locks held by one thread). */
+/* Few stripes: a fork holds every lock of the library at once, and tools
+   that track held locks (ThreadSanitizer: 64 at most) must keep up. */
 #define NLOCKS	8
 
 /* Page rebuilds of a table, striped by table. */
