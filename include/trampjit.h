@@ -102,13 +102,25 @@ struct tramp_spec {
 	tramp_handler_fn *handler;	     /* HANDLER */
 	void *data;			     /* CHAIN, BIND, HANDLER */
 	const struct tramp_context *context; /* CONTEXT: copied */
+	size_t data_size;		     /* CHAIN, BIND, HANDLER: bytes of
+						co-allocated data (0: none) */
 };
+
+/* Most bytes of co-allocated data (struct tramp_spec.data_size). */
+#define TRAMP_DATA_MAX	256
 
 /*
  * tramp_create - make a trampoline as described by spec.
+ * With spec->data_size > 0 the trampoline comes with that many bytes of
+ * private read-write memory of its own (zero-filled, 16-byte aligned,
+ * freed by tramp_destroy()), and its data is the address of that memory:
+ * spec->data must then be NULL.  Co-allocation costs no malloc and no
+ * more than a plain tramp_create(); the memory is copy-on-write in a fork
+ * child like every slot.
  * Returns the handle, or NULL with errno: EINVAL (NULL spec, unknown kind
  * or backend, NULL target/handler/context, a context setting the stack
- * pointer, more than 8 stack words, no pc), ENOMEM (address space or
+ * pointer, more than 8 stack words, no pc; data_size above TRAMP_DATA_MAX,
+ * with data, or with TRAMP_CONTEXT), ENOMEM (address space or
  * vm.max_map_count exhausted), or what the backend's mechanism reports
  * (EPERM/EACCES when forbidden, ENOSYS when the kernel lacks it).
  * Thread-safe.  Not async-signal-safe.
@@ -121,7 +133,9 @@ void *tramp_code(const struct tramp *t);
 
 /*
  * tramp_retarget - change target (CHAIN, BIND), handler (HANDLER) or pc
- * (CONTEXT; data must then be NULL) together with data.  Atomic: a
+ * (CONTEXT; data must then be NULL) together with data.  A trampoline
+ * with co-allocated data keeps it: data must be NULL or tramp_data(t),
+ * and the data stays the co-allocated memory.  Atomic: a
  * concurrent caller sees the old pair or the new pair, never a mix.
  * Returns 0, or -1 with EINVAL (or, for TRAMP_MPROTECT, the errno of a
  * failed page rebuild; the trampoline is then unchanged).  Thread-safe;
@@ -137,6 +151,31 @@ struct tramp *tramp_lookup(const void *code);
 /* tramp_destroy - free t.  Calling it afterwards is undefined, as for any
    freed function.  Accepts NULL.  Thread-safe. */
 void tramp_destroy(struct tramp *t);
+
+/*
+ * tramp_target - the target (CHAIN, BIND), handler (HANDLER) or pc
+ * (CONTEXT) of a live trampoline, as tramp_create() or the last
+ * tramp_retarget() set it.  NULL with EINVAL for anything else.
+ * Thread-safe, async-signal-safe.
+ */
+void *tramp_target(const struct tramp *t);
+
+/*
+ * tramp_data - the data of a live trampoline (CHAIN, BIND, HANDLER): the
+ * pointer given to tramp_create() or the last tramp_retarget(), or the
+ * address of its co-allocated data.  A TRAMP_CONTEXT trampoline has no
+ * data: NULL.  NULL with EINVAL for anything but a live trampoline; a
+ * valid NULL data leaves errno alone.  Thread-safe, async-signal-safe.
+ */
+void *tramp_data(const struct tramp *t);
+
+/*
+ * tramp_lookup_data - the live trampoline whose co-allocated data starts
+ * at data, in O(1); NULL (errno EINVAL) for any other address.  Lets a
+ * callback that receives its data find (and destroy) its own trampoline.
+ * Thread-safe, async-signal-safe.
+ */
+struct tramp *tramp_lookup_data(const void *data);
 
 /* The kind and backend of a live trampoline (-1 with EINVAL for NULL). */
 int tramp_kind_of(const struct tramp *t);

@@ -48,8 +48,30 @@ struct table {
 	unsigned nslots;	/* trampolines in this table */
 	unsigned char kind;	/* enum tramp_kind */
 	unsigned char backend;	/* enum tramp_backend */
+	unsigned char dclass;	/* data class: co-allocated bytes per slot */
 	void *priv;		/* backend's own per-table state */
+	char *udata;		/* co-allocated data of slot i at udata +
+				   i * class_size(dclass); NULL if none */
 };
+
+/*
+ * Data classes: tables whose slots come with co-allocated data hold it in
+ * the span after their own (SPAN / size slots at most), so a data address
+ * maps to its table and slot by arithmetic too.  Class 0 has none.
+ */
+#define NCLASSES	3
+static inline size_t class_size(unsigned c)
+{
+	return c ? (size_t)64 << 2 * (c - 1) : 0;	/* 0, 64, 256 */
+}
+
+_Static_assert((64 << 2 * (NCLASSES - 2)) == TRAMP_DATA_MAX, "classes");
+
+/* The smallest class holding n bytes (n <= TRAMP_DATA_MAX). */
+static inline unsigned class_of(size_t n)
+{
+	return n == 0 ? 0 : n <= 64 ? 1 : 2;
+}
 
 /*
  * A backend: how the code half of a table is made and what a slot change
@@ -80,7 +102,7 @@ extern const struct backend_ops backend_mprotect;
 extern const struct backend_ops *const backends[NBACKENDS];
 
 /* pool.c: the arena, its tables and the free slots. */
-void *pool_alloc(enum tramp_backend b, enum tramp_kind k);
+void *pool_alloc(enum tramp_backend b, enum tramp_kind k, unsigned dclass);
 void pool_free(struct table *tb, void *slot);
 struct table *pool_table_of(const void *addr);	/* NULL if not in a table */
 unsigned pool_tables_in_use(void);
@@ -103,6 +125,12 @@ static inline char *slot_code(const struct table *tb, unsigned i)
 static inline char *slot_at(const struct table *tb, unsigned i)
 {
 	return tb->data + (size_t)i * SLOT_PAIR_SIZE;
+}
+
+/* Co-allocated data of slot i.  pre: tb->dclass != 0. */
+static inline char *slot_udata(const struct table *tb, unsigned i)
+{
+	return tb->udata + (size_t)i * class_size(tb->dclass);
 }
 
 /* The target word of a slot: 0 when free. */

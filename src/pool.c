@@ -32,15 +32,19 @@ struct cache {
 	unsigned n;		/* how many */
 };
 
-static struct pool pools[NBACKENDS][NKINDS] = {
+static struct pool pools[NBACKENDS][NKINDS][NCLASSES] = {
 	[0 ... NBACKENDS - 1] = {
-		[0 ... NKINDS - 1] = { .lock = PTHREAD_MUTEX_INITIALIZER },
+		[0 ... NKINDS - 1] = {
+			[0 ... NCLASSES - 1] = {
+				.lock = PTHREAD_MUTEX_INITIALIZER,
+			},
+		},
 	},
 };
 /* initial-exec: no __tls_get_addr call on the allocation path of the
    shared library. */
 #define TLS _Thread_local __attribute__((tls_model("initial-exec")))
-static TLS struct cache caches[NBACKENDS][NKINDS];
+static TLS struct cache caches[NBACKENDS][NKINDS][NCLASSES];
 static TLS int cache_registered;
 
 /* The arena.  arena_base is published once (release) and never changes. */
@@ -48,6 +52,7 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *_Atomic arena_base;
 static size_t arena_size;		/* written before arena_base */
 static unsigned ntables;		/* tables created, under table_lock */
+static unsigned nspans;			/* spans used by them, likewise */
 static struct table *_Atomic *tables;	/* arena_size >> SPAN_SHIFT */
 static unsigned char backend_ready[NBACKENDS];	/* under table_lock */
 static pthread_key_t cache_key;
@@ -59,7 +64,8 @@ static void fork_prepare(void)
 {
 	for (int b = 0; b < NBACKENDS; b++)
 		for (int k = 0; k < NKINDS; k++)
-			pthread_mutex_lock(&pools[b][k].lock);
+			for (int c = 0; c < NCLASSES; c++)
+				pthread_mutex_lock(&pools[b][k][c].lock);
 	pthread_mutex_lock(&table_lock);
 }
 
@@ -68,7 +74,8 @@ static void fork_release(void)
 	pthread_mutex_unlock(&table_lock);
 	for (int b = NBACKENDS - 1; b >= 0; b--)
 		for (int k = NKINDS - 1; k >= 0; k--)
-			pthread_mutex_unlock(&pools[b][k].lock);
+			for (int c = NCLASSES - 1; c >= 0; c--)
+				pthread_mutex_unlock(&pools[b][k][c].lock);
 }
 
 /*
@@ -134,9 +141,24 @@ static size_t page_round(size_t n)
 	return (n + ps - 1) & ~(ps - 1);
 }
 
-/* Make a new table for (b, k).  Called under the pool's lock. */
-static struct table *table_new(enum tramp_backend b, enum tramp_kind k)
+/* Map the co-allocated data of tb in the span after its own and cap its
+   slots to what fits there.  Returns 0 or -1 with errno. */
+static int udata_map(struct table *tb)
 {
+	size_t stride = class_size(tb->dclass);
+
+	if (tb->nslots > SPAN / stride)
+		tb->nslots = (unsigned)(SPAN / stride);
+	tb->udata = tb->base + SPAN;
+	return os_map_data(tb->udata, page_round(tb->nslots * stride)) ?
+	       0 : -1;
+}
+
+/* Make a new table for (b, k, c).  Called under the pool's lock. */
+static struct table *table_new(enum tramp_backend b, enum tramp_kind k,
+			       unsigned c)
+{
+	unsigned spans = c ? 2 : 1;
 	const struct backend_ops *ops = backends[b];
 	struct table *tb = NULL;
 	int err = 0;
@@ -154,7 +176,7 @@ static struct table *table_new(enum tramp_backend b, enum tramp_kind k)
 		}
 		backend_ready[b] = 1;
 	}
-	if ((size_t)(ntables + 1) << SPAN_SHIFT > arena_size) {
+	if ((size_t)(nspans + spans) << SPAN_SHIFT > arena_size) {
 		err = ENOMEM;
 		goto out;
 	}
@@ -165,20 +187,25 @@ static struct table *table_new(enum tramp_backend b, enum tramp_kind k)
 	}
 	tb->kind = (unsigned char)k;
 	tb->backend = (unsigned char)b;
-	tb->base = arena_base + ((size_t)ntables << SPAN_SHIFT);
+	tb->dclass = (unsigned char)c;
+	tb->base = arena_base + ((size_t)nspans << SPAN_SHIFT);
 	ops->geometry(tb);
 	tb->data = tb->base + tb->code_size;
 	tb->data_size = page_round((size_t)tb->nslots * SLOT_PAIR_SIZE);
 	ASSERT(tb->code_size + tb->data_size <= SPAN);
-	if (!os_map_data(tb->data, tb->data_size) || ops->map_code(tb)) {
+	if (!os_map_data(tb->data, tb->data_size) || ops->map_code(tb) ||
+	    (c && udata_map(tb))) {
 		err = errno;
-		os_unreserve(tb->base, SPAN);
+		os_unreserve(tb->base, spans * SPAN);
 		free(tb);
 		goto out;
 	}
-	atomic_store_explicit(&tables[ntables], tb, memory_order_release);
+	for (unsigned i = 0; i < spans; i++)
+		atomic_store_explicit(&tables[nspans + i], tb,
+				      memory_order_release);
 	debug_table_added(tb);
 	ntables++;
+	nspans += spans;
 out:
 	pthread_mutex_unlock(&table_lock);
 	if (err) {
@@ -190,7 +217,7 @@ out:
 
 /* Move up to CACHE_BATCH slots from the pool to the cache. */
 static int cache_refill(struct pool *p, struct cache *c,
-			enum tramp_backend b, enum tramp_kind k)
+			enum tramp_backend b, enum tramp_kind k, unsigned dc)
 {
 	int err = 0;
 
@@ -203,7 +230,7 @@ static int cache_refill(struct pool *p, struct cache *c,
 			p->free = *(void **)s;
 		} else {
 			if (!p->bump || p->bump_next == p->bump->nslots) {
-				struct table *tb = table_new(b, k);
+				struct table *tb = table_new(b, k, dc);
 
 				if (!tb) {
 					err = errno;
@@ -249,8 +276,9 @@ static void cache_flush_all(void *unused)
 	(void)unused;
 	for (int b = 0; b < NBACKENDS; b++)
 		for (int k = 0; k < NKINDS; k++)
-			cache_drain(&pools[b][k], &caches[b][k],
-				    caches[b][k].n);
+			for (int c = 0; c < NCLASSES; c++)
+				cache_drain(&pools[b][k][c], &caches[b][k][c],
+					    caches[b][k][c].n);
 }
 
 /* Make sure this thread's caches are flushed when it exits.
@@ -263,13 +291,13 @@ static void cache_register(void)
 	}
 }
 
-void *pool_alloc(enum tramp_backend b, enum tramp_kind k)
+void *pool_alloc(enum tramp_backend b, enum tramp_kind k, unsigned dc)
 {
-	struct cache *c = &caches[b][k];
+	struct cache *c = &caches[b][k][dc];
 	void *s;
 
 	if (!c->n) {
-		if (cache_refill(&pools[b][k], c, b, k))
+		if (cache_refill(&pools[b][k][dc], c, b, k, dc))
 			return NULL;
 		cache_register();
 	}
@@ -282,11 +310,12 @@ void *pool_alloc(enum tramp_backend b, enum tramp_kind k)
 /* pre: slot is a slot of tb; its target word is already 0. */
 void pool_free(struct table *tb, void *slot)
 {
-	struct cache *c = &caches[tb->backend][tb->kind];
+	struct cache *c = &caches[tb->backend][tb->kind][tb->dclass];
 
 	cache_register();
 	*(void **)slot = c->head;
 	c->head = slot;
 	if (++c->n > CACHE_MAX)
-		cache_drain(&pools[tb->backend][tb->kind], c, CACHE_BATCH);
+		cache_drain(&pools[tb->backend][tb->kind][tb->dclass], c,
+			    CACHE_BATCH);
 }

@@ -77,15 +77,24 @@ static int make_pair(void *target, void *data,
 	return 0;
 }
 
+/* The co-allocated data of a live slot, or NULL if it has none. */
+static char *own_data(const struct table *tb, const void *slot)
+{
+	return tb->dclass ? slot_udata(tb, slot_index(tb, slot)) : NULL;
+}
+
 struct tramp *tramp_create(const struct tramp_spec *spec)
 {
 	struct tramp_context *ctx = NULL;
 	uintptr_t lo, hi;
 	struct table *tb;
+	unsigned dc;
 	void *slot;
 
 	if (!spec || (unsigned)spec->kind >= NKINDS ||
-	    (unsigned)spec->backend >= NBACKENDS) {
+	    (unsigned)spec->backend >= NBACKENDS ||
+	    spec->data_size > TRAMP_DATA_MAX ||
+	    (spec->data_size && (spec->data || spec->kind == TRAMP_CONTEXT))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -115,14 +124,21 @@ struct tramp *tramp_create(const struct tramp_spec *spec)
 		hi = (uintptr_t)ctx->pc;
 		break;
 	}
-	slot = pool_alloc(spec->backend, spec->kind);
+	dc = class_of(spec->data_size);
+	slot = pool_alloc(spec->backend, spec->kind, dc);
 	if (!slot) {
 		free(ctx);
 		return NULL;
 	}
+	tb = pool_table_of(slot);
+	if (dc) {
+		char *d = own_data(tb, slot);
+
+		memset(d, 0, class_size(dc));
+		lo = (uintptr_t)d;
+	}
 	arch_store_pair(slot, lo, hi);
 	if (backends[spec->backend]->publish) {
-		tb = pool_table_of(slot);
 		if (backends[spec->backend]->publish(tb, slot_index(tb, slot))) {
 			int err = errno;
 
@@ -157,6 +173,15 @@ int tramp_retarget(struct tramp *t, void *target, void *data)
 		}
 		lo = ((uintptr_t *)t)[0];
 		hi = (uintptr_t)target;
+	} else if (tb->dclass) {
+		char *own = own_data(tb, t);
+
+		if (data && data != own) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (make_pair(target, own, &lo, &hi))
+			return -1;
 	} else if (make_pair(target, data, &lo, &hi)) {
 		return -1;
 	}
@@ -176,6 +201,47 @@ int tramp_retarget(struct tramp *t, void *target, void *data)
 	}
 	arch_store_pair(t, lo, hi);
 	return 0;
+}
+
+void *tramp_target(const struct tramp *t)
+{
+	uintptr_t lo, hi;
+
+	if (!handle_table(t))
+		return NULL;
+	arch_load_pair(t, &lo, &hi);
+	return (void *)hi;
+}
+
+void *tramp_data(const struct tramp *t)
+{
+	struct table *tb = handle_table(t);
+	uintptr_t lo, hi;
+
+	if (!tb || tb->kind == TRAMP_CONTEXT)
+		return NULL;
+	arch_load_pair(t, &lo, &hi);
+	return (void *)lo;
+}
+
+struct tramp *tramp_lookup_data(const void *data)
+{
+	struct table *tb = pool_table_of(data);
+	size_t off, stride;
+	char *s;
+
+	if (!tb || !tb->dclass || (const char *)data < tb->udata)
+		goto bad;
+	stride = class_size(tb->dclass);
+	off = (size_t)((const char *)data - tb->udata);
+	if (off % stride || off / stride >= tb->nslots)
+		goto bad;
+	s = slot_at(tb, (unsigned)(off / stride));
+	if (slot_target(s))
+		return (struct tramp *)s;
+bad:
+	errno = EINVAL;
+	return NULL;
 }
 
 struct tramp *tramp_lookup(const void *code)
