@@ -66,7 +66,7 @@ EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 # Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags
 ldflags-of = $(shell cat $(1).ldflags 2>/dev/null)
 
-.PHONY: all check bench readme install uninstall clean
+.PHONY: all check check-tsan bench readme install uninstall clean
 .SECONDARY:
 
 all: $(STATIC) $(O)/libtrampjit.so $(EXAMPLES) $(BENCH) $(O)/trampjit.pc
@@ -155,6 +155,15 @@ check: all $(TESTS) $(TEST_HELPERS)
 	$(Q)$(RUNNER) $(O)/examples/qsort-bind-shared > /dev/null && echo "shared library: ok"
 	$(Q)$(RUNNER) $(BENCH) --quick > $(O)/bench-quick.txt && echo "bench --quick: ok"
 	$(Q)RUNNER="$(RUNNER)" sh tests/run.sh $(O)
+
+# The multi-threaded tests (those that include <pthread.h>) built with
+# ThreadSanitizer in $(O)-tsan; any report fails the run.
+TSAN_TESTS := $(notdir $(basename $(shell grep -l '<pthread.h>' $(TEST_C) $(TEST_CC))))
+check-tsan:
+	$(Q)$(MAKE) --no-print-directory O=$(O)-tsan SANITIZE=thread \
+		$(addprefix $(O)-tsan/tests/,$(TSAN_TESTS) mdwe-exec)
+	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" \
+		RUNNER="$(RUNNER)" sh tests/run.sh $(O)-tsan $(TSAN_TESTS)
 
 bench: all
 	$(Q)$(RUNNER) $(BENCH) --report $(O)/report
