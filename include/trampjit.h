@@ -177,6 +177,31 @@ void *tramp_data(const struct tramp *t);
  */
 struct tramp *tramp_lookup_data(const void *data);
 
+/*
+ * Strict-LIFO trampolines, for trampolines that die in the reverse order
+ * of their creation on the thread that made them (GCC nested functions,
+ * scoped callbacks): creation and destruction cost a few nanoseconds.
+ *
+ * tramp_lifo_push - a TRAMP_CHAIN, TRAMP_BIND or TRAMP_HANDLER trampoline
+ * of the static backend (handler passed as target) on the calling
+ * thread's LIFO stack.  Returns its code address, or NULL with errno:
+ * EINVAL (other kind, NULL target), ENOMEM, or tramp_create()'s errors.
+ * The code is live until the matching tramp_lifo_pop() on this thread or
+ * the thread's exit; tramp_lookup() finds it, but it must not be given to
+ * tramp_destroy() or tramp_retarget().  Thread-safe (each thread has its
+ * own stack).  Not async-signal-safe.
+ */
+void *tramp_lifo_push(enum tramp_kind kind, void *target, void *data);
+
+/* tramp_lifo_pop - destroy the calling thread's most recent LIFO
+   trampoline.  Returns 0, or -1 with EINVAL when its stack is empty.
+   Thread-safe.  Not async-signal-safe. */
+int tramp_lifo_pop(void);
+
+/* tramp_lifo_depth - live LIFO trampolines of the calling thread.
+   Thread-safe, async-signal-safe. */
+unsigned tramp_lifo_depth(void);
+
 /* The kind and backend of a live trampoline (-1 with EINVAL for NULL). */
 int tramp_kind_of(const struct tramp *t);
 int tramp_backend_of(const struct tramp *t);

@@ -104,6 +104,9 @@ extern const struct backend_ops *const backends[NBACKENDS];
 /* pool.c: the arena, its tables and the free slots. */
 void *pool_alloc(enum tramp_backend b, enum tramp_kind k, unsigned dclass);
 void pool_free(struct table *tb, void *slot);
+/* pool_free straight to the shared list, bypassing this thread's cache
+   (for thread-exit destructors, which may run after the cache's own). */
+void pool_give_back(struct table *tb, void *slot);
 struct table *pool_table_of(const void *addr);	/* NULL if not in a table */
 unsigned pool_tables_in_use(void);
 

@@ -307,6 +307,16 @@ void *pool_alloc(enum tramp_backend b, enum tramp_kind k, unsigned dc)
 	return s;
 }
 
+void pool_give_back(struct table *tb, void *slot)
+{
+	struct pool *p = &pools[tb->backend][tb->kind][tb->dclass];
+
+	pthread_mutex_lock(&p->lock);
+	*(void **)slot = p->free;
+	p->free = slot;
+	pthread_mutex_unlock(&p->lock);
+}
+
 /* pre: slot is a slot of tb; its target word is already 0. */
 void pool_free(struct table *tb, void *slot)
 {
