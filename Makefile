@@ -47,6 +47,11 @@ STATIC := $(O)/libtrampjit.a
 SHARED := $(O)/libtrampjit.so.$(VERSION)
 SONAME := libtrampjit.so.$(SOVER)
 
+# Drop-in libraries: libffi closures (where ffi/arch/$(ARCH) knows libffi's
+# layout) and GCC nested-function trampolines.
+FFI_LIB := $(if $(wildcard ffi/arch/$(ARCH)),$(O)/libtrampjit-ffi.so)
+FFI_OBJS := $(addprefix $(O)/,$(patsubst %.c,%.o,$(wildcard ffi/*.c)))
+
 TEST_C := $(wildcard tests/*.c)
 TEST_CC := $(wildcard tests/*.cc)
 TESTS := $(addprefix $(O)/,$(basename $(TEST_C) $(TEST_CC)))
@@ -69,7 +74,7 @@ ldflags-of = $(shell cat $(1).ldflags 2>/dev/null)
 .PHONY: all check check-tsan bench readme install uninstall clean
 .SECONDARY:
 
-all: $(STATIC) $(O)/libtrampjit.so $(EXAMPLES) $(BENCH) $(O)/trampjit.pc
+all: $(STATIC) $(O)/libtrampjit.so $(FFI_LIB) $(EXAMPLES) $(BENCH) $(O)/trampjit.pc
 
 $(O)/src/%.o: src/%.c $(wildcard src/*.h src/arch/$(ARCH)/*.h include/*.h)
 	@mkdir -p $(dir $@)
@@ -93,6 +98,19 @@ $(SHARED): $(LIB_OBJS) src/trampjit.map
 $(O)/libtrampjit.so: $(SHARED)
 	$(Q)ln -sf $(notdir $(SHARED)) $(O)/$(SONAME)
 	$(Q)ln -sf $(notdir $(SHARED)) $@
+
+$(O)/ffi/%.o: ffi/%.c $(wildcard ffi/arch/$(ARCH)/*.h) include/trampjit.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(LIB_CFLAGS) -Iffi/arch/$(ARCH) -c $< -o $@
+
+# Self-contained (trampjit inside, hidden), so that it can be preloaded
+# alone; it exports libffi's closure API only.
+$(FFI_LIB): $(FFI_OBJS) $(LIB_OBJS) ffi/libtrampjit-ffi.map
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,libtrampjit-ffi.so \
+		-Wl,--version-script=ffi/libtrampjit-ffi.map -Wl,-z,noexecstack \
+		$(SANFLAGS) -o $@ $(FFI_OBJS) $(LIB_OBJS) -lpthread -ldl
 
 $(O)/trampjit.pc: trampjit.pc.in Makefile
 	@mkdir -p $(dir $@)
@@ -123,10 +141,24 @@ $(O)/tests/%: $(O)/tests/%.o $(TEST_ASM_LIB) $(STATIC)
 	$(Q)$(if $(wildcard tests/$*.cc),$(CXX),$(CC)) $(SANFLAGS) -o $@ $< $(TEST_ASM_LIB) \
 		$(STATIC) $(call ldflags-of,tests/$*) -lffi $(APP_LDLIBS)
 
+# Tests of the libffi drop-in link it before libffi, as a user would.
+$(O)/tests/ffi-%: $(O)/tests/ffi-%.o $(FFI_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(SANFLAGS) -o $@ $< -L$(O) -ltrampjit-ffi \
+		-Wl,-rpath,$(abspath $(O)) $(call ldflags-of,tests/ffi-$*) \
+		$(APP_LDLIBS)
+
 $(O)/bench/%.o: bench/%.c $(wildcard bench/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(APP_CFLAGS) -Ibench -c $< -o $@
+
+# Tests of the libffi drop-in link it before libffi, as a user would.
+$(O)/tests/ffi-%: $(O)/tests/ffi-%.o $(FFI_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(SANFLAGS) -o $@ $< -L$(O) -ltrampjit-ffi \
+		-Wl,-rpath,$(abspath $(O)) $(call ldflags-of,tests/ffi-$*) \
+		$(APP_LDLIBS)
 
 $(O)/bench/%.o: bench/%.cc $(wildcard bench/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
@@ -177,7 +209,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 644 include/trampjit.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED) $(FFI_LIB) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(PREFIX)/lib/libtrampjit.so
 	install -m 644 $(O)/trampjit.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
@@ -188,6 +220,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/trampjit.h \
 		$(DESTDIR)$(PREFIX)/lib/libtrampjit.a \
 		$(DESTDIR)$(PREFIX)/lib/libtrampjit.so* \
+		$(DESTDIR)$(PREFIX)/lib/libtrampjit-ffi.so \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/trampjit.pc \
 		$(addprefix $(DESTDIR)$(PREFIX)/share/man/man3/,$(notdir $(wildcard man/*.3))) \
 		$(addprefix $(DESTDIR)$(PREFIX)/share/man/man7/,$(notdir $(wildcard man/*.7)))

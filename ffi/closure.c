@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libtrampjit-ffi: libffi's closure allocator and closure preparation on
+ * trampjit, for every program that uses the system's libffi, without
+ * rebuilding it.  Preload it (LD_PRELOAD) or link it before -lffi.
+ *
+ * A closure is a trampjit trampoline with co-allocated data: the data is
+ * the ffi_closure the caller writes (private memory: a fork child owns its
+ * copy and may write and re-prepare it), the code a static-backend stub in
+ * read+execute pages of which no writable view exists.  Preparing a
+ * closure lets the system's libffi prepare the closure data as it always
+ * does (so cif checks, ABIs and error codes are libffi's own), checks that
+ * the bytes libffi wrote are the trampoline layout this library knows
+ * (arch/<arch>/ffi_layout.h) and that the entry they name lies inside that
+ * libffi, then points the trampoline at that entry with the closure as its
+ * data.  Any other layout fails with FFI_BAD_ABI: nothing ever jumps to
+ * an address that was not checked.
+ *
+ * libffi is found with dlopen(RTLD_NOLOAD), which also sees a copy loaded
+ * RTLD_LOCAL (Python's _ctypes), and otherwise with RTLD_NEXT.  Raw and
+ * Java raw closures translate their arguments here: libffi's own helpers
+ * for them pass the code address as the closure, which is not one here.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <ffi.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <trampjit.h>
+#include "ffi_layout.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define FFI_SONAME	"libffi.so.8"
+#define V_CLOSURE	"LIBFFI_CLOSURE_8.0"
+#define V_BASE		"LIBFFI_BASE_8.0"
+
+_Static_assert(FFI_TRAMPOLINE_SIZE == FFI_LAYOUT_TRAMP_SIZE, "ffi layout");
+_Static_assert(offsetof(ffi_closure, cif) == FFI_LAYOUT_TRAMP_SIZE,
+	       "ffi layout");
+
+typedef void closure_fn(ffi_cif *, void *, void **, void *);
+typedef void raw_fn(ffi_cif *, void *, ffi_raw *, void *);
+typedef void java_fn(ffi_cif *, void *, ffi_java_raw *, void *);
+
+/* What this library uses of the real libffi. */
+struct libffi {
+	ffi_status (*prep)(ffi_closure *, ffi_cif *, closure_fn *, void *,
+			   void *);
+	ffi_status (*prep_raw)(ffi_raw_closure *, ffi_cif *, raw_fn *,
+			       void *, void *);
+	ffi_status (*prep_java)(ffi_java_raw_closure *, ffi_cif *, java_fn *,
+				void *, void *);
+	size_t (*raw_size)(ffi_cif *);
+	void (*to_raw)(ffi_cif *, void **, ffi_raw *);
+	size_t (*java_size)(ffi_cif *);
+	void (*java_to_raw)(ffi_cif *, void **, ffi_java_raw *);
+	void *base;		/* load address of libffi's object */
+};
+
+static struct libffi real;		/* valid once ready is set */
+static atomic_int ready;
+static pthread_mutex_t real_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Closure entries already checked to lie in libffi. */
+static void *_Atomic entries[4];
+
+/* name@ver in h, if it is not this library's own. */
+static void *sym(void *h, const char *name, const char *ver)
+{
+	void *p = dlvsym(h, name, ver);
+	Dl_info it, self;
+
+	if (!p || !dladdr(p, &it) || !dladdr((void *)sym, &self) ||
+	    it.dli_fbase == self.dli_fbase)
+		return NULL;
+	return p;
+}
+
+static int resolve(void *h)
+{
+	struct libffi r;
+	Dl_info it;
+
+	r.prep = sym(h, "ffi_prep_closure_loc", V_CLOSURE);
+	r.prep_raw = sym(h, "ffi_prep_raw_closure_loc", V_CLOSURE);
+	r.prep_java = sym(h, "ffi_prep_java_raw_closure_loc", V_CLOSURE);
+	r.raw_size = sym(h, "ffi_raw_size", V_BASE);
+	r.to_raw = sym(h, "ffi_ptrarray_to_raw", V_BASE);
+	r.java_size = sym(h, "ffi_java_raw_size", V_BASE);
+	r.java_to_raw = sym(h, "ffi_java_ptrarray_to_raw", V_BASE);
+	if (!r.prep || !r.prep_raw || !r.prep_java || !r.raw_size ||
+	    !r.to_raw || !r.java_size || !r.java_to_raw ||
+	    !dladdr((void *)r.prep, &it))
+		return -1;
+	r.base = it.dli_fbase;
+	real = r;
+	return 0;
+}
+
+/* The real libffi, or NULL when none is loaded (then retried later). */
+static const struct libffi *libffi(void)
+{
+	if (atomic_load_explicit(&ready, memory_order_acquire))
+		return &real;
+	pthread_mutex_lock(&real_lock);
+	if (!atomic_load_explicit(&ready, memory_order_relaxed)) {
+		void *h = dlopen(FFI_SONAME, RTLD_LAZY | RTLD_NOLOAD);
+
+		if ((h && !resolve(h)) || !resolve(RTLD_NEXT))
+			atomic_store_explicit(&ready, 1,
+					      memory_order_release);
+	}
+	pthread_mutex_unlock(&real_lock);
+	return atomic_load_explicit(&ready, memory_order_relaxed) ?
+	       &real : NULL;
+}
+
+/* Whether entry is code of lib's object (checked once per entry). */
+static int entry_ok(const struct libffi *lib, void *entry)
+{
+	Dl_info it;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		void *e = atomic_load_explicit(&entries[i],
+					       memory_order_acquire);
+
+		if (e == entry)
+			return 1;
+		if (!e)
+			break;
+	}
+	if (!entry || !dladdr(entry, &it) || it.dli_fbase != lib->base)
+		return 0;
+	for (i = 0; i < 4; i++) {
+		void *expect = NULL;
+
+		if (atomic_compare_exchange_strong(&entries[i], &expect,
+						   entry) || expect == entry)
+			break;
+	}
+	return 1;
+}
+
+/* The target of a closure allocated but never prepared. */
+static void unprepared(void)
+{
+	static const char msg[] =
+		"libtrampjit-ffi: closure called before it was prepared\n";
+
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		abort();
+	abort();
+}
+
+EXPORT void *ffi_closure_alloc(size_t size, void **code)
+{
+	struct tramp_spec spec = {
+		.kind = FFI_LAYOUT_KIND, .target = (void *)unprepared,
+		.data_size = size ? size : 1,
+	};
+	struct tramp *t;
+
+	if (!code) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (size > TRAMP_DATA_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	t = tramp_create(&spec);
+	if (!t)
+		return NULL;
+	*code = tramp_code(t);
+	return tramp_data(t);
+}
+
+EXPORT void ffi_closure_free(void *ptr)
+{
+	struct tramp *t;
+
+	if (!ptr)
+		return;
+	t = tramp_lookup_data(ptr);
+	if (t)
+		tramp_destroy(t);
+}
+
+/* The trampoline behind a closure from ffi_closure_alloc, or NULL. */
+static struct tramp *ours(const void *closure, void *codeloc)
+{
+	struct tramp *t = tramp_lookup(codeloc);
+
+	return t && closure && tramp_data(t) == closure ? t : NULL;
+}
+
+/* Prepare our closure c: libffi fills it in, we check the result. */
+static ffi_status prep(const struct libffi *lib, ffi_closure *c,
+		       ffi_cif *cif, closure_fn *fun, void *user_data,
+		       struct tramp *t)
+{
+	static const unsigned char code[] = FFI_LAYOUT_CODE;
+	ffi_status st;
+	void *entry;
+
+	/* An empty trampoline field: libffi sees no static trampoline of
+	   its own and writes its dynamic layout. */
+	memset(c->tramp, 0, FFI_LAYOUT_TRAMP_SIZE);
+	st = lib->prep(c, cif, fun, user_data, tramp_code(t));
+	if (st != FFI_OK)
+		return st;
+	memcpy(&entry, c->tramp + FFI_LAYOUT_ENTRY_AT, sizeof(entry));
+	st = memcmp(c->tramp, code, FFI_LAYOUT_CODE_SIZE) ||
+	     !entry_ok(lib, entry) ? FFI_BAD_ABI : FFI_OK;
+	memset(c->tramp, 0, FFI_LAYOUT_TRAMP_SIZE);
+	if (st == FFI_OK && tramp_retarget(t, entry, NULL))
+		st = FFI_BAD_ABI;
+	return st;
+}
+
+EXPORT ffi_status ffi_prep_closure_loc(ffi_closure *closure, ffi_cif *cif,
+				       closure_fn *fun, void *user_data,
+				       void *codeloc)
+{
+	const struct libffi *lib = libffi();
+	struct tramp *t = ours(closure, codeloc);
+
+	if (!lib || !cif)
+		return FFI_BAD_ABI;
+	if (!t)		/* not from ffi_closure_alloc: libffi's business */
+		return lib->prep(closure, cif, fun, user_data, codeloc);
+	return prep(lib, closure, cif, fun, user_data, t);
+}
+
+static void raw_translate(ffi_cif *cif, void *ret, void **args, void *data)
+{
+	ffi_raw_closure *cl = data;
+	ffi_raw *raw = __builtin_alloca(real.raw_size(cif));
+
+	real.to_raw(cif, args, raw);
+	cl->fun(cif, ret, raw, cl->user_data);
+}
+
+EXPORT ffi_status ffi_prep_raw_closure_loc(ffi_raw_closure *cl,
+					   ffi_cif *cif, raw_fn *fun,
+					   void *user_data, void *codeloc)
+{
+	const struct libffi *lib = libffi();
+	struct tramp *t = ours(cl, codeloc);
+	ffi_status st;
+
+	if (!lib || !cif)
+		return FFI_BAD_ABI;
+	if (!t)
+		return lib->prep_raw(cl, cif, fun, user_data, codeloc);
+	st = prep(lib, (ffi_closure *)cl, cif, raw_translate, cl, t);
+	if (st == FFI_OK) {
+		cl->fun = fun;
+		cl->user_data = user_data;
+	}
+	return st;
+}
+
+/* Java raw values are the raw ones on little-endian 64-bit targets, so
+   the return value needs no conversion there (libffi shifts it on
+   big-endian ones). */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&
+	       sizeof(void *) == 8, "java raw return values");
+static void java_translate(ffi_cif *cif, void *ret, void **args, void *data)
+{
+	ffi_java_raw_closure *cl = data;
+	ffi_java_raw *raw = __builtin_alloca(real.java_size(cif));
+
+	real.java_to_raw(cif, args, raw);
+	cl->fun(cif, ret, raw, cl->user_data);
+}
+
+EXPORT ffi_status ffi_prep_java_raw_closure_loc(ffi_java_raw_closure *cl,
+						ffi_cif *cif, java_fn *fun,
+						void *user_data, void *codeloc)
+{
+	const struct libffi *lib = libffi();
+	struct tramp *t = ours(cl, codeloc);
+	ffi_status st;
+
+	if (!lib || !cif)
+		return FFI_BAD_ABI;
+	if (!t)
+		return lib->prep_java(cl, cif, fun, user_data, codeloc);
+	st = prep(lib, (ffi_closure *)cl, cif, java_translate, cl, t);
+	if (st == FFI_OK) {
+		cl->fun = fun;
+		cl->user_data = user_data;
+	}
+	return st;
+}
