@@ -51,6 +51,8 @@ SONAME := libtrampjit.so.$(SOVER)
 # layout) and GCC nested-function trampolines.
 FFI_LIB := $(if $(wildcard ffi/arch/$(ARCH)),$(O)/libtrampjit-ffi.so)
 FFI_OBJS := $(addprefix $(O)/,$(patsubst %.c,%.o,$(wildcard ffi/*.c)))
+NESTED_LIBS := $(O)/libtrampjit-nested.so $(O)/libtrampjit-nested.a
+NESTED_OBJS := $(addprefix $(O)/,$(patsubst %.c,%.o,$(wildcard nested/*.c)))
 
 TEST_C := $(wildcard tests/*.c)
 TEST_CC := $(wildcard tests/*.cc)
@@ -74,7 +76,7 @@ ldflags-of = $(shell cat $(1).ldflags 2>/dev/null)
 .PHONY: all check check-tsan bench readme install uninstall clean
 .SECONDARY:
 
-all: $(STATIC) $(O)/libtrampjit.so $(FFI_LIB) $(EXAMPLES) $(BENCH) $(O)/trampjit.pc
+all: $(STATIC) $(O)/libtrampjit.so $(FFI_LIB) $(NESTED_LIBS) $(EXAMPLES) $(BENCH) $(O)/trampjit.pc
 
 $(O)/src/%.o: src/%.c $(wildcard src/*.h src/arch/$(ARCH)/*.h include/*.h)
 	@mkdir -p $(dir $@)
@@ -112,6 +114,24 @@ $(FFI_LIB): $(FFI_OBJS) $(LIB_OBJS) ffi/libtrampjit-ffi.map
 		-Wl,--version-script=ffi/libtrampjit-ffi.map -Wl,-z,noexecstack \
 		$(SANFLAGS) -o $@ $(FFI_OBJS) $(LIB_OBJS) -lpthread -ldl
 
+$(O)/nested/%.o: nested/%.c include/trampjit.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+# Both self-contained: a program built with -ftrampoline-impl=heap links
+# -ltrampjit-nested (and -lpthread when static) and nothing else.
+$(O)/libtrampjit-nested.so: $(NESTED_OBJS) $(LIB_OBJS) nested/libtrampjit-nested.map
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,libtrampjit-nested.so \
+		-Wl,--version-script=nested/libtrampjit-nested.map \
+		-Wl,-z,noexecstack $(SANFLAGS) -o $@ $(NESTED_OBJS) $(LIB_OBJS) \
+		-lpthread
+
+$(O)/libtrampjit-nested.a: $(NESTED_OBJS) $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
 $(O)/trampjit.pc: trampjit.pc.in Makefile
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
@@ -146,6 +166,12 @@ $(O)/tests/ffi-%: $(O)/tests/ffi-%.o $(FFI_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(SANFLAGS) -o $@ $< -L$(O) -ltrampjit-ffi \
 		-Wl,-rpath,$(abspath $(O)) $(call ldflags-of,tests/ffi-$*) \
+		$(APP_LDLIBS)
+
+# Tests of the nested-function drop-in link only it (trampjit is inside).
+$(O)/tests/nested-%: $(O)/tests/nested-%.o $(TEST_ASM_LIB) $(O)/libtrampjit-nested.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(SANFLAGS) -o $@ $< $(TEST_ASM_LIB) $(O)/libtrampjit-nested.a \
 		$(APP_LDLIBS)
 
 $(O)/bench/%.o: bench/%.c $(wildcard bench/*.h) include/trampjit.h
@@ -209,7 +235,9 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 644 include/trampjit.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(SHARED) $(FFI_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED) $(FFI_LIB) $(O)/libtrampjit-nested.so \
+		$(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(O)/libtrampjit-nested.a $(DESTDIR)$(PREFIX)/lib/
 	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(PREFIX)/lib/libtrampjit.so
 	install -m 644 $(O)/trampjit.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
@@ -221,6 +249,8 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/lib/libtrampjit.a \
 		$(DESTDIR)$(PREFIX)/lib/libtrampjit.so* \
 		$(DESTDIR)$(PREFIX)/lib/libtrampjit-ffi.so \
+		$(DESTDIR)$(PREFIX)/lib/libtrampjit-nested.so \
+		$(DESTDIR)$(PREFIX)/lib/libtrampjit-nested.a \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/trampjit.pc \
 		$(addprefix $(DESTDIR)$(PREFIX)/share/man/man3/,$(notdir $(wildcard man/*.3))) \
 		$(addprefix $(DESTDIR)$(PREFIX)/share/man/man7/,$(notdir $(wildcard man/*.7)))
