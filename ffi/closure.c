@@ -191,18 +191,18 @@ EXPORT void ffi_closure_free(void *ptr)
 		tramp_destroy(t);
 }
 
-/* The trampoline behind a closure from ffi_closure_alloc, or NULL. */
-static struct tramp *ours(const void *closure, void *codeloc)
+/* The trampoline behind a closure from ffi_closure_alloc, or NULL.  Its
+   code is where the closure runs, whatever codeloc the caller passes: the
+   closure data itself is never executable here. */
+static struct tramp *ours(const void *closure)
 {
-	struct tramp *t = tramp_lookup(codeloc);
-
-	return t && closure && tramp_data(t) == closure ? t : NULL;
+	return closure ? tramp_lookup_data(closure) : NULL;
 }
 
 /* Prepare our closure c: libffi fills it in, we check the result. */
 static ffi_status prep(const struct libffi *lib, ffi_closure *c,
 		       ffi_cif *cif, closure_fn *fun, void *user_data,
-		       struct tramp *t)
+		       struct tramp *t, void *codeloc)
 {
 	static const unsigned char code[] = FFI_LAYOUT_CODE;
 	ffi_status st;
@@ -211,7 +211,7 @@ static ffi_status prep(const struct libffi *lib, ffi_closure *c,
 	/* An empty trampoline field: libffi sees no static trampoline of
 	   its own and writes its dynamic layout. */
 	memset(c->tramp, 0, FFI_LAYOUT_TRAMP_SIZE);
-	st = lib->prep(c, cif, fun, user_data, tramp_code(t));
+	st = lib->prep(c, cif, fun, user_data, codeloc);
 	if (st != FFI_OK)
 		return st;
 	memcpy(&entry, c->tramp + FFI_LAYOUT_ENTRY_AT, sizeof(entry));
@@ -228,13 +228,13 @@ EXPORT ffi_status ffi_prep_closure_loc(ffi_closure *closure, ffi_cif *cif,
 				       void *codeloc)
 {
 	const struct libffi *lib = libffi();
-	struct tramp *t = ours(closure, codeloc);
+	struct tramp *t = ours(closure);
 
 	if (!lib || !cif)
 		return FFI_BAD_ABI;
 	if (!t)		/* not from ffi_closure_alloc: libffi's business */
 		return lib->prep(closure, cif, fun, user_data, codeloc);
-	return prep(lib, closure, cif, fun, user_data, t);
+	return prep(lib, closure, cif, fun, user_data, t, codeloc);
 }
 
 static void raw_translate(ffi_cif *cif, void *ret, void **args, void *data)
@@ -251,14 +251,14 @@ EXPORT ffi_status ffi_prep_raw_closure_loc(ffi_raw_closure *cl,
 					   void *user_data, void *codeloc)
 {
 	const struct libffi *lib = libffi();
-	struct tramp *t = ours(cl, codeloc);
+	struct tramp *t = ours(cl);
 	ffi_status st;
 
 	if (!lib || !cif)
 		return FFI_BAD_ABI;
 	if (!t)
 		return lib->prep_raw(cl, cif, fun, user_data, codeloc);
-	st = prep(lib, (ffi_closure *)cl, cif, raw_translate, cl, t);
+	st = prep(lib, (ffi_closure *)cl, cif, raw_translate, cl, t, codeloc);
 	if (st == FFI_OK) {
 		cl->fun = fun;
 		cl->user_data = user_data;
@@ -285,14 +285,15 @@ EXPORT ffi_status ffi_prep_java_raw_closure_loc(ffi_java_raw_closure *cl,
 						void *user_data, void *codeloc)
 {
 	const struct libffi *lib = libffi();
-	struct tramp *t = ours(cl, codeloc);
+	struct tramp *t = ours(cl);
 	ffi_status st;
 
 	if (!lib || !cif)
 		return FFI_BAD_ABI;
 	if (!t)
 		return lib->prep_java(cl, cif, fun, user_data, codeloc);
-	st = prep(lib, (ffi_closure *)cl, cif, java_translate, cl, t);
+	st = prep(lib, (ffi_closure *)cl, cif, java_translate, cl, t,
+		  codeloc);
 	if (st == FFI_OK) {
 		cl->fun = fun;
 		cl->user_data = user_data;

@@ -60,9 +60,14 @@ struct table {
  * maps to its table and slot by arithmetic too.  Class 0 has none.
  */
 #define NCLASSES	3
+static inline unsigned class_shift(unsigned c)	/* pre: c != 0 */
+{
+	return 6 + 2 * (c - 1);
+}
+
 static inline size_t class_size(unsigned c)
 {
-	return c ? (size_t)64 << 2 * (c - 1) : 0;	/* 0, 64, 256 */
+	return c ? (size_t)1 << class_shift(c) : 0;	/* 0, 64, 256 */
 }
 
 _Static_assert((64 << 2 * (NCLASSES - 2)) == TRAMP_DATA_MAX, "classes");
@@ -133,7 +138,7 @@ static inline char *slot_at(const struct table *tb, unsigned i)
 /* Co-allocated data of slot i.  pre: tb->dclass != 0. */
 static inline char *slot_udata(const struct table *tb, unsigned i)
 {
-	return tb->udata + (size_t)i * class_size(tb->dclass);
+	return tb->udata + ((size_t)i << class_shift(tb->dclass));
 }
 
 /* The target word of a slot: 0 when free. */

@@ -130,15 +130,21 @@ struct tramp *tramp_create(const struct tramp_spec *spec)
 		free(ctx);
 		return NULL;
 	}
-	tb = pool_table_of(slot);
 	if (dc) {
-		char *d = own_data(tb, slot);
+		char *d;
 
-		memset(d, 0, class_size(dc));
+		tb = pool_table_of(slot);
+		d = own_data(tb, slot);
+		/* Constant sizes: inline stores, not a rep stos. */
+		if (dc == 1)
+			memset(d, 0, class_size(1));
+		else
+			memset(d, 0, class_size(2));
 		lo = (uintptr_t)d;
 	}
 	arch_store_pair(slot, lo, hi);
 	if (backends[spec->backend]->publish) {
+		tb = pool_table_of(slot);
 		if (backends[spec->backend]->publish(tb, slot_index(tb, slot))) {
 			int err = errno;
 
@@ -227,16 +233,17 @@ void *tramp_data(const struct tramp *t)
 struct tramp *tramp_lookup_data(const void *data)
 {
 	struct table *tb = pool_table_of(data);
-	size_t off, stride;
+	unsigned shift;
+	size_t off;
 	char *s;
 
 	if (!tb || !tb->dclass || (const char *)data < tb->udata)
 		goto bad;
-	stride = class_size(tb->dclass);
+	shift = class_shift(tb->dclass);
 	off = (size_t)((const char *)data - tb->udata);
-	if (off % stride || off / stride >= tb->nslots)
+	if ((off & (((size_t)1 << shift) - 1)) || off >> shift >= tb->nslots)
 		goto bad;
-	s = slot_at(tb, (unsigned)(off / stride));
+	s = slot_at(tb, (unsigned)(off >> shift));
 	if (slot_target(s))
 		return (struct tramp *)s;
 bad:
