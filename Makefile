@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # trampjit: one GNU Makefile, no configure step.
 # Knobs: CC CXX CROSS_COMPILE ARCH O RUNNER SANITIZE V PREFIX DESTDIR
-# Targets: all check bench install uninstall clean
+# Targets: all check check-clients bench install uninstall clean
 
 VERSION := 0.1.0
 SOVER := 1
@@ -73,7 +73,7 @@ EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 # Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags
 ldflags-of = $(shell cat $(1).ldflags 2>/dev/null)
 
-.PHONY: all check check-tsan bench readme install uninstall clean
+.PHONY: all check check-tsan check-clients bench readme install uninstall clean
 .SECONDARY:
 
 all: $(STATIC) $(O)/libtrampjit.so $(FFI_LIB) $(NESTED_LIBS) $(EXAMPLES) $(BENCH) $(O)/trampjit.pc
@@ -222,6 +222,11 @@ check-tsan:
 		$(addprefix $(O)-tsan/tests/,$(TSAN_TESTS) mdwe-exec)
 	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" \
 		RUNNER="$(RUNNER)" sh tests/run.sh $(O)-tsan $(TSAN_TESTS)
+
+# libffi's and GCC 14's own test suites against the drop-ins (see
+# clients/run.sh for what they need).
+check-clients: all $(O)/tests/mdwe-exec
+	$(Q)sh clients/run.sh $(O)
 
 bench: all
 	$(Q)$(RUNNER) $(BENCH) --report $(O)/report
