@@ -70,8 +70,10 @@ BENCH_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(BENCH_C) $(BENCH_CC)
 BENCH := $(O)/bench/trampjit-bench
 EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 
-# Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags
-ldflags-of = $(shell cat $(1).ldflags 2>/dev/null)
+# Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags.
+# -static there makes a static test; sanitizer runtimes cannot be linked
+# statically, so SANITIZE builds drop it (the test then skips).
+ldflags-of = $(filter-out $(if $(SANITIZE),-static),$(shell cat $(1).ldflags 2>/dev/null))
 
 .PHONY: all check check-tsan check-clients bench readme install uninstall clean
 .SECONDARY:
@@ -92,10 +94,13 @@ $(STATIC): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(SHARED): $(LIB_OBJS) src/trampjit.map
+# -z nodelete: once used, the library has signal handlers, a thread-exit
+# key destructor and atfork handlers pointing at its code, so dlclose()
+# must never unmap it.
+$(SHARED): $(LIB_OBJS) src/trampjit.map Makefile
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/trampjit.map \
-		-Wl,-z,noexecstack $(SANFLAGS) -o $@ $(LIB_OBJS) -lpthread
+		-Wl,-z,noexecstack -Wl,-z,nodelete $(SANFLAGS) -o $@ $(LIB_OBJS) -lpthread
 
 $(O)/libtrampjit.so: $(SHARED)
 	$(Q)ln -sf $(notdir $(SHARED)) $(O)/$(SONAME)
@@ -173,6 +178,9 @@ $(O)/tests/nested-%: $(O)/tests/nested-%.o $(TEST_ASM_LIB) $(O)/libtrampjit-nest
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(SANFLAGS) -o $@ $< $(TEST_ASM_LIB) $(O)/libtrampjit-nested.a \
 		$(APP_LDLIBS)
+
+# tests/dlclose loads the shared library built next to it.
+$(O)/tests/dlclose: $(O)/libtrampjit.so
 
 $(O)/bench/%.o: bench/%.c $(wildcard bench/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
