@@ -476,7 +476,8 @@ void jit_region_destroy(struct jit_region *r);
  * Dual-view buffers, for JITs that emit and patch code in place: a
  * read-write view and a read+execute view of the same memory, the RW view
  * at a fixed distance from the RX one (jit_dual_rw(rx) - rx is the same
- * for every buffer).  Write or patch through the RW view, then call
+ * for every buffer: 4 GiB, 2^32 bytes; jit_dual_alloc_near() offers
+ * less).  Write or patch through the RW view, then call
  * jit_dual_commit() before running (again).  Buffers are packed into
  * shared pages; the RW view is excluded from fork children (they keep a
  * private read+execute copy of the code, without a writable view).
@@ -490,11 +491,42 @@ void jit_region_destroy(struct jit_region *r);
 
 /*
  * jit_dual_alloc - a buffer of len bytes (64-byte aligned, filled with
- * the trapping filler).  Returns its RX address and stores its RW address
- * in *rw, or returns NULL with errno: EINVAL (NULL rw, len 0), ENOMEM.
+ * the trapping filler).  The first allocation installs the process-wide
+ * SIGTRAP handler of the breakpoint fixup (see jit_region_append), which
+ * chains to any previous handler.  Returns its RX address and stores its
+ * RW address in *rw, or returns NULL with errno: EINVAL (NULL rw, len 0),
+ * ENOMEM.
  * Thread-safe.  Not async-signal-safe.
  */
 void *jit_dual_alloc(size_t len, void **rw);
+
+/* Flags of jit_dual_alloc_near(). */
+#define JIT_DUAL_FORK_PRIVATE	1u	/* fork children keep a writable
+					   view, of a copy of their own */
+
+/*
+ * jit_dual_alloc_near - a dual-view buffer of len bytes (page aligned,
+ * filled with the trapping filler) whose RW view, and a private zeroed
+ * read-write data area of data_len bytes (stored in *data; none for 0),
+ * lie within max_dist bytes of every byte of its RX view: 0x7fffffff
+ * keeps them in reach of x86_64 32-bit PC-relative relocations, which
+ * the buffers of jit_dual_alloc() are not (their RW view is 4 GiB, 2^32
+ * bytes, above the RX view).  The buffer has a memfd and mappings of its
+ * own (a system call or three per allocation).  A fork child gets a
+ * private copy of the code; its RW view is excluded from the child
+ * unless flags has JIT_DUAL_FORK_PRIVATE, in which case the child's RW
+ * view writes its own copy, never the parent's.  jit_dual_rw(),
+ * jit_dual_rx(), jit_dual_commit() and jit_dual_free() take its
+ * addresses like any dual-view buffer's; jit_dual_free() frees the data
+ * area too.  Returns the RX address and stores the RW address in *rw, or
+ * returns NULL with errno: EINVAL (NULL rw, len 0, data_len without
+ * data, unknown flags, sizes above 1 TiB), ERANGE (2 * len + data_len,
+ * rounded up to pages, exceeds max_dist), ENOMEM (memory, address space
+ * or 1024 live near buffers), or a system call's errno.
+ * Thread-safe.  Not async-signal-safe.
+ */
+void *jit_dual_alloc_near(size_t len, void **rw, size_t data_len,
+			  void **data, size_t max_dist, unsigned flags);
 
 /* jit_dual_rw, jit_dual_rx - the address in the other view, or NULL with
    EINVAL when addr is not in the RX (resp. RW) view of the dual-view heap.

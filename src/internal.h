@@ -241,6 +241,15 @@ void *heap_alloc(enum heap_id id, size_t len, char **rw);
 int heap_free(enum heap_id id, void *code);
 enum heap_id heap_of(const void *addr, int *is_rw);
 int heap_range_live(enum heap_id id, const void *rx, size_t len);
+/* dual_near.c: near dual-view buffers, for dual.c.  near_rw/near_rx: the
+   address in the other view, or NULL (lock-free).  near_commit and
+   near_free return 1 when addr is not a near buffer's, else what the
+   public function returns. */
+void *near_rw(const void *rx);
+void *near_rx(const void *rw);
+int near_commit(const void *addr, size_t len, unsigned flags);
+int near_free(void *addr);
+
 /* Distance from the RX view to the RW view of a heap with views. */
 #define HEAP_RW_DELTA	((size_t)1 << 32)
 
