@@ -15,7 +15,7 @@
  * objects (use jit_dual_alloc for those).
  *
  * Fork: the parent snapshots every buffer's code into a fresh memfd while
- * forking (as jit.c does for the heaps), and the child maps its snapshot
+ * forking (as heap.c does for the heaps), and the child maps its snapshot
  * over its RX view, so the parent's later patches never reach it.  The RW
  * view is excluded from the child, unless the buffer was made with
  * JIT_DUAL_FORK_PRIVATE: then the child maps its snapshot there too and
@@ -48,7 +48,6 @@ struct near {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct near *_Atomic nears[NEAR_MAX];	/* under lock to change */
 static _Atomic unsigned ntop;			/* slots ever used */
-static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 /* The live buffer whose views or data hold addr; *view: 0 RX, 1 RW, 2
    data.  Lock-free: buffers are published with release stores. */
@@ -71,7 +70,8 @@ static struct near *near_find(const void *addr, int *view)
 
 /* ---- fork ------------------------------------------------------------- */
 
-static void fork_prepare(void)
+/* fork.c, at the registry lock's place in the lock order. */
+void near_fork_prepare(void)
 {
 	pthread_mutex_lock(&lock);
 	for (unsigned i = 0; i < ntop; i++) {
@@ -92,7 +92,7 @@ static void fork_prepare(void)
 	}
 }
 
-static void fork_parent(void)
+void near_fork_parent(void)
 {
 	for (unsigned i = 0; i < ntop; i++) {
 		struct near *n = nears[i];
@@ -105,7 +105,7 @@ static void fork_parent(void)
 	pthread_mutex_unlock(&lock);
 }
 
-static void fork_child(void)
+void near_fork_child(void)
 {
 	for (unsigned i = 0; i < ntop; i++) {
 		struct near *n = nears[i];
@@ -129,11 +129,6 @@ static void fork_child(void)
 		n->snap = 0;
 	}
 	pthread_mutex_unlock(&lock);
-}
-
-static void fork_setup(void)
-{
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 /* ---- buffers ----------------------------------------------------------- */
@@ -207,7 +202,8 @@ void *jit_dual_alloc_near(size_t len, void **rw, size_t data_len,
 		errno = ERANGE;
 		return NULL;
 	}
-	pthread_once(&fork_once, fork_setup);
+	if (fork_setup())
+		return NULL;
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;

@@ -257,16 +257,17 @@ void debug_code_freed(const void *code);
  * holding one of these locks may only take locks further down the list
  * (fork.c explains why, and takes them all, in this order, around fork):
  *
- *   1. pool locks, pools[backend][kind] in index order	(pool.c)
+ *   1. pool locks, pools[backend][kind][class] in index order	(pool.c)
  *   2. table_lock					(pool.c)
  *   3. TRAMP_MPROTECT page rebuild locks, by stripe	(tramp_mprotect.c)
  *   4. heap locks: HEAP_PWRITE, HEAP_ALIAS, HEAP_DUAL	(heap.c)
  *   5. reg_lock					(region.c)
  *   6. region locks, by registry slot			(region.c)
- *   7. jitfd mapping list lock				(jitfd.c)
- *   8. name registry once-initialisation, then its lock	(debug.c)
- *   9. trap range lock					(trap.c)
- *  10. code filler once-initialisation		(trap.c)
+ *   7. near dual-view buffer registry lock		(dual_near.c)
+ *   8. jitfd mapping list lock				(jitfd.c)
+ *   9. name registry once-initialisation, then its lock	(debug.c)
+ *  10. trap range lock					(trap.c)
+ *  11. code filler once-initialisation		(trap.c)
  *
  * A new lock gets a place in this list and in fork.c's hook table.
  * fork_setup() registers the one pthread_atfork handler triple; every
@@ -286,6 +287,9 @@ void heap_fork_child(void);
 void region_fork_prepare(void);
 void region_fork_parent(void);
 void region_fork_child(void);
+void near_fork_prepare(void);
+void near_fork_parent(void);
+void near_fork_child(void);
 void jitfd_fork_lock(void);
 void jitfd_fork_unlock(void);
 void debug_fork_prepare(void);
