@@ -31,7 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <trampjit.h>
+#include "internal.h"
 #include "ffi_layout.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -163,7 +163,6 @@ EXPORT void *ffi_closure_alloc(size_t size, void **code)
 		.kind = FFI_LAYOUT_KIND, .target = (void *)unprepared,
 		.data_size = size ? size : 1,
 	};
-	struct tramp *t;
 
 	if (!code) {
 		errno = EINVAL;
@@ -173,54 +172,54 @@ EXPORT void *ffi_closure_alloc(size_t size, void **code)
 		errno = ENOMEM;
 		return NULL;
 	}
-	t = tramp_create(&spec);
-	if (!t)
-		return NULL;
-	*code = tramp_code(t);
-	return tramp_data(t);
+	void *data;
+
+	return tramp_create_coalloc(&spec, code, &data) ? data : NULL;
 }
 
 EXPORT void ffi_closure_free(void *ptr)
 {
-	struct tramp *t;
-
-	if (!ptr)
-		return;
-	t = tramp_lookup_data(ptr);
-	if (t)
-		tramp_destroy(t);
+	if (ptr)
+		tramp_destroy_data(ptr);
 }
 
-/* The trampoline behind a closure from ffi_closure_alloc, or NULL.  Its
-   code is where the closure runs, whatever codeloc the caller passes: the
-   closure data itself is never executable here. */
-static struct tramp *ours(const void *closure)
+/* Whether closure came from ffi_closure_alloc.  Its code is where the
+   closure runs, whatever codeloc the caller passes: the closure data
+   itself is never executable here. */
+static int ours(const void *closure)
 {
-	return closure ? tramp_lookup_data(closure) : NULL;
+	return closure && tramp_lookup_data(closure);
 }
 
-/* Prepare our closure c: libffi fills it in, we check the result. */
+/*
+ * Prepare closure c: libffi fills it in; if it is ours, check what libffi
+ * wrote and point the trampoline at the entry.  A closure that is not ours
+ * (not from ffi_closure_alloc) stays as libffi prepared it.  Ours keep an
+ * empty trampoline field between preparations, so libffi never mistakes
+ * them for closures with a static trampoline of its own.
+ */
 static ffi_status prep(const struct libffi *lib, ffi_closure *c,
 		       ffi_cif *cif, closure_fn *fun, void *user_data,
-		       struct tramp *t, void *codeloc)
+		       void *codeloc)
 {
 	static const unsigned char code[] = FFI_LAYOUT_CODE;
-	ffi_status st;
+	ffi_status st = lib->prep(c, cif, fun, user_data, codeloc);
 	void *entry;
 
-	/* An empty trampoline field: libffi sees no static trampoline of
-	   its own and writes its dynamic layout. */
-	memset(c->tramp, 0, FFI_LAYOUT_TRAMP_SIZE);
-	st = lib->prep(c, cif, fun, user_data, codeloc);
 	if (st != FFI_OK)
 		return st;
 	memcpy(&entry, c->tramp + FFI_LAYOUT_ENTRY_AT, sizeof(entry));
-	st = memcmp(c->tramp, code, FFI_LAYOUT_CODE_SIZE) ||
-	     !entry_ok(lib, entry) ? FFI_BAD_ABI : FFI_OK;
+	if (memcmp(c->tramp, code, FFI_LAYOUT_CODE_SIZE) ||
+	    !entry_ok(lib, entry)) {
+		if (!ours(c))
+			return st;
+		memset(c->tramp, 0, FFI_LAYOUT_TRAMP_SIZE);
+		return FFI_BAD_ABI;
+	}
+	if (tramp_retarget_data(c, entry))
+		return st;	/* not ours: libffi's business */
 	memset(c->tramp, 0, FFI_LAYOUT_TRAMP_SIZE);
-	if (st == FFI_OK && tramp_retarget(t, entry, NULL))
-		st = FFI_BAD_ABI;
-	return st;
+	return FFI_OK;
 }
 
 EXPORT ffi_status ffi_prep_closure_loc(ffi_closure *closure, ffi_cif *cif,
@@ -228,13 +227,10 @@ EXPORT ffi_status ffi_prep_closure_loc(ffi_closure *closure, ffi_cif *cif,
 				       void *codeloc)
 {
 	const struct libffi *lib = libffi();
-	struct tramp *t = ours(closure);
 
-	if (!lib || !cif)
+	if (!lib || !cif || !closure)
 		return FFI_BAD_ABI;
-	if (!t)		/* not from ffi_closure_alloc: libffi's business */
-		return lib->prep(closure, cif, fun, user_data, codeloc);
-	return prep(lib, closure, cif, fun, user_data, t, codeloc);
+	return prep(lib, closure, cif, fun, user_data, codeloc);
 }
 
 static void raw_translate(ffi_cif *cif, void *ret, void **args, void *data)
@@ -251,14 +247,14 @@ EXPORT ffi_status ffi_prep_raw_closure_loc(ffi_raw_closure *cl,
 					   void *user_data, void *codeloc)
 {
 	const struct libffi *lib = libffi();
-	struct tramp *t = ours(cl);
+	int mine = ours(cl);
 	ffi_status st;
 
 	if (!lib || !cif)
 		return FFI_BAD_ABI;
-	if (!t)
+	if (!mine)
 		return lib->prep_raw(cl, cif, fun, user_data, codeloc);
-	st = prep(lib, (ffi_closure *)cl, cif, raw_translate, cl, t, codeloc);
+	st = prep(lib, (ffi_closure *)cl, cif, raw_translate, cl, codeloc);
 	if (st == FFI_OK) {
 		cl->fun = fun;
 		cl->user_data = user_data;
@@ -285,15 +281,14 @@ EXPORT ffi_status ffi_prep_java_raw_closure_loc(ffi_java_raw_closure *cl,
 						void *user_data, void *codeloc)
 {
 	const struct libffi *lib = libffi();
-	struct tramp *t = ours(cl);
+	int mine = ours(cl);
 	ffi_status st;
 
 	if (!lib || !cif)
 		return FFI_BAD_ABI;
-	if (!t)
+	if (!mine)
 		return lib->prep_java(cl, cif, fun, user_data, codeloc);
-	st = prep(lib, (ffi_closure *)cl, cif, java_translate, cl, t,
-		  codeloc);
+	st = prep(lib, (ffi_closure *)cl, cif, java_translate, cl, codeloc);
 	if (st == FFI_OK) {
 		cl->fun = fun;
 		cl->user_data = user_data;

@@ -117,6 +117,16 @@ void pool_free(struct table *tb, void *slot);
 void pool_give_back(struct table *tb, void *slot);
 struct table *pool_table_of(const void *addr);	/* NULL if not in a table */
 
+/* tramp.c, for the libffi drop-in: the public calls on a trampoline with
+   co-allocated data, each with one table lookup.  tramp_create_coalloc:
+   tramp_create() that also gives the code and data addresses;
+   tramp_retarget_data, tramp_destroy_data: on the trampoline whose data
+   starts at data (-1 with EINVAL when none does). */
+struct tramp *tramp_create_coalloc(const struct tramp_spec *spec,
+				   void **code, void **data);
+int tramp_retarget_data(void *data, void *target);
+int tramp_destroy_data(void *data);
+
 /* tramp.c: the slot behind a live trampoline's code address, or NULL.
    Async-signal-safe (the fault and syscall backends call it). */
 void *tramp_slot_at(const void *code, struct table **tbp);
