@@ -181,6 +181,8 @@ $(O)/tests/nested-%: $(O)/tests/nested-%.o $(TEST_ASM_LIB) $(O)/libtrampjit-nest
 
 # tests/dlclose loads the shared library built next to it.
 $(O)/tests/dlclose: $(O)/libtrampjit.so
+# tests/dlopen-libraries loads it and both drop-ins.
+$(O)/tests/dlopen-libraries: $(O)/libtrampjit.so $(FFI_LIB) $(NESTED_LIBS)
 
 $(O)/bench/%.o: bench/%.c $(wildcard bench/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)

@@ -47,7 +47,14 @@ static struct pool pools[NBACKENDS][NKINDS][NCLASSES] = {
 /* initial-exec: no __tls_get_addr call on the allocation path of the
    shared library. */
 #define TLS _Thread_local __attribute__((tls_model("initial-exec")))
-static TLS struct cache caches[NBACKENDS][NKINDS][NCLASSES];
+static TLS struct cache caches[NBACKENDS][NKINDS];
+/* Caches of the data classes, malloc'ed on a thread's first use: static
+   TLS is scarce for libraries loaded by dlopen (glibc's surplus is a few
+   KiB shared by all of them), so it holds only the class 0 caches. */
+struct dcaches {
+	struct cache c[NBACKENDS][NKINDS][NCLASSES - 1];
+};
+static TLS struct dcaches *dcaches;
 static TLS int cache_registered;
 
 /*
@@ -319,11 +326,34 @@ static void cache_drain(struct pool *p, struct cache *c, unsigned n)
 static void cache_flush_all(void *unused)
 {
 	(void)unused;
+	struct dcaches *d = dcaches;
+
 	for (int b = 0; b < NBACKENDS; b++)
-		for (int k = 0; k < NKINDS; k++)
-			for (int c = 0; c < NCLASSES; c++)
-				cache_drain(&pools[b][k][c], &caches[b][k][c],
-					    caches[b][k][c].n);
+		for (int k = 0; k < NKINDS; k++) {
+			cache_drain(&pools[b][k][0], &caches[b][k],
+				    caches[b][k].n);
+			for (int c = 1; d && c < NCLASSES; c++)
+				cache_drain(&pools[b][k][c], &d->c[b][k][c - 1],
+					    d->c[b][k][c - 1].n);
+		}
+	dcaches = NULL;
+	free(d);
+	/* A destructor that frees trampolines after this one registers the
+	   flush again (pthread runs destructors set meanwhile once more). */
+	cache_registered = 0;
+}
+
+/* This thread's cache for (b, k, dc), or NULL (ENOMEM). */
+static struct cache *cache_of(unsigned b, unsigned k, unsigned dc)
+{
+	if (!dc)
+		return &caches[b][k];
+	if (!dcaches) {
+		dcaches = calloc(1, sizeof(*dcaches));
+		if (!dcaches)
+			return NULL;
+	}
+	return &dcaches->c[b][k][dc - 1];
 }
 
 /* Make sure this thread's caches are flushed when it exits.
@@ -338,9 +368,11 @@ static void cache_register(void)
 
 void *pool_alloc(enum tramp_backend b, enum tramp_kind k, unsigned dc)
 {
-	struct cache *c = &caches[b][k][dc];
+	struct cache *c = cache_of(b, k, dc);
 	void *s;
 
+	if (!c)
+		return NULL;
 	if (!c->n) {
 		if (cache_refill(&pools[b][k][dc], c, b, k, dc))
 			return NULL;
@@ -365,8 +397,12 @@ void pool_give_back(struct table *tb, void *slot)
 /* pre: slot is a slot of tb; its target word is already 0. */
 void pool_free(struct table *tb, void *slot)
 {
-	struct cache *c = &caches[tb->backend][tb->kind][tb->dclass];
+	struct cache *c = cache_of(tb->backend, tb->kind, tb->dclass);
 
+	if (!c) {
+		pool_give_back(tb, slot);
+		return;
+	}
 	cache_register();
 	*(void **)slot = c->head;
 	c->head = slot;
