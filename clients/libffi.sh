@@ -20,6 +20,8 @@ inc=$(echo '#include <ffi.h>' | ${CC:-gcc} -E -H - 2>&1 >/dev/null |
 work=$(mktemp -d /tmp/trampjit-libffi.XXXXXX) || exit 1
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/bld/include" "$work/bld/.libs"
+# A copy: rebuilding O during the run must not change what is preloaded.
+cp "$O/libtrampjit-ffi.so" "$O/tests/mdwe-exec" "$work/" || exit 1
 cp "$inc" "$(dirname "$inc")/ffitarget.h" "$work/bld/include/"
 # What the tests read from a configured build's fficonfig.h.
 printf '#define HAVE_STDINT_H 1\n#define HAVE_INTTYPES_H 1\n' \
@@ -45,8 +47,8 @@ set compiler_vendor gnu
 set tool_root_dir $work/bld
 SITE
 	run=
-	[ $mode = mdwe ] && run=$O/tests/mdwe-exec
-	(cd "$dir" && LD_PRELOAD=$O/libtrampjit-ffi.so $run \
+	[ $mode = mdwe ] && run=$work/mdwe-exec
+	(cd "$dir" && LD_PRELOAD=$work/libtrampjit-ffi.so $run \
 		"$(command -v runtest)" --tool libffi \
 		--srcdir "$SRC/testsuite" > runtest.out 2>&1)
 	sum=$dir/libffi.sum
