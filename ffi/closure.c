@@ -242,26 +242,6 @@ static void raw_translate(ffi_cif *cif, void *ret, void **args, void *data)
 	cl->fun(cif, ret, raw, cl->user_data);
 }
 
-EXPORT ffi_status ffi_prep_raw_closure_loc(ffi_raw_closure *cl,
-					   ffi_cif *cif, raw_fn *fun,
-					   void *user_data, void *codeloc)
-{
-	const struct libffi *lib = libffi();
-	int mine = ours(cl);
-	ffi_status st;
-
-	if (!lib || !cif)
-		return FFI_BAD_ABI;
-	if (!mine)
-		return lib->prep_raw(cl, cif, fun, user_data, codeloc);
-	st = prep(lib, (ffi_closure *)cl, cif, raw_translate, cl, codeloc);
-	if (st == FFI_OK) {
-		cl->fun = fun;
-		cl->user_data = user_data;
-	}
-	return st;
-}
-
 /* Java raw values are the raw ones on little-endian 64-bit targets, so
    the return value needs no conversion there (libffi shifts it on
    big-endian ones). */
@@ -276,22 +256,49 @@ static void java_translate(ffi_cif *cif, void *ret, void **args, void *data)
 	cl->fun(cif, ret, raw, cl->user_data);
 }
 
-EXPORT ffi_status ffi_prep_java_raw_closure_loc(ffi_java_raw_closure *cl,
-						ffi_cif *cif, java_fn *fun,
-						void *user_data, void *codeloc)
+/* Raw and Java raw closures share one layout: an ffi_closure whose fun
+   and user_data are translate and the closure itself, then the user's. */
+_Static_assert(offsetof(ffi_raw_closure, fun) ==
+	       offsetof(ffi_java_raw_closure, fun) &&
+	       offsetof(ffi_raw_closure, user_data) ==
+	       offsetof(ffi_java_raw_closure, user_data) &&
+	       offsetof(ffi_raw_closure, translate_args) ==
+	       offsetof(ffi_closure, fun), "raw closure layout");
+
+/* Prepare a raw (java 0) or Java raw (java 1) closure. */
+static ffi_status prep_raw(ffi_raw_closure *cl, ffi_cif *cif, raw_fn *fun,
+			   void *user_data, void *codeloc, int java)
 {
 	const struct libffi *lib = libffi();
-	int mine = ours(cl);
 	ffi_status st;
 
 	if (!lib || !cif)
 		return FFI_BAD_ABI;
-	if (!mine)
-		return lib->prep_java(cl, cif, fun, user_data, codeloc);
-	st = prep(lib, (ffi_closure *)cl, cif, java_translate, cl, codeloc);
+	if (!ours(cl))
+		return java ? lib->prep_java((ffi_java_raw_closure *)cl, cif,
+					     (java_fn *)fun, user_data,
+					     codeloc) :
+			      lib->prep_raw(cl, cif, fun, user_data, codeloc);
+	st = prep(lib, (ffi_closure *)cl, cif,
+		  java ? java_translate : raw_translate, cl, codeloc);
 	if (st == FFI_OK) {
 		cl->fun = fun;
 		cl->user_data = user_data;
 	}
 	return st;
+}
+
+EXPORT ffi_status ffi_prep_raw_closure_loc(ffi_raw_closure *cl,
+					   ffi_cif *cif, raw_fn *fun,
+					   void *user_data, void *codeloc)
+{
+	return prep_raw(cl, cif, fun, user_data, codeloc, 0);
+}
+
+EXPORT ffi_status ffi_prep_java_raw_closure_loc(ffi_java_raw_closure *cl,
+						ffi_cif *cif, java_fn *fun,
+						void *user_data, void *codeloc)
+{
+	return prep_raw((ffi_raw_closure *)cl, cif, (raw_fn *)fun, user_data,
+			codeloc, 1);
 }

@@ -17,20 +17,6 @@ extern uintptr_t chain_target_r10(void);
 
 typedef uintptr_t chain_fn(void);
 
-/* Trampoline tables mapped: each maps the stub file once. */
-static int stub_tables(void)
-{
-	char line[512];
-	FILE *f = fopen("/proc/self/maps", "r");
-	int n = 0;
-
-	CHECK(f);
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, "trampjit-stubs") != NULL;
-	fclose(f);
-	return n;
-}
-
 /* What GCC emits for a function with one nested function: created() on
    entry, deleted() on exit; depth levels recursively. */
 static uintptr_t level(int depth, chain_fn *outer)

@@ -67,18 +67,7 @@ static void getters(enum tramp_backend b)
 static struct tramp *make_data(enum tramp_kind k, enum tramp_backend b,
 			       void *target, size_t size)
 {
-	struct tramp_spec spec = {
-		.kind = k, .backend = b, .data_size = size,
-	};
-	struct tramp *t;
-
-	if (k == TRAMP_HANDLER)
-		spec.handler = (tramp_handler_fn *)target;
-	else
-		spec.target = target;
-	t = tramp_create(&spec);
-	CHECK(t);
-	return t;
+	return make_sized(k, b, target, NULL, size);
 }
 
 /* size bytes at d are zero and writable. */

@@ -19,20 +19,6 @@ static void on_call(struct tramp_frame *f, void *data)
 	tramp_set_return(f, (uintptr_t)data * 2 + tramp_arg(f, 0));
 }
 
-/* Trampoline tables mapped: each maps the stub file once. */
-static int stub_tables(void)
-{
-	char line[512];
-	FILE *f = fopen("/proc/self/maps", "r");
-	int n = 0;
-
-	CHECK(f);
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, "trampjit-stubs") != NULL;
-	fclose(f);
-	return n;
-}
-
 static const enum tramp_kind kinds[] = {
 	TRAMP_CHAIN, TRAMP_BIND, TRAMP_HANDLER,
 };
