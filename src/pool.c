@@ -325,9 +325,9 @@ static void cache_drain(struct pool *p, struct cache *c, unsigned n)
 /* Thread exit: nothing stays stranded in a dead thread's caches. */
 static void cache_flush_all(void *unused)
 {
-	(void)unused;
 	struct dcaches *d = dcaches;
 
+	(void)unused;
 	for (int b = 0; b < NBACKENDS; b++)
 		for (int k = 0; k < NKINDS; k++) {
 			cache_drain(&pools[b][k][0], &caches[b][k],
