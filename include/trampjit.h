@@ -14,6 +14,33 @@ extern "C" {
 #endif
 
 /*
+ * The header compiles as C99 and later and as C++98 and later, also with
+ * -pedantic.  TRAMP_NORETURN marks a function that never returns in each.
+ *
+ * Code addresses are object pointers (void *) in this API, as in dlsym(3).
+ * ISO C does not convert between object and function pointers; to stay
+ * warning-free under -pedantic, copy the bits:
+ *
+ *	int (*fn)(int);
+ *	void *code = tramp_code(t);
+ *	memcpy(&fn, &code, sizeof(fn));
+ *
+ * (and memcpy(&spec.target, &fnptr, sizeof(spec.target)) the other way).
+ * Linux guarantees the two have the same size and representation; a plain
+ * cast works too, and only -pedantic warns about it.
+ */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define TRAMP_NORETURN [[noreturn]]
+#elif !defined(__cplusplus) && defined(__STDC_VERSION__) && \
+	__STDC_VERSION__ >= 201112L && __STDC_VERSION__ < 202311L
+#define TRAMP_NORETURN _Noreturn
+#elif defined(__GNUC__)
+#define TRAMP_NORETURN __attribute__((__noreturn__))
+#else
+#define TRAMP_NORETURN
+#endif
+
+/*
  * Conventions, as for mmap(2) and memfd_create(2): functions returning a
  * pointer return NULL and set errno on failure; functions returning int
  * return 0 (or a file descriptor) on success and -1 with errno on failure.
@@ -29,7 +56,7 @@ enum tramp_kind {
 	TRAMP_CHAIN,	/* static-chain register := data; jump to target */
 	TRAMP_BIND,	/* call target(data, a0, a1, ...) */
 	TRAMP_HANDLER,	/* call handler(frame, data) with every argument */
-	TRAMP_CONTEXT,	/* set registers, push words, jump to pc (trampfd) */
+	TRAMP_CONTEXT	/* set registers, push words, jump to pc (trampfd) */
 };
 
 /*
@@ -61,7 +88,7 @@ enum tramp_backend {
 	TRAMP_STATIC,	/* remapped read+execute stub pages (default) */
 	TRAMP_FAULT,	/* PROT_NONE page, SIGSEGV handler (trampfd emulated) */
 	TRAMP_SYSCALL,	/* reserved syscall trapped by seccomp into SIGSYS */
-	TRAMP_MPROTECT,	/* write stub, then mprotect read+execute (baseline) */
+	TRAMP_MPROTECT	/* write stub, then mprotect read+execute (baseline) */
 };
 
 struct tramp;		/* opaque handle of one trampoline */
@@ -83,7 +110,7 @@ enum {
 	TRAMP_REG_R12, TRAMP_REG_R13, TRAMP_REG_R14, TRAMP_REG_R15,
 	TRAMP_NREGS,
 	TRAMP_NARGREGS = 6,	/* integer argument registers */
-	TRAMP_NVECREGS = 8,	/* vector argument registers */
+	TRAMP_NVECREGS = 8	/* vector argument registers */
 };
 #define TRAMP_REG_ARG(i)						\
 	((i) == 0 ? TRAMP_REG_RDI : (i) == 1 ? TRAMP_REG_RSI :		\
@@ -328,12 +355,7 @@ void tramp_set_return_long_double2(struct tramp_frame *f, long double re,
    words, set the registers, jump to ctx->pc.  Never returns; an invalid
    ctx (NULL, sets the stack pointer, too many words, no pc) is a bug and
    ends in abort() as no error can be returned. */
-#ifdef __cplusplus
-[[noreturn]]
-#else
-_Noreturn
-#endif
-void tramp_jump(const struct tramp_context *ctx);
+TRAMP_NORETURN void tramp_jump(const struct tramp_context *ctx);
 
 /* ------------------------------------------------------------------ */
 /* JIT code                                                             */
@@ -432,7 +454,7 @@ enum {
 	JIT_APPEND_PWRITE,	/* pwrite(2) into the memfd; nothing writable */
 	JIT_APPEND_ALIAS,	/* memcpy through a read-write view at a fixed
 				   offset, excluded from fork children */
-	JIT_APPEND_SWAP,	/* build the page off-line, mmap(MAP_FIXED) it
+	JIT_APPEND_SWAP		/* build the page off-line, mmap(MAP_FIXED) it
 				   over the old one */
 };
 

@@ -83,7 +83,8 @@ int jit_dual_commit(const void *addr, size_t len, unsigned flags)
 		errno = EINVAL;
 		return -1;
 	}
-	__builtin___clear_cache(rx, rx + len);
+	if (os_code_written(rx, rx + HEAP_RW_DELTA, len))
+		return -1;
 	if (flags & JIT_DUAL_SYNC_CORE)
 		return os_membarrier_sync_core();
 	return 0;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <unistd.h>
 #include "debug-code.h"
+#include "gdb-batch.h"
 
 void *volatile stub_addr;
 static long (*volatile jit_fn)(long);
@@ -53,40 +54,21 @@ static int child(enum tramp_backend b)
 /* Run gdb on ourselves; returns its output (malloc'ed). */
 static char *gdb(const char *self, enum tramp_backend b)
 {
-	char script[] = "/tmp/trampjit-gdb-XXXXXX", cmd[1024], *out;
-	size_t n = 0, cap = 1 << 16;
-	FILE *f, *p;
-	int fd = mkstemp(script);
+	char script[1024], arg[16];
+	int n;
 
-	CHECK(fd >= 0);
-	f = fdopen(fd, "w");
-	CHECK(f != NULL);
-	fprintf(f,
-		"set pagination off\nset confirm off\nset width 0\n"
-		"handle SIGSEGV nostop noprint pass\n"
-		"handle SIGSYS nostop noprint pass\n"
-		"break enter_tramp\nrun\n");
+	n = snprintf(script, sizeof(script), "break enter_tramp\nrun\n");
 	if (b != TRAMP_FAULT)	/* a fault stub never executes */
-		fprintf(f, "set $n = 0\n"
+		n += snprintf(script + n, sizeof(script) - (size_t)n,
+			"set $n = 0\n"
 			"while $pc != (unsigned long)stub_addr && $n < 200\n"
 			"stepi\nset $n = $n + 1\nend\n"
 			"echo ==STUB==\\n\nbt\necho ==END==\\n\n");
-	fprintf(f, "break jit_callee\ncontinue\n"
-		"echo ==JIT==\\n\nbt\necho ==END==\\n\nkill\n");
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "gdb -batch -nx -x %s --args %s child %d "
-		 "2>&1", script, self, (int)b);
-	p = popen(cmd, "r");
-	CHECK(p != NULL);
-	out = malloc(cap);
-	CHECK(out != NULL);
-	while (n + 1 < cap && (n += fread(out + n, 1, cap - 1 - n, p)) &&
-	       !feof(p))
-		;
-	out[n] = 0;
-	pclose(p);
-	unlink(script);
-	return out;
+	snprintf(script + n, sizeof(script) - (size_t)n,
+		 "break jit_callee\ncontinue\n"
+		 "echo ==JIT==\\n\nbt\necho ==END==\\n\nkill\n");
+	snprintf(arg, sizeof(arg), "%d", (int)b);
+	return gdb_batch(script, self, arg);
 }
 
 /* The text between marker and ==END==, or "" */
