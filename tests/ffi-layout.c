@@ -17,22 +17,6 @@ static void fn(ffi_cif *cif, void *ret, void **args, void *data)
 {
 }
 
-/* Calling code aborts (SIGABRT) in a child. */
-static int aborts(void *code)
-{
-	int status;
-	pid_t pid = fork();
-
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		signal(SIGABRT, SIG_DFL);
-		((void (*)(void))code)();
-		_exit(0);
-	}
-	CHECK(waitpid(pid, &status, 0) == pid);
-	return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
-}
-
 int main(void)
 {
 	char exe[PATH_MAX], path[PATH_MAX + 64];
@@ -55,16 +39,16 @@ int main(void)
 	CHECK(c);
 	*mode = 1;
 	CHECK(ffi_prep_closure_loc(c, &cif, fn, NULL, code) == FFI_BAD_ABI);
-	CHECK(aborts(code));
+	CHECK(call_aborts(code));
 	*mode = 2;
 	CHECK(ffi_prep_closure_loc(c, &cif, fn, NULL, code) == FFI_BAD_ABI);
-	CHECK(aborts(code));
+	CHECK(call_aborts(code));
 	*mode = 0;		/* the known layout, entry inside: accepted */
 	CHECK(ffi_prep_closure_loc(c, &cif, fn, NULL, code) == FFI_OK);
-	CHECK(!aborts(code));
+	CHECK(!call_aborts(code));
 	*mode = 1;		/* a prepared closure re-prepared badly */
 	CHECK(ffi_prep_closure_loc(c, &cif, fn, NULL, code) == FFI_BAD_ABI);
-	CHECK(aborts(code));
+	CHECK(call_aborts(code));
 	ffi_closure_free(c);
 	return 0;
 }
