@@ -179,6 +179,14 @@ $(O)/tests/ffi-%: $(O)/tests/ffi-%.o $(O)/libtrampjit-ffi.so
 		-Wl,-rpath,$(abspath $(O)) $(call ldflags-of,tests/ffi-$*) \
 		$(APP_LDLIBS)
 
+# tests/ffi-layout loads a stand-in libffi.so.8, in a directory of its own
+# (run.sh runs every file of $(O)/tests).
+$(O)/tests/fake-libffi/libffi.so.8: tests/fake-libffi/fake-libffi.c tests/fake-libffi/fake-libffi.map
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(APP_CFLAGS) -fPIC -shared -Wl,-soname,libffi.so.8 \
+		-Wl,--version-script=tests/fake-libffi/fake-libffi.map -o $@ $<
+$(O)/tests/ffi-layout: $(O)/tests/fake-libffi/libffi.so.8
+
 # Tests of the nested-function drop-in link only it (trampjit is inside).
 $(O)/tests/nested-%: $(O)/tests/nested-%.o $(TEST_ASM_LIB) $(O)/libtrampjit-nested.a
 	@$(if $(Q),echo "  LD      $@")

@@ -267,7 +267,7 @@ void debug_code_freed(const void *code);
  * holding one of these locks may only take locks further down the list
  * (fork.c explains why, and takes them all, in this order, around fork):
  *
- *   1. pool locks, pool_locks[backend][kind] in index order	(pool.c)
+ *   1. pool locks, locks[backend][kind] in index order	(pool.c)
  *   2. table_lock					(pool.c)
  *   3. TRAMP_MPROTECT page rebuild locks, by stripe	(tramp_mprotect.c)
  *   4. heap locks: HEAP_PWRITE, HEAP_ALIAS, HEAP_DUAL	(heap.c)

@@ -23,11 +23,7 @@
 #define CACHE_MAX	64
 #define CACHE_BATCH	32
 
-/* A pool's fields are guarded by the lock of its (backend, kind), shared
-   by its data classes: refills and drains are batched, and fork takes
-   every pool lock at once (fewer locks: ThreadSanitizer follows at most
-   64 held by one thread). */
-struct pool {
+struct pool {			/* guarded by its pool_lock() */
 	void *free;		/* free slots, linked through word 0 */
 	struct table *bump;	/* table still being handed out in order */
 	unsigned bump_next;	/* next never-used slot of bump */
@@ -39,17 +35,18 @@ struct cache {
 };
 
 static struct pool pools[NBACKENDS][NKINDS][NCLASSES];
-static pthread_mutex_t pool_locks[NBACKENDS][NKINDS] = {
+/* One lock for the data classes of a (backend, kind) pair: a fork holds
+   every lock of the library at once, and ThreadSanitizer tracks only 64
+   held locks per thread. */
+static pthread_mutex_t locks[NBACKENDS][NKINDS] = {
 	[0 ... NBACKENDS - 1] = {
 		[0 ... NKINDS - 1] = PTHREAD_MUTEX_INITIALIZER,
 	},
 };
 
-static pthread_mutex_t *lock_of(const struct pool *p)
+static pthread_mutex_t *pool_lock(const struct pool *p)
 {
-	size_t i = (size_t)(p - &pools[0][0][0]) / NCLASSES;
-
-	return &pool_locks[0][0] + i;
+	return &locks[0][0] + (p - &pools[0][0][0]) / NCLASSES;
 }
 /* initial-exec: no __tls_get_addr call on the allocation path of the
    shared library. */
@@ -99,7 +96,7 @@ void pool_fork_lock(void)
 {
 	for (int b = 0; b < NBACKENDS; b++)
 		for (int k = 0; k < NKINDS; k++)
-			pthread_mutex_lock(&pool_locks[b][k]);
+			pthread_mutex_lock(&locks[b][k]);
 	pthread_mutex_lock(&table_lock);
 }
 
@@ -108,7 +105,7 @@ void pool_fork_unlock(void)
 	pthread_mutex_unlock(&table_lock);
 	for (int b = NBACKENDS - 1; b >= 0; b--)
 		for (int k = NKINDS - 1; k >= 0; k--)
-			pthread_mutex_unlock(&pool_locks[b][k]);
+			pthread_mutex_unlock(&locks[b][k]);
 }
 
 /* Once per process, under table_lock. */
@@ -278,7 +275,7 @@ static int cache_refill(struct pool *p, struct cache *c,
 
 	if (fork_setup())
 		return -1;
-	pthread_mutex_lock(lock_of(p));
+	pthread_mutex_lock(pool_lock(p));
 	while (c->n < CACHE_BATCH) {
 		void *s;
 
@@ -302,7 +299,7 @@ static int cache_refill(struct pool *p, struct cache *c,
 		c->head = s;
 		c->n++;
 	}
-	pthread_mutex_unlock(lock_of(p));
+	pthread_mutex_unlock(pool_lock(p));
 	if (!c->n) {
 		errno = err;
 		return -1;
@@ -321,10 +318,10 @@ static void cache_drain(struct pool *p, struct cache *c, unsigned n)
 		last = *(void **)last;
 	c->head = *(void **)last;
 	c->n -= n;
-	pthread_mutex_lock(lock_of(p));
+	pthread_mutex_lock(pool_lock(p));
 	*(void **)last = p->free;
 	p->free = first;
-	pthread_mutex_unlock(lock_of(p));
+	pthread_mutex_unlock(pool_lock(p));
 }
 
 /* Thread exit: nothing stays stranded in a dead thread's caches. */
@@ -393,10 +390,10 @@ void pool_give_back(struct table *tb, void *slot)
 {
 	struct pool *p = &pools[tb->backend][tb->kind][tb->dclass];
 
-	pthread_mutex_lock(lock_of(p));
+	pthread_mutex_lock(pool_lock(p));
 	*(void **)slot = p->free;
 	p->free = slot;
-	pthread_mutex_unlock(lock_of(p));
+	pthread_mutex_unlock(pool_lock(p));
 }
 
 /* pre: slot is a slot of tb; its target word is already 0. */

@@ -159,6 +159,25 @@ static inline struct tramp *make(enum tramp_kind k, enum tramp_backend b,
 	return make_sized(k, b, target, data, 0);
 }
 
+/* Whether calling code (no arguments) in a fork child ends in SIGABRT. */
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static inline int call_aborts(void *code)
+{
+	int status;
+	pid_t pid = fork();
+
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		signal(SIGABRT, SIG_DFL);
+		((void (*)(void))code)();
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
 /* Trampoline tables mapped: each maps the stub file once. */
 static inline int stub_tables(void)
 {
