@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # trampjit: one GNU Makefile, no configure step.
 # Knobs: CC CXX CROSS_COMPILE ARCH O RUNNER SANITIZE V PREFIX DESTDIR
-# Targets: all check bench install uninstall clean
+# Targets: all check bench install uninstall clean kernel-check
 
 VERSION := 0.1.0
 SOVER := 1
@@ -66,7 +66,7 @@ EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 # Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags
 ldflags-of = $(shell cat $(1).ldflags 2>/dev/null)
 
-.PHONY: all check bench readme install uninstall clean
+.PHONY: all check bench readme install uninstall clean kernel-check
 .SECONDARY:
 
 all: $(STATIC) $(O)/libtrampjit.so $(EXAMPLES) $(BENCH) $(O)/trampjit.pc
@@ -158,6 +158,24 @@ check: all $(TESTS) $(TEST_HELPERS)
 
 bench: all
 	$(Q)$(RUNNER) $(BENCH) --report $(O)/report
+
+# The kernel module (kernel/), its tests and bench, run in qemu-system
+# under Debian's kernel: see kernel/check.sh.
+KTESTS := $(addprefix $(O)/,$(basename $(wildcard kernel/tests/*.c)))
+KBENCH := $(O)/kernel/trampfd-bench
+
+$(O)/kernel/tests/%: kernel/tests/%.c kernel/trampfd.h tests/harness.h $(STATIC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(APP_CFLAGS) -Itests -Ikernel -o $@ $< $(STATIC) $(APP_LDLIBS)
+
+$(KBENCH): kernel/bench.c $(STATIC) include/trampjit.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(STATIC) $(APP_LDLIBS)
+
+kernel-check: all $(TESTS) $(TEST_HELPERS) $(KTESTS) $(KBENCH)
+	$(Q)sh kernel/check.sh $(O)
 
 # Refresh README.md's headline table and chart from $(O)/report.
 readme:

@@ -16,7 +16,26 @@ const struct backend_ops *const backends[NBACKENDS] = {
 	[TRAMP_FAULT] = &backend_fault,
 	[TRAMP_SYSCALL] = &backend_syscall,
 	[TRAMP_MPROTECT] = &backend_mprotect,
+	[BK_KERNEL] = &backend_kernel,
+	[BK_KERNEL_CALL] = &backend_kernel_call,
 };
+
+/* The internal index of public backend value b, or -1. */
+static int backend_index(enum tramp_backend b)
+{
+	switch (b) {
+	case TRAMP_STATIC:
+	case TRAMP_FAULT:
+	case TRAMP_SYSCALL:
+	case TRAMP_MPROTECT:
+		return (int)b;
+	case TRAMP_KERNEL:
+		return BK_KERNEL;
+	case TRAMP_KERNEL_CALL:
+		return BK_KERNEL_CALL;
+	}
+	return -1;
+}
 
 int context_check(const struct tramp_context *c)
 {
@@ -83,13 +102,14 @@ struct tramp *tramp_create(const struct tramp_spec *spec)
 	uintptr_t lo, hi;
 	struct table *tb;
 	void *slot;
+	int bi;
 
 	if (!spec || (unsigned)spec->kind >= NKINDS ||
-	    (unsigned)spec->backend >= NBACKENDS) {
+	    (bi = backend_index(spec->backend)) < 0) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if (!backends[spec->backend]) {
+	if (!backends[bi]) {
 		errno = ENOSYS;
 		return NULL;
 	}
@@ -115,15 +135,15 @@ struct tramp *tramp_create(const struct tramp_spec *spec)
 		hi = (uintptr_t)ctx->pc;
 		break;
 	}
-	slot = pool_alloc(spec->backend, spec->kind);
+	slot = pool_alloc((enum tramp_backend)bi, spec->kind);
 	if (!slot) {
 		free(ctx);
 		return NULL;
 	}
 	arch_store_pair(slot, lo, hi);
-	if (backends[spec->backend]->publish) {
+	if (backends[bi]->publish) {
 		tb = pool_table_of(slot);
-		if (backends[spec->backend]->publish(tb, slot_index(tb, slot))) {
+		if (backends[bi]->publish(tb, slot_index(tb, slot))) {
 			int err = errno;
 
 			arch_store_pair(slot, 0, 0);
@@ -218,7 +238,10 @@ int tramp_backend_of(const struct tramp *t)
 {
 	struct table *tb = handle_table(t);
 
-	return tb ? tb->backend : -1;
+	if (!tb)
+		return -1;
+	return tb->backend == BK_KERNEL ? TRAMP_KERNEL :
+	       tb->backend == BK_KERNEL_CALL ? TRAMP_KERNEL_CALL : tb->backend;
 }
 
 _Noreturn void tramp_jump(const struct tramp_context *ctx)
