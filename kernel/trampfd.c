@@ -26,6 +26,7 @@
  * its trampolines as it owns private memory.
  */
 #include <linux/compat.h>
+#include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/kdebug.h>
 #include <linux/miscdevice.h>
@@ -125,6 +126,13 @@ static void ctx_regs(struct pt_regs *r, const struct trampfd_context *c,
 {
 	unsigned int i;
 
+	if (c->flags & TRAMPFD_SHIFT_ARGS) {
+		r->r9 = r->r8;
+		r->r8 = r->cx;
+		r->cx = r->dx;
+		r->dx = r->si;
+		r->si = r->di;
+	}
 	for (i = 0; i < TRAMPFD_NREGS; i++)
 		if (c->mask & (1ULL << i))
 			*reg_of(r, i) = c->regs[i];
@@ -315,7 +323,8 @@ static long ioc_set(struct file *f, void __user *arg, bool clear)
 			return -EFAULT;
 		if ((s.ctx.mask & ~CTX_REGS) ||
 		    s.ctx.nstack > TRAMPFD_MAX_STACK ||
-		    (s.ctx.flags & ~TRAMPFD_MOVE_SP) || !s.ctx.pc ||
+		    (s.ctx.flags & ~(TRAMPFD_MOVE_SP | TRAMPFD_SHIFT_ARGS)) ||
+		    !s.ctx.pc ||
 		    s.ctx.pc >= TASK_SIZE_MAX)
 			return -EINVAL;
 		if (!pc_allowed(tf, s.ctx.pc))
@@ -386,7 +395,7 @@ static long ioc_allow_pcs(struct tfile *tf, void __user *arg)
  * %rax (sys_ioctl returns an int), hence the reload from the stack.
  */
 #define STUB_FD		(4 + 5 + 1)
-#define STUB_RET	27
+#define STUB_RET	TRAMPFD_CALL_RET
 static const u8 stub_code[] = {
 	0xf3, 0x0f, 0x1e, 0xfa, 0x50, 0x51, 0x57, 0x56, 0x41, 0x53,
 	0xbf, 0, 0, 0, 0,
@@ -492,7 +501,8 @@ bad:
 
 struct jobj {
 	refcount_t ref;		/* the creating ioctl + one per VMA */
-	u32 id;			/* in jobjs */
+	u32 id;			/* in jobjs; -1: a fork child's copy */
+	pgoff_t pgoff;		/* file offset of page 0, in pages */
 	bool region;		/* appendable (int3 fixup applies) */
 	struct tfile *owner;	/* the only instance that may map it */
 	struct address_space *mapping;	/* of the device file */
@@ -505,6 +515,12 @@ struct jobj {
 };
 
 static DEFINE_XARRAY_ALLOC(jobjs);
+
+/* Test hook: widen the window between a page swap and its TLB flush, in
+   which a thread still running the old page meets the int3 fixup. */
+static unsigned int swap_delay_us;
+module_param(swap_delay_us, uint, 0644);
+MODULE_PARM_DESC(swap_delay_us, "delay between page swap and flush (tests)");
 static u32 jobj_next;
 
 /* Region VMAs, for the int3 notifier (which may not sleep). */
@@ -518,7 +534,7 @@ static DEFINE_SPINLOCK(rvmas_lock);
 
 static pgoff_t jobj_pgoff(const struct jobj *o)
 {
-	return JIT_PGOFF + (pgoff_t)o->id * JIT_OBJ_PAGES;
+	return o->pgoff;
 }
 
 static void jobj_put(struct jobj *o)
@@ -577,6 +593,7 @@ static struct jobj *jobj_new(struct file *f, size_t len, bool region)
 	if (xa_alloc_cyclic(&jobjs, &o->id, o, XA_LIMIT(0, (1U << 30) - 1),
 			    &jobj_next, GFP_KERNEL) < 0)
 		goto fail;
+	o->pgoff = JIT_PGOFF + (pgoff_t)o->id * JIT_OBJ_PAGES;
 	return o;
 fail:
 	jobj_put(o);
@@ -616,10 +633,53 @@ static void rvma_add(struct vm_area_struct *vma, struct jobj *o)
 	spin_unlock(&rvmas_lock);
 }
 
+/*
+ * A fork child's copy of region o: the same pages (never written once
+ * mapped: appends replace them) and append point, appended to on its own.
+ * It keeps o's file offsets, so a swap on either side also zaps the other
+ * side's PTE of that page, which then faults its own page back in.
+ */
+static struct jobj *jobj_copy(struct jobj *o)
+{
+	struct jobj *c = kmemdup(o, sizeof(*o), GFP_KERNEL);
+	unsigned int i;
+
+	if (!c)
+		return NULL;
+	c->pages = kvcalloc(o->npages, sizeof(*c->pages), GFP_KERNEL);
+	if (!c->pages) {
+		kfree(c);
+		return NULL;
+	}
+	refcount_set(&c->ref, 1);
+	c->id = (u32)-1;
+	spin_lock_init(&c->plock);
+	mutex_init(&c->lock);
+	mutex_init(&c->swap);
+	spin_lock(&o->plock);
+	for (i = 0; i < o->npages; i++) {
+		c->pages[i] = o->pages[i];
+		get_page(c->pages[i]);
+	}
+	c->used = READ_ONCE(o->used);
+	spin_unlock(&o->plock);
+	return c;
+}
+
 static void jit_open(struct vm_area_struct *vma)
 {
-	struct jobj *o = vma->vm_private_data;
+	struct jobj *o = vma->vm_private_data, *c;
 
+	/* Fork: regions are private to a process, like the other modes'.
+	   Without memory for a copy the child shares the parent's. */
+	if (o->region && vma->vm_mm != current->mm) {
+		c = jobj_copy(o);
+		if (c) {
+			vma->vm_private_data = c;
+			rvma_add(vma, c);
+			return;
+		}
+	}
 	refcount_inc(&o->ref);
 	rvma_add(vma, o);
 }
@@ -777,6 +837,8 @@ static long ioc_jit_append(struct file *f, void __user *arg)
 		old = o->pages[i];
 		o->pages[i] = fresh[i - first];
 		spin_unlock(&o->plock);
+		if (READ_ONCE(swap_delay_us))
+			usleep_range(swap_delay_us, swap_delay_us + 100);
 		unmap_mapping_range(o->mapping,
 				    (loff_t)(jobj_pgoff(o) + i) << PAGE_SHIFT,
 				    PAGE_SIZE, 1);

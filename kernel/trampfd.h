@@ -35,6 +35,13 @@
 #define TRAMPFD_STRIDE		16		/* fault trampolines */
 #define TRAMPFD_CALL_STRIDE	64		/* call stubs */
 #define TRAMPFD_CALL_OFFSET	(1ULL << 36)
+/*
+ * A call stub: endbr64; push %rax; push %rcx; push %rdi; push %rsi;
+ * push %r11; mov $fd, %edi; mov $TRAMPFD_IOC_CALL, %esi; mov $16, %eax;
+ * syscall; then, at TRAMPFD_CALL_RET, the tail the ioctl returns to:
+ * mov -72(%rsp), %rax; jmp *-80(%rsp).
+ */
+#define TRAMPFD_CALL_RET	27
 #define TRAMPFD_MAX_STACK	8
 #define TRAMPFD_NREGS		16
 #define TRAMPFD_JIT_MAX		(64ULL << 20)	/* bytes of one object */
@@ -49,19 +56,22 @@ enum {
 };
 
 #define TRAMPFD_MOVE_SP		1u	/* the stack words move the SP */
+#define TRAMPFD_SHIFT_ARGS	2u	/* first, rdi..r8 move to rsi..r9 */
 
 /*
  * What a call of a trampoline does: write stack[0..nstack) at successive
  * words below the stack pointer of the call (stack[0] nearest), move the
- * stack pointer down over them if TRAMPFD_MOVE_SP, set every register whose
- * bit is in mask (never RSP), continue at pc.
+ * stack pointer down over them if TRAMPFD_MOVE_SP, shift the first five
+ * integer argument registers up one if TRAMPFD_SHIFT_ARGS (a bound first
+ * argument; not in the v1 patches), set every register whose bit is in
+ * mask (never RSP), continue at pc.
  */
 struct trampfd_context {
 	__u64 mask;			/* bit i: load regs[i] */
 	__u64 regs[TRAMPFD_NREGS];	/* by TRAMPFD_* index */
 	__u64 stack[TRAMPFD_MAX_STACK];	/* stack[0] first */
 	__u32 nstack;			/* words in stack[] */
-	__u32 flags;			/* TRAMPFD_MOVE_SP or 0 */
+	__u32 flags;			/* TRAMPFD_MOVE_SP, _SHIFT_ARGS */
 	__u64 pc;			/* where the call continues */
 };
 

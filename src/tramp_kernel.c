@@ -16,9 +16,10 @@
  * Contexts live in the kernel (one TRAMPFD_IOC_SET per create or
  * retarget, atomic for a concurrent caller); the module copies a table's
  * contexts for a fork child, which then owns them like private memory.
- * CHAIN and CONTEXT are done by the kernel alone; BIND and HANDLER, which
- * need register shifts or a frame, enter the library's shared thunks with
- * %r11 = the slot, as the other backends do.
+ * CHAIN, BIND (with the module's argument shift) and CONTEXT are done by
+ * the kernel alone; HANDLER, which needs a frame of every argument
+ * register, enters the library's shared thunk with %r11 = the slot, as
+ * the other backends do.
  *
  * Trade-offs: no signal handler or seccomp filter is installed and nothing
  * is ever writable; a call costs one page fault (or one system call),
@@ -106,11 +107,15 @@ static void context_of(const struct table *tb, unsigned i,
 		c->pc = hi;
 		break;
 	case TRAMP_BIND:
+		c->flags = TRAMPFD_SHIFT_ARGS;
+		c->mask = 1ull << TRAMP_REG_ARG(0);
+		c->regs[TRAMP_REG_ARG(0)] = lo;
+		c->pc = hi;
+		break;
 	case TRAMP_HANDLER:
 		c->mask = 1ull << TRAMP_REG_R11;
 		c->regs[TRAMP_REG_R11] = (uintptr_t)slot;
-		c->pc = (uintptr_t)(tb->kind == TRAMP_BIND ? tramp_bind_thunk :
-						      tramp_handler_thunk);
+		c->pc = (uintptr_t)tramp_handler_thunk;
 		break;
 	default: {
 		const struct tramp_context *u = (const void *)lo;
