@@ -19,7 +19,7 @@
 
 #include <trampjit.h>
 
-#define ROUNDS	5
+#define ROUNDS	5	/* interleaved passes over the backends */
 
 static double now(void)
 {
@@ -36,10 +36,10 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Median over ROUNDS of ns per op(arg), each round about 50 ms. */
+/* Median over 3 rounds of ns per op(arg), each round about 50 ms. */
 static double median_ns(void (*op)(void *), void *arg)
 {
-	double r[ROUNDS];
+	double r[3];
 	long n = 1;
 
 	for (;;) {		/* calibrate */
@@ -52,15 +52,15 @@ static double median_ns(void (*op)(void *), void *arg)
 		n *= 4;
 	}
 	n *= 10;
-	for (int k = 0; k < ROUNDS; k++) {
+	for (int k = 0; k < 3; k++) {
 		double t = now();
 
 		for (long i = 0; i < n; i++)
 			op(arg);
 		r[k] = (now() - t) / n;
 	}
-	qsort(r, ROUNDS, sizeof(r[0]), cmp);
-	return r[ROUNDS / 2];
+	qsort(r, 3, sizeof(r[0]), cmp);
+	return r[1];
 }
 
 static long id(long x) { return x; }
@@ -148,6 +148,12 @@ static void append_op(void *arg)
 	a->n++;
 }
 
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(v[0]), cmp);
+	return v[n / 2];
+}
+
 static void row(const char *name, double v, double base)
 {
 	if (v < 0)
@@ -170,13 +176,24 @@ int main(void)
 		{ JIT_APPEND_SWAP, "swap (MAP_FIXED)" },
 		{ JIT_APPEND_KERNEL, "kernel (PTE swap)" },
 	};
-	double c[5][2], j[2], a[3];
+	double c[5][2], j[2], a[3], v[2][ROUNDS], pass[ROUNDS][5][2];
 	struct app ap;
 
 	printf("trampfd-bench: ratios only (TCG timing is not native "
 	       "timing)\n\n| call latency, CHAIN | vs static |\n|---|---:|\n");
-	for (int i = 0; i < 5; i++)
-		calls(bs[i].b, c[i]);
+	/* Passes over all backends, so that a slow moment of the host
+	   weighs on every row alike. */
+	for (int r = 0; r < ROUNDS; r++)
+		for (int i = 0; i < 5; i++)
+			calls(bs[i].b, pass[r][i]);
+	for (int i = 0; i < 5; i++) {
+		for (int r = 0; r < ROUNDS; r++) {
+			v[0][r] = pass[r][i][0];
+			v[1][r] = pass[r][i][1];
+		}
+		c[i][0] = median(v[0], ROUNDS);
+		c[i][1] = median(v[1], ROUNDS);
+	}
 	for (int i = 0; i < 5; i++)
 		row(bs[i].name, c[i][0], c[0][0]);
 	printf("\n| call latency, CONTEXT (1 reg, 1 word) | vs static |\n"
