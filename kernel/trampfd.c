@@ -126,12 +126,13 @@ static void ctx_regs(struct pt_regs *r, const struct trampfd_context *c,
 {
 	unsigned int i;
 
-	if (c->flags & TRAMPFD_SHIFT_ARGS) {
+	if (c->flags & (TRAMPFD_SHIFT_ARGS | TRAMPFD_SHIFT_ARGS2)) {
 		r->r9 = r->r8;
 		r->r8 = r->cx;
 		r->cx = r->dx;
 		r->dx = r->si;
-		r->si = r->di;
+		if (c->flags & TRAMPFD_SHIFT_ARGS)
+			r->si = r->di;
 	}
 	for (i = 0; i < TRAMPFD_NREGS; i++)
 		if (c->mask & (1ULL << i))
@@ -323,7 +324,10 @@ static long ioc_set(struct file *f, void __user *arg, bool clear)
 			return -EFAULT;
 		if ((s.ctx.mask & ~CTX_REGS) ||
 		    s.ctx.nstack > TRAMPFD_MAX_STACK ||
-		    (s.ctx.flags & ~(TRAMPFD_MOVE_SP | TRAMPFD_SHIFT_ARGS)) ||
+		    (s.ctx.flags & ~(TRAMPFD_MOVE_SP | TRAMPFD_SHIFT_ARGS |
+				     TRAMPFD_SHIFT_ARGS2)) ||
+		    (s.ctx.flags & TRAMPFD_SHIFT_ARGS &&
+		     s.ctx.flags & TRAMPFD_SHIFT_ARGS2) ||
 		    !s.ctx.pc ||
 		    s.ctx.pc >= TASK_SIZE_MAX)
 			return -EINVAL;

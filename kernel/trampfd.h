@@ -57,21 +57,23 @@ enum {
 
 #define TRAMPFD_MOVE_SP		1u	/* the stack words move the SP */
 #define TRAMPFD_SHIFT_ARGS	2u	/* first, rdi..r8 move to rsi..r9 */
+#define TRAMPFD_SHIFT_ARGS2	4u	/* first, rsi..r8 move to rdx..r9 */
 
 /*
  * What a call of a trampoline does: write stack[0..nstack) at successive
  * words below the stack pointer of the call (stack[0] nearest), move the
  * stack pointer down over them if TRAMPFD_MOVE_SP, shift the first five
  * integer argument registers up one if TRAMPFD_SHIFT_ARGS (a bound first
- * argument; not in the v1 patches), set every register whose bit is in
- * mask (never RSP), continue at pc.
+ * argument; not in the v1 patches), or the four after %rdi if
+ * TRAMPFD_SHIFT_ARGS2 (a bound argument after a struct-return pointer),
+ * set every register whose bit is in mask (never RSP), continue at pc.
  */
 struct trampfd_context {
 	__u64 mask;			/* bit i: load regs[i] */
 	__u64 regs[TRAMPFD_NREGS];	/* by TRAMPFD_* index */
 	__u64 stack[TRAMPFD_MAX_STACK];	/* stack[0] first */
 	__u32 nstack;			/* words in stack[] */
-	__u32 flags;			/* TRAMPFD_MOVE_SP, _SHIFT_ARGS */
+	__u32 flags;			/* TRAMPFD_MOVE_SP, _SHIFT_ARGS* */
 	__u64 pc;			/* where the call continues */
 };
 

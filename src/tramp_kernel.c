@@ -112,12 +112,18 @@ static void context_of(const struct table *tb, unsigned i,
 		c->regs[TRAMP_REG_ARG(0)] = lo;
 		c->pc = hi;
 		break;
+	case KIND_BIND_SRET:	/* data after the struct-return pointer */
+		c->flags = TRAMPFD_SHIFT_ARGS2;
+		c->mask = 1ull << TRAMP_REG_ARG(1);
+		c->regs[TRAMP_REG_ARG(1)] = lo;
+		c->pc = hi;
+		break;
 	case TRAMP_HANDLER:
 		c->mask = 1ull << TRAMP_REG_R11;
 		c->regs[TRAMP_REG_R11] = (uintptr_t)slot;
 		c->pc = (uintptr_t)tramp_handler_thunk;
 		break;
-	default: {
+	case TRAMP_CONTEXT: {
 		const struct tramp_context *u = (const void *)lo;
 
 		c->mask = u->mask;

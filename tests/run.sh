@@ -1,10 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# run.sh BUILD_DIR: run every test program once as it is and once under
-# PR_SET_MDWE (tests/mdwe-exec), each with a timeout and $RUNNER in front.
+# run.sh BUILD_DIR [NAME...]: run every test program (or only the named ones)
+# once as it is and once under PR_SET_MDWE (tests/mdwe-exec), each with a
+# timeout and $RUNNER in front.
 # Prints one line per run and ends with "N passed, N failed, N skipped";
 # exits non-zero when any run failed.
 O=${1:-build}
+[ $# -gt 0 ] && shift
+only=" $* "
 TIMEOUT=${TIMEOUT:-300}
 pass=0 fail=0 skip=0
 log=$O/tests/log
@@ -27,6 +30,7 @@ for t in "$O"/tests/*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
 	name=$(basename "$t")
 	case $name in mdwe-exec|*.o|*.txt) continue ;; esac
+	[ "$only" = "  " ] || case $only in *" $name "*) ;; *) continue ;; esac
 	run "$name" plain $RUNNER "$t"
 	run "$name" mdwe $RUNNER "$O/tests/mdwe-exec" "$t"
 done

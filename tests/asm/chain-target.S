@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Test targets for TRAMP_CHAIN: return the static chain register, and
    return it plus the first argument (to see arguments pass through). */
+#include <cet.h>
+
 	.text
 	.globl	chain_target_r10
 	.type	chain_target_r10, @function
 chain_target_r10:
+	_CET_ENDBR
 	mov	%r10, %rax
 	ret
 	.size	chain_target_r10, . - chain_target_r10
@@ -12,6 +15,7 @@ chain_target_r10:
 	.globl	chain_target_r10_plus_args
 	.type	chain_target_r10_plus_args, @function
 chain_target_r10_plus_args:
+	_CET_ENDBR
 	lea	(%r10, %rdi), %rax
 	add	%rsi, %rax
 	add	%rdx, %rax
