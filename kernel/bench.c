@@ -157,9 +157,19 @@ static double median(double *v, int n)
 static void row(const char *name, double v, double base)
 {
 	if (v < 0)
-		printf("| %-28s | n/a |\n", name);
+		printf("| %-33s | n/a |\n", name);
 	else
-		printf("| %-28s | %8.2fx |\n", name, v / base);
+		printf("| %-33s | %8.2fx |\n", name, v / base);
+}
+
+/* A call row: against static, and against the user-space fault route. */
+static void row2(const char *name, double v, double base, double fault)
+{
+	if (v < 0)
+		printf("| %-33s | n/a | n/a |\n", name);
+	else
+		printf("| %-33s | %8.2fx | %6.3fx |\n", name, v / base,
+		       v / fault);
 }
 
 int main(void)
@@ -180,7 +190,8 @@ int main(void)
 	struct app ap;
 
 	printf("trampfd-bench: ratios only (TCG timing is not native "
-	       "timing)\n\n| call latency, CHAIN | vs static |\n|---|---:|\n");
+	       "timing)\n\n| call latency, CHAIN | vs static | vs FAULT |\n"
+	       "|---|---:|---:|\n");
 	/* Passes over all backends, so that a slow moment of the host
 	   weighs on every row alike. */
 	for (int r = 0; r < ROUNDS; r++)
@@ -195,11 +206,11 @@ int main(void)
 		c[i][1] = median(v[1], ROUNDS);
 	}
 	for (int i = 0; i < 5; i++)
-		row(bs[i].name, c[i][0], c[0][0]);
-	printf("\n| call latency, CONTEXT (1 reg, 1 word) | vs static |\n"
-	       "|---|---:|\n");
+		row2(bs[i].name, c[i][0], c[0][0], c[1][0]);
+	printf("\n| call latency, CONTEXT (1 reg, 1 word) | vs static | "
+	       "vs FAULT |\n|---|---:|---:|\n");
 	for (int i = 0; i < 5; i++)
-		row(bs[i].name, c[i][1], c[0][1]);
+		row2(bs[i].name, c[i][1], c[0][1], c[1][1]);
 	j[0] = median_ns(create_op, NULL);
 	j[1] = -1;
 	if (jit_set_code_mode(JIT_APPEND_KERNEL) >= 0) {

@@ -83,12 +83,14 @@ done
 
 # The host may be busy: an emulated CPU that is not scheduled for a while
 # is no lockup, so the lockup and stall detectors are off.
+CMDLINE="console=ttyS0 quiet panic=-1 oops=panic nowatchdog nosoftlockup"
+CMDLINE="$CMDLINE rcupdate.rcu_cpu_stall_suppress=1"
 say "booting (qemu-system-x86_64, TCG)"
 log=$K/guest.log
 timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 2 \
 	-m 1024 -nographic -no-reboot -kernel "$vmlinuz" \
 	-initrd "$K/initramfs.gz" \
-	-append "console=ttyS0 quiet panic=-1 oops=panic nowatchdog nosoftlockup rcupdate.rcu_cpu_stall_suppress=1" </dev/null |
+	-append "$CMDLINE" </dev/null |
 	tr -d '\r' | tee "$log" | grep -v '^\[' || true
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
 if [ -z "$summary" ]; then
