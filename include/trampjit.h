@@ -326,8 +326,7 @@ int jit_destroy_code(void *code);
  * it ever exists, not even in the kernel's page tables of the process).
  * Returns the previous mode, or -1 with EINVAL for other modes, or with
  * ENOSYS (or the open(2) errno) for JIT_APPEND_KERNEL when the module's
- * device cannot be opened.  Thread-safe; async-signal-safe except for the
- * first switch to JIT_APPEND_KERNEL, which opens the device.
+ * device cannot be opened.  Thread-safe, async-signal-safe.
  */
 int jit_set_code_mode(int mode);
 

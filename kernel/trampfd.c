@@ -393,10 +393,14 @@ static long ioc_allow_pcs(struct tfile *tf, void __user *arg)
  *	endbr64; push %rax; push %rcx; push %rdi; push %rsi; push %r11
  *	mov $fd, %edi; mov $TRAMPFD_IOC_CALL, %esi; mov $__NR_ioctl, %eax
  *	syscall
- *	mov -72(%rsp), %rax; jmp *-80(%rsp)	<- the ioctl returns here
+ *	test %eax, %eax; jne 1f			<- the ioctl returns here
+ *	mov -72(%rsp), %rax; jmp *-80(%rsp)
+ * 1:	ud2
  * %rdx is not an argument (the ioctl finds the trampoline from the return
  * address), so it needs no saving.  The ioctl's return value cannot carry
- * %rax (sys_ioctl returns an int), hence the reload from the stack.
+ * %rax (sys_ioctl returns an int), hence the reload from the stack.  A
+ * failed ioctl (the fd closed or replaced) ends in SIGILL at the ud2, not
+ * in a jump through whatever lies below the stack pointer.
  */
 #define STUB_FD		(4 + 5 + 1)
 #define STUB_RET	TRAMPFD_CALL_RET
@@ -406,8 +410,12 @@ static const u8 stub_code[] = {
 	0xbe, TRAMPFD_IOC_CALL & 0xff, (TRAMPFD_IOC_CALL >> 8) & 0xff,
 	(TRAMPFD_IOC_CALL >> 16) & 0xff, (TRAMPFD_IOC_CALL >> 24) & 0xff,
 	0xb8, NR_IOCTL, 0, 0, 0, 0x0f, 0x05,
+	0x85, 0xc0, 0x75, 0x09,
 	0x48, 0x8b, 0x44, 0x24, 0xb8, 0xff, 0x64, 0x24, 0xb0,
+	0x0f, 0x0b,
 };
+static_assert(sizeof(stub_code) == TRAMPFD_CALL_TRAP + 2);
+static_assert(sizeof(stub_code) <= TRAMPFD_CALL_STRIDE);
 
 static long ioc_call_fd(struct file *f, int fd)
 {

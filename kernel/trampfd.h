@@ -39,9 +39,10 @@
  * A call stub: endbr64; push %rax; push %rcx; push %rdi; push %rsi;
  * push %r11; mov $fd, %edi; mov $TRAMPFD_IOC_CALL, %esi; mov $16, %eax;
  * syscall; then, at TRAMPFD_CALL_RET, the tail the ioctl returns to:
- * mov -72(%rsp), %rax; jmp *-80(%rsp).
+ * test %eax, %eax; jne 1f; mov -72(%rsp), %rax; jmp *-80(%rsp); 1: ud2.
  */
 #define TRAMPFD_CALL_RET	27
+#define TRAMPFD_CALL_TRAP	40	/* the ud2 */
 #define TRAMPFD_MAX_STACK	8
 #define TRAMPFD_NREGS		16
 #define TRAMPFD_JIT_MAX		(64ULL << 20)	/* bytes of one object */

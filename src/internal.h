@@ -126,7 +126,7 @@ static inline uintptr_t slot_target(const void *slot)
 /* arch: context application (arch.c). */
 uintptr_t arch_context_image(uintptr_t *img, const struct tramp_context *c);
 
-/* tramp_kernel.c, jit_kernel.c: the kernel module's JIT objects.
+/* jit_kernel.c: the kernel module's JIT objects (JIT_APPEND_KERNEL).
    kjit_create: code mapped read+execute by the module; kjit_region: an
    int3-filled region of cap bytes; kjit_append: append at the module's
    next 16-byte boundary; kjit_destroy: unmap an object (EINVAL if addr

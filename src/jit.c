@@ -597,10 +597,9 @@ out:
 
 void *jit_create_code(const void *source, size_t len)
 {
+	int mode = atomic_load_explicit(&code_mode, memory_order_relaxed);
 	enum heap_id id;
 	char *rx, *rw;
-
-	int mode = atomic_load_explicit(&code_mode, memory_order_relaxed);
 
 	if (!source || !len) {
 		errno = EINVAL;

@@ -55,26 +55,31 @@ static struct trampfd_context ctx_pc(void *pc)
 static sigjmp_buf jb;
 static volatile int sigs;
 
-static void on_segv(int sig, siginfo_t *si, void *uc)
+static void on_sig(int sig, siginfo_t *si, void *uc)
 {
 	sigs++;
 	siglongjmp(jb, 1);
 }
 
-/* Does fn(arg) die of SIGSEGV? */
-static int segv(void (*fn)(void *), void *arg)
+/* Does fn(arg) die of signal sig? */
+static int dies(int sig, void (*fn)(void *), void *arg)
 {
-	struct sigaction sa = { .sa_sigaction = on_segv,
+	struct sigaction sa = { .sa_sigaction = on_sig,
 				.sa_flags = SA_SIGINFO | SA_NODEFER }, old;
 	int hit = 0;
 
-	sigaction(SIGSEGV, &sa, &old);
+	sigaction(sig, &sa, &old);
 	if (!sigsetjmp(jb, 1))
 		fn(arg);
 	else
 		hit = 1;
-	sigaction(SIGSEGV, &old, NULL);
+	sigaction(sig, &old, NULL);
 	return hit;
+}
+
+static int segv(void (*fn)(void *), void *arg)
+{
+	return dies(SIGSEGV, fn, arg);
 }
 
 static void read_byte(void *p) { (void)*(volatile char *)p; }
@@ -271,6 +276,30 @@ static void call_mode(void)
 	munmap(s, 8192);
 }
 
+/* Stubs whose fd was closed: the failed ioctl ends in SIGILL in the stub,
+   never in a jump through the stack. */
+static void call_fd_closed(void)
+{
+	int f = open(TRAMPFD_PATH, O_RDWR), d;
+	struct trampfd_context c = ctx_pc(add);
+	struct trampfd_set st = { .ctx = c };
+	char *s;
+
+	CHECK(f >= 0);
+	d = dup(f);
+	CHECK(d >= 0 && ioctl(f, TRAMPFD_IOC_CALL_FD, d) == 0);
+	s = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_SHARED, f,
+		 TRAMPFD_CALL_OFFSET);
+	CHECK(s != MAP_FAILED);
+	st.addr = (uintptr_t)s;
+	CHECK(ioctl(f, TRAMPFD_IOC_SET, &st) == 0);
+	CHECK(((long (*)(long, long))s)(1, 2) == 3);
+	close(d);
+	CHECK(dies(SIGILL, call_void, s));
+	munmap(s, 4096);
+	close(f);
+}
+
 int main(void)
 {
 	char *t;
@@ -286,6 +315,7 @@ int main(void)
 	allowed_pcs(t);
 	fork_own(t);
 	call_mode();
+	call_fd_closed();
 	fprintf(stderr, "trampfd uapi: ok\n");
 	return 0;
 }

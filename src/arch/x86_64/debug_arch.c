@@ -59,12 +59,13 @@ static void cfa_offset(struct dbuf *b, unsigned off)
 /*
  * A TRAMP_KERNEL_CALL stub (kernel/trampfd.h): endbr64, push %rax, %rcx,
  * %rdi, %rsi (one byte each), %r11 (two), then the ioctl; from the
- * instruction after its syscall on, the stack is the target's again.
- * {offset in the stub, CFA offset from there}.
+ * instruction after its syscall on, the stack is the target's again,
+ * except at the ud2 a failed ioctl ends in.  {offset in the stub, CFA
+ * offset from there}.
  */
 static const unsigned char kcall_cfa[][2] = {
 	{ 5, 16 }, { 6, 24 }, { 7, 32 }, { 8, 40 }, { 10, 48 },
-	{ TRAMPFD_CALL_RET, 8 },
+	{ TRAMPFD_CALL_RET, 8 }, { TRAMPFD_CALL_TRAP, 48 },
 };
 
 static void kcall_cfi(struct dbuf *b, const struct table *tb)
