@@ -170,7 +170,8 @@ TSAN_TESTS := $(notdir $(basename $(shell grep -l '<pthread.h>' $(TEST_C) $(TEST
 check-tsan:
 	$(Q)$(MAKE) --no-print-directory O=$(O)-tsan SANITIZE=thread \
 		$(addprefix $(O)-tsan/tests/,$(TSAN_TESTS) mdwe-exec)
-	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" \
+	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 \
+		suppressions=$(abspath tests/tsan.supp) $(TSAN_OPTIONS)" \
 		RUNNER="$(RUNNER)" sh tests/run.sh $(O)-tsan $(TSAN_TESTS)
 
 bench: all

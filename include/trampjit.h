@@ -215,8 +215,8 @@ int tramp_backend_of(const struct tramp *t);
  * vector arguments) the accessors read stack word i - TRAMP_NARGREGS
  * (resp. i - TRAMP_NVECREGS), which is right when only that class
  * overflows; otherwise index tramp_stack_args() yourself.  Arguments passed
- * in memory (long double, structs over 16 bytes, __m256 and wider) are
- * always on the stack, at their aligned place among the stack words.
+ * in memory (long double, structs over 16 bytes) are always on the
+ * stack, at their aligned place among the stack words.
  * tramp_arg() returns the whole 64-bit register: the ABI leaves the bits
  * above a narrower argument (int, short, char, bool, 32-bit pointers)
  * unspecified, so convert to the declared type, e.g. (int)tramp_arg(f, 0).
@@ -249,10 +249,11 @@ unsigned tramp_vector_count(const struct tramp_frame *f);
  * Supported signatures, on every backend: any number and mix of integer,
  * pointer, float, double, long double, __float128/_Float128, __m128 and
  * struct arguments (register ones through the accessors, memory ones
- * through tramp_stack_args()), varargs, and every return type above,
- * i.e. what libffi supports on x86_64.  Not supported: __m256 and __m512
- * arguments or returns passed in %ymm/%zmm registers (the frame keeps the
- * low 16 bytes of each vector register only).
+ * through tramp_stack_args()), varargs, and every return type above: a
+ * superset of what libffi supports on x86_64.  Not supported: __m256 and
+ * __m512 arguments or returns passed in %ymm/%zmm registers (the frame
+ * keeps the low 16 bytes of each vector register only).  All accessors
+ * are async-signal-safe.
  */
 void tramp_set_return(struct tramp_frame *f, uintptr_t v);
 void tramp_set_return2(struct tramp_frame *f, uintptr_t lo, uintptr_t hi);
@@ -308,7 +309,11 @@ void *jit_create_code(const void *source, size_t len);
  * are refilled with the trapping filler and the space is reused only after
  * a batch of freed objects has been released together, after one
  * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE): no thread can
- * execute stale bytes.  Large objects are unmapped at once.
+ * execute stale bytes.  Large objects are unmapped at once.  When that
+ * membarrier fails (kernel without SYNC_CORE, seccomp), the batch's space
+ * is held back, never reused unserialised, until a later batch's
+ * membarrier succeeds; the failure is counted in jit_get_stats(), and the
+ * object is destroyed all the same.
  * Returns 0 (also for NULL), or -1 with EINVAL when code is not the start
  * of a live object (foreign, interior, already destroyed); nothing is
  * changed then.  Thread-safe.  Not async-signal-safe.
@@ -483,6 +488,8 @@ struct jit_stats {
 	unsigned long membarriers;	/* SYNC_CORE membarriers issued */
 	unsigned long quarantine_flushes; /* freed batches released */
 	unsigned long page_swaps;	/* pages replaced by MAP_FIXED */
+	unsigned long membarrier_failures; /* freed batches held back: their
+					      membarrier failed */
 };
 
 /* jit_get_stats - copy the counters to *st.  Returns 0, or -1 with EINVAL

@@ -3,7 +3,7 @@
  * Dual-view buffers: JIT code written and patched in place through a
  * read-write view while a read+execute view of the same pages runs it.
  *
- * Buffers are packed into the dual heap of jit.c (64-byte granules in
+ * Buffers are packed into the dual heap of heap.c (64-byte granules in
  * 2 MiB memfd chunks), whose RW view sits HEAP_RW_DELTA bytes above the
  * RX view, so converting an address is one addition and allocation costs
  * no system call in steady state, hence no TLB shootdown.  The RW view is

@@ -95,7 +95,6 @@ extern const struct backend_ops *const backends[NBACKENDS];
 void *pool_alloc(enum tramp_backend b, enum tramp_kind k);
 void pool_free(struct table *tb, void *slot);
 struct table *pool_table_of(const void *addr);	/* NULL if not in a table */
-unsigned pool_tables_in_use(void);
 
 /* tramp.c: the slot behind a live trampoline's code address, or NULL.
    Async-signal-safe (the fault and syscall backends call it). */
@@ -163,13 +162,6 @@ int sigchain_install(struct sigchain *c, int sig,
 int sigchain_uninstall(struct sigchain *c, int sig);
 void sigchain_deliver(struct sigchain *c, int sig, siginfo_t *si, void *uc);
 
-/* arch/<arch>/sigcall.c: the stack pointer of a signal context, and
-   fn(sig, si, uc) run on the stack at sp (less any red zone), or on the
-   current stack when sp is 0.  Async-signal-safe. */
-uintptr_t arch_uc_sp(const void *uc);
-void arch_sig_call(void (*fn)(void), int sig, siginfo_t *si, void *uc,
-		   uintptr_t sp);
-
 #endif
 
 /* ---- JIT half ---------------------------------------------------------- */
@@ -206,14 +198,14 @@ void trap_swap_end(void);
 
 /* Process-wide counters, reported by jit_get_stats(). */
 extern unsigned long jit_stat_fixups, jit_stat_retries, jit_stat_flushes,
-	jit_stat_swaps;
+	jit_stat_swaps, jit_stat_membarrier_failures;
 
 /* Fill len bytes of fd at off with arch_code_fill.  Returns 0 or -1. */
 int code_fill(int fd, off_t off, size_t len);
 
 
 /*
- * jit.c: the packed code heaps.  HEAP_PWRITE has no writable view; the
+ * heap.c: the packed code heaps (heap.h).  HEAP_PWRITE has no writable view; the
  * others map one ARENA bytes above the code (heap_alloc returns it in *rw,
  * NULL for HEAP_PWRITE).  heap_free refuses anything but the start of a
  * live object (EINVAL).  heap_of: the heap whose arena holds addr, or
@@ -233,3 +225,45 @@ void debug_table_added(struct table *tb);
 /* Code at code was freed: drop the name the user gave it, if any.
    One load unless the user has named code.  Preserves errno. */
 void debug_code_freed(const void *code);
+
+/*
+ * fork.c: the lock order of the whole library, outermost first.  A thread
+ * holding one of these locks may only take locks further down the list
+ * (fork.c explains why, and takes them all, in this order, around fork):
+ *
+ *   1. pool locks, pools[backend][kind] in index order	(pool.c)
+ *   2. table_lock					(pool.c)
+ *   3. TRAMP_MPROTECT page rebuild locks, by stripe	(tramp_mprotect.c)
+ *   4. heap locks: HEAP_PWRITE, HEAP_ALIAS, HEAP_DUAL	(heap.c)
+ *   5. reg_lock					(region.c)
+ *   6. region locks, by registry slot			(region.c)
+ *   7. jitfd mapping list lock				(jitfd.c)
+ *   8. name registry once-initialisation, then its lock	(debug.c)
+ *   9. trap range lock					(trap.c)
+ *  10. code filler once-initialisation		(trap.c)
+ *
+ * A new lock gets a place in this list and in fork.c's hook table.
+ * fork_setup() registers the one pthread_atfork handler triple; every
+ * entry point calls it before the first lock it may take.  Returns 0, or
+ * -1 with ENOMEM (pthread_atfork failed: creation must fail).
+ */
+int fork_setup(void);
+/* Each module's part, called by fork.c in the order above: prepare takes
+   the locks (and makes what a child needs), parent and child release. */
+void pool_fork_lock(void);
+void pool_fork_unlock(void);
+void mprotect_fork_lock(void);
+void mprotect_fork_unlock(void);
+void heap_fork_prepare(void);
+void heap_fork_parent(void);
+void heap_fork_child(void);
+void region_fork_prepare(void);
+void region_fork_parent(void);
+void region_fork_child(void);
+void jitfd_fork_lock(void);
+void jitfd_fork_unlock(void);
+void debug_fork_prepare(void);
+void debug_fork_parent(void);
+void debug_fork_child(void);
+void trap_fork_lock(void);
+void trap_fork_unlock(void);

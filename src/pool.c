@@ -70,14 +70,14 @@ static char *arena;		/* its base, SPAN aligned */
 static size_t arena_size;	/* bytes reserved */
 static size_t arena_used;	/* bytes cut into tables, from the base */
 static unsigned ntables;	/* tables created, in all arenas */
-static int pool_ready;		/* cache_key and fork handlers set up */
+static int pool_ready;		/* cache_key set up */
 static unsigned char backend_ready[NBACKENDS];
 static pthread_key_t cache_key;
 
 static void cache_flush_all(void *unused);
 
-/* Lock order: a pool's lock, then table_lock (table_new). */
-static void fork_prepare(void)
+/* Lock order (internal.h): every pool's lock, then table_lock. */
+void pool_fork_lock(void)
 {
 	for (int b = 0; b < NBACKENDS; b++)
 		for (int k = 0; k < NKINDS; k++)
@@ -85,7 +85,7 @@ static void fork_prepare(void)
 	pthread_mutex_lock(&table_lock);
 }
 
-static void fork_release(void)
+void pool_fork_unlock(void)
 {
 	pthread_mutex_unlock(&table_lock);
 	for (int b = NBACKENDS - 1; b >= 0; b--)
@@ -102,7 +102,6 @@ static int pool_init(void)
 		errno = EAGAIN;
 		return -1;
 	}
-	pthread_atfork(fork_prepare, fork_release, fork_release);
 	pool_ready = 1;
 	return 0;
 }
@@ -170,16 +169,6 @@ struct table *pool_table_of(const void *addr)
 	struct table *_Atomic *e = dir_entry((uintptr_t)addr);
 
 	return e ? atomic_load_explicit(e, memory_order_acquire) : NULL;
-}
-
-unsigned pool_tables_in_use(void)
-{
-	unsigned n;
-
-	pthread_mutex_lock(&table_lock);
-	n = ntables;
-	pthread_mutex_unlock(&table_lock);
-	return n;
 }
 
 static size_t page_round(size_t n)
@@ -250,6 +239,8 @@ static int cache_refill(struct pool *p, struct cache *c,
 {
 	int err = 0;
 
+	if (fork_setup())
+		return -1;
 	pthread_mutex_lock(&p->lock);
 	while (c->n < CACHE_BATCH) {
 		void *s;

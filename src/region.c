@@ -79,7 +79,6 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct region *regs[REGIONS_MAX];	/* live regions by slot */
 static uint64_t gens[REGIONS_MAX];	/* destroys per slot */
 static unsigned nregs;			/* slots ever used */
-static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 /* ---- registry --------------------------------------------------------- */
 
@@ -315,7 +314,7 @@ static int snapshot(const struct region *r)
 	return fd;
 }
 
-static void fork_prepare(void)
+void region_fork_prepare(void)
 {
 	pthread_mutex_lock(&reg_lock);
 	for (unsigned i = 0; i < nregs; i++) {
@@ -330,7 +329,7 @@ static void fork_prepare(void)
 	}
 }
 
-static void fork_parent(void)
+void region_fork_parent(void)
 {
 	for (unsigned i = nregs; i-- > 0;) {
 		struct region *r = regs[i];
@@ -374,7 +373,7 @@ static void privatize(struct region *r)
 	}
 }
 
-static void fork_child(void)
+void region_fork_child(void)
 {
 	for (unsigned i = nregs; i-- > 0;) {
 		struct region *r = regs[i];
@@ -386,11 +385,6 @@ static void fork_child(void)
 		pthread_mutex_unlock(&r->lock);
 	}
 	pthread_mutex_unlock(&reg_lock);
-}
-
-static void fork_setup(void)
-{
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 /* ---- API -------------------------------------------------------------- */
@@ -445,7 +439,8 @@ struct jit_region *jit_region_create(size_t capacity, int mode)
 		errno = ENOMEM;
 		return NULL;
 	}
-	pthread_once(&fork_once, fork_setup);
+	if (fork_setup())
+		return NULL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
@@ -521,6 +516,10 @@ void *jit_region_append(struct jit_region *h, const void *src, size_t len)
 	size_t off;
 	int e;
 
+	if (fork_setup()) {	/* then no region was ever made */
+		errno = EINVAL;
+		return NULL;
+	}
 	pthread_mutex_lock(&reg_lock);
 	r = lookup(h);
 	if (r)
@@ -561,6 +560,8 @@ void jit_region_destroy(struct jit_region *h)
 	struct region *r;
 	int last = 0;
 
+	if (fork_setup())	/* then no region was ever made */
+		return;
 	pthread_mutex_lock(&reg_lock);
 	r = lookup(h);
 	if (r) {

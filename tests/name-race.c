@@ -71,8 +71,9 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* Names whatever was made last: the code may be freed (EINVAL: not code
-   of this process any more) or live (0), never a crash. */
+/* Names whatever was made last: the code may be live (0), freed before
+   the name (EINVAL: not code of this process any more) or freed while the
+   jitdump publisher copies it (EFAULT), never a crash. */
 static void *namer(void *arg)
 {
 	while (atomic_load(&workers_left) > 0) {
@@ -83,7 +84,7 @@ static void *namer(void *arg)
 		if (jit_name(c, sizeof(ret7), "from_namer") == 0)
 			jit_unname(c);
 		else
-			CHECK(errno == EINVAL || errno == ENOENT);
+			CHECK(errno == EINVAL || errno == EFAULT);
 	}
 	return NULL;
 }

@@ -21,8 +21,8 @@
 #define PAGE		4096
 #define EFL_TF		0x100
 
-static volatile int traps, code;
-static volatile uintptr_t rip;
+static _Atomic int traps, code;
+static _Atomic uintptr_t rip;
 
 static void handler(int sig, siginfo_t *si, void *uc)
 {
@@ -113,7 +113,7 @@ static const unsigned char spin[] = {
 	0x74, 0xf9,			/* je 1b */
 };
 static volatile int stop;
-static volatile pid_t spinner;
+static _Atomic pid_t spinner;
 
 static void *spin_thread(void *f)
 {
