@@ -66,6 +66,7 @@ static void cfa_offset(struct dbuf *b, unsigned off)
 static const unsigned char kcall_cfa[][2] = {
 	{ 5, 16 }, { 6, 24 }, { 7, 32 }, { 8, 40 }, { 10, 48 },
 	{ TRAMPFD_CALL_RET, 8 }, { TRAMPFD_CALL_TRAP, 48 },
+	{ TRAMPFD_CALL_TRAP + 2, 8 },	/* filler, then the next stub */
 };
 
 static void kcall_cfi(struct dbuf *b, const struct table *tb)
