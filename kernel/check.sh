@@ -86,12 +86,14 @@ done
 CMDLINE="console=ttyS0 quiet panic=-1 oops=panic nowatchdog nosoftlockup"
 CMDLINE="$CMDLINE rcupdate.rcu_cpu_stall_suppress=1"
 say "booting (qemu-system-x86_64, TCG)"
+t0=$(date +%s)
 log=$K/guest.log
 timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 2 \
 	-m 1024 -nographic -no-reboot -kernel "$vmlinuz" \
 	-initrd "$K/initramfs.gz" \
 	-append "$CMDLINE" </dev/null |
 	tr -d '\r' | tee "$log" | grep -v '^\[' || true
+say "guest ran $(($(date +%s) - t0)) s"
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
 if [ -z "$summary" ]; then
 	say "no result from the guest (see $log)"
