@@ -204,6 +204,9 @@ static int enable_locked(unsigned flags)
 {
 	int ret = 0, err = 0;
 
+	if (flags & JIT_DEBUG_GDB)	/* code mapped from now on takes */
+		os_code_private();	/* debugger breakpoints (os.c) */
+
 	for (unsigned f = 1; f <= JIT_DEBUG_PERFMAP; f <<= 1) {
 		int r = 0;
 

@@ -29,20 +29,17 @@ void *jit_create_code(const void *source, size_t len)
 	rx = heap_alloc(id, len, &rw);
 	if (!rx)
 		return NULL;
-	if (id == HEAP_ALIAS) {
+	if (id == HEAP_ALIAS)
 		memcpy(rw, source, len);
-		__builtin___clear_cache(rx, rx + len);
-		return rx;
-	}
-	if (os_pwrite_all(heaps[id].fd, source, len,
-			  (off_t)(rx - heaps[id].base))) {
+	if ((id != HEAP_ALIAS && os_pwrite_all(heaps[id].fd, source, len,
+					       (off_t)(rx - heaps[id].base))) ||
+	    os_code_written(rx, source, len)) {
 		int e = errno;
 
 		heap_free(id, rx);
 		errno = e;
 		return NULL;
 	}
-	__builtin___clear_cache(rx, rx + len);
 	return rx;
 }
 
@@ -64,11 +61,6 @@ int jit_destroy_code(void *code)
 		errno = EINVAL;
 		return -1;
 	}
-	if (!heap_range_live(id, code, 1)) {
-		errno = EINVAL;
-		return -1;
-	}
-	debug_code_freed(code);	/* before the space can be reused */
 	return heap_free(id, code);
 }
 

@@ -540,11 +540,11 @@ void *jit_region_append(struct jit_region *h, const void *src, size_t len)
 		errno = r->err;
 	else if (off > r->cap || len > r->cap - off)
 		errno = ENOMEM;
-	else if (!put(r, off, src, len))
+	else if (!put(r, off, src, len) &&
+		 !os_code_written(r->rx + off, src, len))
 		code = r->rx + off;
 	if (code) {
 		r->used = off + len;
-		__builtin___clear_cache(code, code + len);
 		if (r->mode == JIT_APPEND_SWAP)
 			tidy(r);
 	}
