@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # trampjit: one GNU Makefile, no configure step.
 # Knobs: CC CXX CROSS_COMPILE ARCH O RUNNER SANITIZE V PREFIX DESTDIR
-# Targets: all lib check check-clients bench install uninstall clean
+# Targets: all lib check check-clients bench install uninstall clean kernel-check
 
 VERSION := 0.1.0
 SOVER := 1
@@ -77,7 +77,7 @@ EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 ldflags-of = $(filter-out $(if $(SANITIZE),-static),$(shell cat $(1).ldflags 2>/dev/null))
 
 .PHONY: all lib check check-header check-install check-symbols check-tsan \
-	check-clients bench readme install uninstall clean
+	check-clients bench readme install uninstall clean kernel-check
 .SECONDARY:
 
 all: lib $(EXAMPLES) $(BENCH)
@@ -272,6 +272,24 @@ check-clients: all $(O)/tests/mdwe-exec
 
 bench: all
 	$(Q)$(RUNNER) $(BENCH) --report $(O)/report
+
+# The kernel module (kernel/), its tests and bench, run in qemu-system
+# under Debian's kernel: see kernel/check.sh.
+KTESTS := $(addprefix $(O)/,$(basename $(wildcard kernel/tests/*.c)))
+KBENCH := $(O)/kernel/trampfd-bench
+
+$(O)/kernel/tests/%: kernel/tests/%.c kernel/trampfd.h tests/harness.h $(STATIC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(APP_CFLAGS) -Itests -Ikernel -o $@ $< $(STATIC) $(APP_LDLIBS)
+
+$(KBENCH): kernel/bench.c $(STATIC) include/trampjit.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(STATIC) $(APP_LDLIBS)
+
+kernel-check: all $(TESTS) $(TEST_HELPERS) $(KTESTS) $(KBENCH)
+	$(Q)sh kernel/check.sh $(O)
 
 # Refresh README.md's headline table and chart from $(O)/report.
 readme:

@@ -88,7 +88,13 @@ enum tramp_backend {
 	TRAMP_STATIC,	/* remapped read+execute stub pages (default) */
 	TRAMP_FAULT,	/* PROT_NONE page, SIGSEGV handler (trampfd emulated) */
 	TRAMP_SYSCALL,	/* reserved syscall trapped by seccomp into SIGSYS */
-	TRAMP_MPROTECT	/* write stub, then mprotect read+execute (baseline) */
+	TRAMP_MPROTECT,	/* write stub, then mprotect read+execute (baseline) */
+	/* Kernel-assisted, with the trampjit module (/dev/trampfd) loaded;
+	   tramp_create() fails with ENOSYS without it.  Numbered apart, so a
+	   value just past the user-space backends stays invalid. */
+	TRAMP_KERNEL = 8,	/* trampfd: the kernel runs the call on the
+				   instruction-fetch fault */
+	TRAMP_KERNEL_CALL	/* stub calls the module's trampoline ioctl */
 };
 
 struct tramp;		/* opaque handle of one trampoline */
@@ -406,8 +412,12 @@ int jit_destroy_code(void *code);
  * mapping) or JIT_APPEND_ALIAS (memcpy through a read-write view of a
  * separate heap, excluded from fork children; faster, but the code is
  * writable through that view).  Objects keep the heap they were created
- * in.  Returns the previous mode, or -1 with EINVAL for other modes.
- * Thread-safe, async-signal-safe.
+ * in.  JIT_APPEND_KERNEL: every object is a mapping of its own made by the
+ * trampjit kernel module, which copies the code in (no writable mapping of
+ * it ever exists, not even in the kernel's page tables of the process).
+ * Returns the previous mode, or -1 with EINVAL for other modes, or with
+ * ENOSYS (or the open(2) errno) for JIT_APPEND_KERNEL when the module's
+ * device cannot be opened.  Thread-safe, async-signal-safe.
  */
 int jit_set_code_mode(int mode);
 
@@ -454,8 +464,11 @@ enum {
 	JIT_APPEND_PWRITE,	/* pwrite(2) into the memfd; nothing writable */
 	JIT_APPEND_ALIAS,	/* memcpy through a read-write view at a fixed
 				   offset, excluded from fork children */
-	JIT_APPEND_SWAP		/* build the page off-line, mmap(MAP_FIXED) it
+	JIT_APPEND_SWAP,	/* build the page off-line, mmap(MAP_FIXED) it
 				   over the old one */
+	JIT_APPEND_KERNEL = 8	/* the trampjit module copies the code into
+				   new pages and swaps them in by PTE;
+				   ENOSYS without /dev/trampfd */
 };
 
 /* Appends start at multiples of this many bytes. */
@@ -468,11 +481,15 @@ struct jit_region;	/* opaque handle of an appendable region */
  * to pages), filled with the trapping filler, that grows by appends in
  * the given mode.  Installs the SIGTRAP fixup handler (and, for
  * JIT_APPEND_SWAP, the SIGSEGV swap-gap retry), chaining to the previous
- * handlers for signals that are not ours.
+ * handlers for signals that are not ours.  JIT_APPEND_KERNEL regions
+ * install no handler: the trampjit module keeps their pages, swaps in a
+ * new page per append and does the breakpoint fixup itself; a fork child
+ * gets its own copy, as with the other modes.
  * Returns the region, or NULL with errno: EINVAL (capacity 0, unknown
- * mode), ENOMEM (capacity beyond 1 TiB, address space, memory or
- * vm.max_map_count exhausted, too many regions), EFBIG (its memfd would
- * reach past RLIMIT_FSIZE; no SIGXFSZ is raised), or a system call's
+ * mode), ENOMEM (capacity beyond 1 TiB, or 64 MiB for JIT_APPEND_KERNEL,
+ * address space, memory or vm.max_map_count exhausted, too many regions),
+ * EFBIG (its memfd would reach past RLIMIT_FSIZE; no SIGXFSZ is raised),
+ * ENOSYS (JIT_APPEND_KERNEL without /dev/trampfd), or a system call's
  * errno.
  * Thread-safe.  Not async-signal-safe.
  */

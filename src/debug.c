@@ -451,7 +451,8 @@ static int range_check(const void *code, size_t len, int *readable)
 	if (tb) {
 		if (a + len > (uintptr_t)tb->base + tb->code_size)
 			goto bad;
-		*readable = tb->backend != TRAMP_FAULT;
+		*readable = tb->backend != TRAMP_FAULT &&
+			    tb->backend != BK_KERNEL;
 		return 0;
 	}
 	m = xmaps_find(a, len);
@@ -646,7 +647,8 @@ void debug_table_added(struct table *tb)
 	if (!cfi.err) {
 		lock_registry();
 		add_locked(tb->base, tb->code_size, TABLE_NAME, cfi.p,
-			   cfi.len, 1, tb->backend != TRAMP_FAULT);
+			   cfi.len, 1, tb->backend != TRAMP_FAULT &&
+			   tb->backend != BK_KERNEL);
 		pthread_mutex_unlock(&lock);
 	}
 	free(cfi.p);

@@ -32,7 +32,14 @@
    which needs a thunk (hence tables) of its own. */
 #define KIND_BIND_SRET	4
 #define NKINDS		5
-#define NBACKENDS	4
+/*
+ * Backends by internal index (tables, pools, backends[]): the enum value
+ * for the user-space ones, BK_KERNEL and BK_KERNEL_CALL for TRAMP_KERNEL
+ * and TRAMP_KERNEL_CALL, whose public values leave a gap.
+ */
+#define NBACKENDS	6
+#define BK_KERNEL	4
+#define BK_KERNEL_CALL	5
 
 /*
  * Every trampoline lives in a table: one SPAN-aligned piece of the arena,
@@ -106,7 +113,9 @@ extern const struct backend_ops backend_static;
 extern const struct backend_ops backend_fault;
 extern const struct backend_ops backend_syscall;
 extern const struct backend_ops backend_mprotect;
-/* Indexed by enum tramp_backend; NULL: not built on this architecture. */
+extern const struct backend_ops backend_kernel;
+extern const struct backend_ops backend_kernel_call;
+/* Indexed by internal index; NULL: not built on this architecture. */
 extern const struct backend_ops *const backends[NBACKENDS];
 
 /* pool.c: the arena, its tables and the free slots. */
@@ -161,6 +170,16 @@ static inline uintptr_t slot_target(const void *slot)
 
 /* arch: context application (arch.c). */
 uintptr_t arch_context_image(uintptr_t *img, const struct tramp_context *c);
+
+/* jit_kernel.c: the kernel module's JIT objects (JIT_APPEND_KERNEL).
+   kjit_create: code mapped read+execute by the module; kjit_region: an
+   int3-filled region of cap bytes; kjit_append: append at the module's
+   next 16-byte boundary; kjit_destroy: unmap an object (EINVAL if addr
+   is not the start of one).  NULL/-1 with errno. */
+void *kjit_create(const void *src, size_t len);
+void *kjit_region(size_t cap);
+void *kjit_append(void *region, const void *src, size_t len);
+int kjit_destroy(void *addr);
 
 /* Validate a context for TRAMP_CONTEXT or tramp_jump: 0 or EINVAL. */
 int context_check(const struct tramp_context *c);

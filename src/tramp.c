@@ -16,7 +16,26 @@ const struct backend_ops *const backends[NBACKENDS] = {
 	[TRAMP_FAULT] = &backend_fault,
 	[TRAMP_SYSCALL] = &backend_syscall,
 	[TRAMP_MPROTECT] = &backend_mprotect,
+	[BK_KERNEL] = &backend_kernel,
+	[BK_KERNEL_CALL] = &backend_kernel_call,
 };
+
+/* The internal index of public backend value b, or -1. */
+static int backend_index(enum tramp_backend b)
+{
+	switch (b) {
+	case TRAMP_STATIC:
+	case TRAMP_FAULT:
+	case TRAMP_SYSCALL:
+	case TRAMP_MPROTECT:
+		return (int)b;
+	case TRAMP_KERNEL:
+		return BK_KERNEL;
+	case TRAMP_KERNEL_CALL:
+		return BK_KERNEL_CALL;
+	}
+	return -1;
+}
 
 int context_check(const struct tramp_context *c)
 {
@@ -89,14 +108,16 @@ static int make_pair(void *target, void *data,
 }
 
 /*
- * Check spec and compute the pair it stores and its table kind.  A context
- * is copied (*ctx, to free on failure).  Returns 0, or -1 with errno.
+ * Check spec and compute the pair it stores, its table kind and backend
+ * index.  A context is copied (*ctx, to free on failure).  Returns 0, or
+ * -1 with errno.
  */
 static int spec_pair(const struct tramp_spec *spec, uintptr_t *lo,
-		     uintptr_t *hi, unsigned *kind, struct tramp_context **ctx)
+		     uintptr_t *hi, unsigned *kind, int *bi,
+		     struct tramp_context **ctx)
 {
 	if (!spec || (unsigned)spec->kind > TRAMP_CONTEXT ||
-	    (unsigned)spec->backend >= NBACKENDS ||
+	    (*bi = backend_index(spec->backend)) < 0 ||
 	    (spec->flags & ~TRAMP_BIND_SRET) ||
 	    (spec->flags && spec->kind != TRAMP_BIND) ||
 	    spec->data_size > TRAMP_DATA_MAX ||
@@ -104,7 +125,7 @@ static int spec_pair(const struct tramp_spec *spec, uintptr_t *lo,
 		errno = EINVAL;
 		return -1;
 	}
-	if (!backends[spec->backend]) {
+	if (!backends[*bi]) {
 		errno = ENOSYS;
 		return -1;
 	}
@@ -144,11 +165,12 @@ static struct tramp *create(const struct tramp_spec *spec,
 	struct table *tb = NULL;
 	unsigned kind, dc;
 	void *slot;
+	int bi;
 
-	if (spec_pair(spec, &lo, &hi, &kind, &ctx))
+	if (spec_pair(spec, &lo, &hi, &kind, &bi, &ctx))
 		return NULL;
 	dc = class_of(spec->data_size);
-	slot = pool_alloc(spec->backend, (enum tramp_kind)kind, dc);
+	slot = pool_alloc((enum tramp_backend)bi, (enum tramp_kind)kind, dc);
 	if (!slot) {
 		free(ctx);
 		return NULL;
@@ -166,10 +188,10 @@ static struct tramp *create(const struct tramp_spec *spec,
 		lo = (uintptr_t)d;
 	}
 	arch_store_pair(slot, lo, hi);
-	if (backends[spec->backend]->publish) {
+	if (backends[bi]->publish) {
 		if (!tb)
 			tb = pool_table_of(slot);
-		if (backends[spec->backend]->publish(tb, slot_index(tb, slot))) {
+		if (backends[bi]->publish(tb, slot_index(tb, slot))) {
 			int err = errno;
 
 			arch_store_pair(slot, 0, 0);
@@ -379,7 +401,10 @@ int tramp_backend_of(const struct tramp *t)
 {
 	struct table *tb = handle_table(t);
 
-	return tb ? tb->backend : -1;
+	if (!tb)
+		return -1;
+	return tb->backend == BK_KERNEL ? TRAMP_KERNEL :
+	       tb->backend == BK_KERNEL_CALL ? TRAMP_KERNEL_CALL : tb->backend;
 }
 
 _Noreturn void tramp_jump(const struct tramp_context *ctx)
