@@ -82,10 +82,81 @@ extern const struct backend_ops backend_mprotect;
 /* Indexed by enum tramp_backend; NULL: not built on this architecture. */
 extern const struct backend_ops *const backends[NBACKENDS];
 
-/* pool.c: the arena, its tables and the free slots. */
-void *pool_alloc(enum tramp_backend b, enum tramp_kind k);
-void pool_free(struct table *tb, void *slot);
-struct table *pool_table_of(const void *addr);	/* NULL if not in a table */
+/*
+ * pool.c: the arena, its tables and the free slots.  The hot halves are
+ * inline here: a thread's cache of free slots (initial-exec TLS, so no
+ * __tls_get_addr call in the shared library) and the directory lookup.
+ * A cache holding a slot belongs to a thread whose exit flushes it
+ * (pool_cache_register has run), so only the empty and the full cases
+ * leave the inline paths.
+ */
+#define POOL_CACHE_MAX	64	/* slots a thread's cache holds at most */
+struct slot_cache {
+	void *head;		/* free slots, linked through word 0 */
+	unsigned n;		/* how many */
+};
+extern _Thread_local __attribute__((tls_model("initial-exec")))
+struct slot_cache pool_caches[NBACKENDS][NKINDS];
+/* The slow halves: refill an empty cache and take a slot (NULL with
+   errno); put a slot in a cache that is empty or full. */
+void *pool_alloc_refill(enum tramp_backend b, enum tramp_kind k);
+void pool_free_slow(struct table *tb, void *slot);
+
+static inline void *pool_alloc(enum tramp_backend b, enum tramp_kind k)
+{
+	struct slot_cache *c = &pool_caches[b][k];
+	void *s = c->head;
+
+	if (__builtin_expect(!c->n, 0))
+		return pool_alloc_refill(b, k);
+	c->head = *(void **)s;
+	c->n--;
+	return s;
+}
+
+/* pre: slot is a slot of tb; its target word is already 0. */
+static inline void pool_free(struct table *tb, void *slot)
+{
+	struct slot_cache *c = &pool_caches[tb->backend][tb->kind];
+
+	if (__builtin_expect(c->n - 1 >= POOL_CACHE_MAX - 1, 0)) {
+		pool_free_slow(tb, slot);
+		return;
+	}
+	*(void **)slot = c->head;
+	c->head = slot;
+	c->n++;
+}
+
+/*
+ * The directory: pool_root[a >> POOL_DIR_SHIFT][(a >> SPAN_SHIFT) %
+ * POOL_LEAF_SIZE] is the table of address a, or NULL.  Leaves are
+ * published with release stores once complete, entries once their table
+ * is; addresses at or above 2^POOL_VA_BITS have no table.
+ */
+#define POOL_VA_BITS	48
+#define POOL_LEAF_SHIFT	16
+#define POOL_LEAF_SIZE	((size_t)1 << POOL_LEAF_SHIFT)
+#define POOL_DIR_SHIFT	(SPAN_SHIFT + POOL_LEAF_SHIFT)
+#define POOL_ROOT_SIZE	((size_t)1 << (POOL_VA_BITS - POOL_DIR_SHIFT))
+extern struct table *_Atomic *_Atomic pool_root[POOL_ROOT_SIZE];
+
+/* The table of addr, or NULL if not in a table.  Async-signal-safe. */
+static inline struct table *pool_table_of(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+	struct table *_Atomic *leaf;
+
+	if (a >> POOL_VA_BITS)
+		return NULL;
+	leaf = atomic_load_explicit(&pool_root[a >> POOL_DIR_SHIFT],
+				    memory_order_acquire);
+	if (!leaf)
+		return NULL;
+	return atomic_load_explicit(&leaf[(a >> SPAN_SHIFT) &
+					  (POOL_LEAF_SIZE - 1)],
+				    memory_order_acquire);
+}
 
 /* tramp.c: the slot behind a live trampoline's code address, or NULL.
    Async-signal-safe (the fault and syscall backends call it). */
@@ -94,7 +165,8 @@ void *tramp_slot_at(const void *code, struct table **tbp);
 /* Index of slot within its table. */
 static inline unsigned slot_index(const struct table *tb, const void *slot)
 {
-	return (unsigned)(((const char *)slot - tb->data) / SLOT_PAIR_SIZE);
+	return (unsigned)((size_t)((const char *)slot - tb->data) /
+			  SLOT_PAIR_SIZE);
 }
 
 static inline char *slot_code(const struct table *tb, unsigned i)
@@ -203,9 +275,17 @@ int heap_range_live(enum heap_id id, const void *rx, size_t len);
 /* debug.c: a table's code half was mapped; registers its unwind info and
    publishes its name.  Called under the table lock; never fails. */
 void debug_table_added(struct table *tb);
+/* Whether the user has named code (jit_name and friends), ever. */
+extern _Atomic int debug_user_named;
+void debug_code_unname(const void *code);
 /* Code at code was freed: drop the name the user gave it, if any.
    One load unless the user has named code.  Preserves errno. */
-void debug_code_freed(const void *code);
+static inline void debug_code_freed(const void *code)
+{
+	if (__builtin_expect(atomic_load_explicit(&debug_user_named,
+						  memory_order_relaxed), 0))
+		debug_code_unname(code);
+}
 
 /*
  * fork.c: the lock order of the whole library, outermost first.  A thread

@@ -31,18 +31,34 @@ int context_check(const struct tramp_context *c)
 	return 0;
 }
 
-/* The table of a live handle, or NULL with EINVAL. */
-static struct table *handle_table(const struct tramp *t)
+/* Whether slot s is live.  One 16-byte load, as the pair was stored: an
+   8-byte load of its upper half right after the store (create, then
+   destroy) would miss store forwarding on common x86 cores. */
+static inline int slot_live(const void *s)
+{
+	uintptr_t lo, hi;
+
+	arch_load_pair(s, &lo, &hi);
+	return hi != 0;
+}
+
+/* The table of a live handle, or NULL with EINVAL: one directory lookup
+   and one bounds check. */
+static inline struct table *handle_table(const struct tramp *t)
 {
 	struct table *tb = pool_table_of(t);
-	const char *s = (const char *)t;
+	size_t off;
 
-	if (!tb || s < tb->data || (size_t)(s - tb->data) % SLOT_PAIR_SIZE ||
-	    slot_index(tb, s) >= tb->nslots || !slot_target(s)) {
-		errno = EINVAL;
-		return NULL;
-	}
+	if (__builtin_expect(!tb, 0))
+		goto bad;
+	off = (size_t)((const char *)t - tb->data);
+	if (__builtin_expect(off >= (size_t)tb->nslots * SLOT_PAIR_SIZE ||
+			     off % SLOT_PAIR_SIZE || !slot_live(t), 0))
+		goto bad;
 	return tb;
+bad:
+	errno = EINVAL;
+	return NULL;
 }
 
 void *tramp_slot_at(const void *code, struct table **tbp)
@@ -116,11 +132,30 @@ static int spec_pair(const struct tramp_spec *spec, uintptr_t *lo,
 	}
 }
 
-struct tramp *tramp_create(const struct tramp_spec *spec)
+/* The slot was stored; a backend that must know fails the creation. */
+static __attribute__((noinline)) struct tramp *
+create_publish(void *slot, enum tramp_backend b, void *ctx)
+{
+	struct table *tb = pool_table_of(slot);
+
+	if (backends[b]->publish(tb, slot_index(tb, slot))) {
+		int err = errno;
+
+		arch_store_pair(slot, 0, 0);
+		pool_free(tb, slot);
+		free(ctx);
+		errno = err;
+		return NULL;
+	}
+	return slot;
+}
+
+/* tramp_create, every case. */
+static __attribute__((noinline)) struct tramp *
+create(const struct tramp_spec *spec)
 {
 	struct tramp_context *ctx;
 	uintptr_t lo, hi;
-	struct table *tb;
 	unsigned kind;
 	void *slot;
 
@@ -132,18 +167,38 @@ struct tramp *tramp_create(const struct tramp_spec *spec)
 		return NULL;
 	}
 	arch_store_pair(slot, lo, hi);
-	if (backends[spec->backend]->publish) {
-		tb = pool_table_of(slot);
-		if (backends[spec->backend]->publish(tb, slot_index(tb, slot))) {
-			int err = errno;
+	if (backends[spec->backend]->publish)
+		return create_publish(slot, spec->backend, ctx);
+	return slot;
+}
 
-			arch_store_pair(slot, 0, 0);
-			pool_free(tb, slot);
-			free(ctx);
-			errno = err;
-			return NULL;
-		}
-	}
+/*
+ * The common case without a call: CHAIN, BIND or HANDLER without flags,
+ * on a backend with nothing to publish, with a slot in this thread's
+ * cache.  Everything else, errors included, goes through create().
+ */
+struct tramp *tramp_create(const struct tramp_spec *spec)
+{
+	const struct backend_ops *ops;
+	struct slot_cache *c;
+	unsigned b, k;
+	void *target, *slot;
+
+	if (!spec || spec->flags)
+		return create(spec);
+	k = (unsigned)spec->kind;
+	b = (unsigned)spec->backend;
+	if (k >= TRAMP_CONTEXT || b >= NBACKENDS)
+		return create(spec);
+	target = k == TRAMP_HANDLER ? (void *)spec->handler : spec->target;
+	ops = backends[b];
+	c = &pool_caches[b][k];
+	if (!target || !ops || ops->publish || !c->n)
+		return create(spec);
+	slot = c->head;
+	c->head = *(void **)slot;
+	c->n--;
+	arch_store_pair(slot, (uintptr_t)spec->data, (uintptr_t)target);
 	return slot;
 }
 
@@ -198,24 +253,48 @@ struct tramp *tramp_lookup(const void *code)
 	return s;
 }
 
+/* tramp_destroy of live t in tb, every case. */
+static __attribute__((noinline)) void destroy(struct tramp *t,
+					      struct table *tb)
+{
+	const struct backend_ops *ops = backends[tb->backend];
+	unsigned i = slot_index(tb, t);
+	void *ctx = NULL;
+
+	if (tb->kind == TRAMP_CONTEXT)
+		ctx = ((void **)t)[0];
+	arch_store_pair(t, 0, 0);
+	if (ops->retire)
+		ops->retire(tb, i);
+	debug_code_freed(slot_code(tb, i));
+	pool_free(tb, t);
+	if (ctx)
+		free(ctx);
+}
+
+/* The common case without a call: nothing to retire or free, no names,
+   room in this thread's cache.  Everything else goes through destroy(). */
 void tramp_destroy(struct tramp *t)
 {
+	struct slot_cache *c;
 	struct table *tb;
-	void *ctx;
 
 	if (!t)
 		return;
 	tb = handle_table(t);
 	if (!tb)
 		return;
-	ctx = tb->kind == TRAMP_CONTEXT ? ((void **)t)[0] : NULL;
+	c = &pool_caches[tb->backend][tb->kind];
+	if (tb->kind == TRAMP_CONTEXT || backends[tb->backend]->retire ||
+	    atomic_load_explicit(&debug_user_named, memory_order_relaxed) ||
+	    c->n - 1 >= POOL_CACHE_MAX - 1) {
+		destroy(t, tb);
+		return;
+	}
 	arch_store_pair(t, 0, 0);
-	if (backends[tb->backend]->retire)
-		backends[tb->backend]->retire(tb, slot_index(tb, t));
-	debug_code_freed(slot_code(tb, slot_index(tb, t)));
-	pool_free(tb, t);
-	if (ctx)
-		free(ctx);
+	*(void **)t = c->head;
+	c->head = t;
+	c->n++;
 }
 
 int tramp_kind_of(const struct tramp *t)
