@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # trampjit: one GNU Makefile, no configure step.
 # Knobs: CC CXX CROSS_COMPILE ARCH O RUNNER SANITIZE V PREFIX DESTDIR
-# Targets: all check bench install uninstall clean
+# Targets: all lib check check-clients bench install uninstall clean
 
 VERSION := 0.1.0
 SOVER := 1
@@ -47,6 +47,14 @@ STATIC := $(O)/libtrampjit.a
 SHARED := $(O)/libtrampjit.so.$(VERSION)
 SONAME := libtrampjit.so.$(SOVER)
 
+# Drop-in libraries: libffi closures (where ffi/arch/$(ARCH) knows libffi's
+# layout and <ffi.h> is installed) and GCC nested-function trampolines.
+HAVE_FFI_H := $(shell echo '\#include <ffi.h>' | $(CC) -E - >/dev/null 2>&1 && echo y)
+FFI_LIB := $(if $(and $(wildcard ffi/arch/$(ARCH)),$(HAVE_FFI_H)),$(O)/libtrampjit-ffi.so)
+FFI_OBJS := $(addprefix $(O)/,$(patsubst %.c,%.o,$(wildcard ffi/*.c)))
+NESTED_LIBS := $(O)/libtrampjit-nested.so $(O)/libtrampjit-nested.a
+NESTED_OBJS := $(addprefix $(O)/,$(patsubst %.c,%.o,$(wildcard nested/*.c)))
+
 TEST_C := $(wildcard tests/*.c)
 TEST_CC := $(wildcard tests/*.cc)
 TESTS := $(addprefix $(O)/,$(basename $(TEST_C) $(TEST_CC)))
@@ -71,13 +79,14 @@ EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 ldflags-of = $(filter-out $(if $(SANITIZE),-static),$(shell cat $(1).ldflags 2>/dev/null))
 
 .PHONY: all lib check check-header check-install check-symbols check-tsan \
-	bench readme install uninstall clean
+	check-clients bench readme install uninstall clean
 .SECONDARY:
 
 all: lib $(EXAMPLES) $(BENCH) $(PLAIN_LOOP)
 
-# The libraries alone: what install needs (no libffi, asmjit or libunwind).
-lib: $(STATIC) $(O)/libtrampjit.so
+# The libraries alone: what install needs (no asmjit or libunwind; the
+# libffi drop-in only where <ffi.h> is installed).
+lib: $(STATIC) $(O)/libtrampjit.so $(FFI_LIB) $(NESTED_LIBS)
 
 $(O)/src/%.o: src/%.c $(wildcard src/*.h src/arch/$(ARCH)/*.h include/*.h)
 	@mkdir -p $(dir $@)
@@ -104,6 +113,38 @@ $(SHARED): $(LIB_OBJS) src/trampjit.map Makefile
 $(O)/libtrampjit.so: $(SHARED)
 	$(Q)ln -sf $(notdir $(SHARED)) $(O)/$(SONAME)
 	$(Q)ln -sf $(notdir $(SHARED)) $@
+
+$(O)/ffi/%.o: ffi/%.c $(wildcard ffi/arch/$(ARCH)/*.h src/*.h) include/trampjit.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(LIB_CFLAGS) -Iffi/arch/$(ARCH) -c $< -o $@
+
+# Self-contained (trampjit inside, hidden), so that it can be preloaded
+# alone; it exports libffi's closure API only.
+$(O)/libtrampjit-ffi.so: $(FFI_OBJS) $(LIB_OBJS) ffi/libtrampjit-ffi.map
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,libtrampjit-ffi.so \
+		-Wl,--version-script=ffi/libtrampjit-ffi.map -Wl,-z,noexecstack \
+		-Wl,-z,nodelete $(SANFLAGS) -o $@ $(FFI_OBJS) $(LIB_OBJS) \
+		-lpthread -ldl
+
+$(O)/nested/%.o: nested/%.c include/trampjit.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+# Both self-contained: a program built with -ftrampoline-impl=heap links
+# -ltrampjit-nested (and -lpthread when static) and nothing else.
+$(O)/libtrampjit-nested.so: $(NESTED_OBJS) $(LIB_OBJS) nested/libtrampjit-nested.map
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,libtrampjit-nested.so \
+		-Wl,--version-script=nested/libtrampjit-nested.map \
+		-Wl,-z,noexecstack -Wl,-z,nodelete $(SANFLAGS) -o $@ \
+		$(NESTED_OBJS) $(LIB_OBJS) -lpthread
+
+$(O)/libtrampjit-nested.a: $(NESTED_OBJS) $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(O)/tests/%.o: tests/%.c $(wildcard tests/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
@@ -132,6 +173,22 @@ $(O)/tests/%: $(O)/tests/%.o $(TEST_ASM_LIB) $(STATIC)
 
 # tests/dlclose loads the shared library built next to it.
 $(O)/tests/dlclose: $(O)/libtrampjit.so
+
+# Tests of the libffi drop-in link it before libffi, as a user would.
+$(O)/tests/ffi-%: $(O)/tests/ffi-%.o $(O)/libtrampjit-ffi.so
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(SANFLAGS) -o $@ $< -L$(O) -ltrampjit-ffi \
+		-Wl,-rpath,$(abspath $(O)) $(call ldflags-of,tests/ffi-$*) \
+		$(APP_LDLIBS)
+
+# Tests of the nested-function drop-in link only it (trampjit is inside).
+$(O)/tests/nested-%: $(O)/tests/nested-%.o $(TEST_ASM_LIB) $(O)/libtrampjit-nested.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(SANFLAGS) -o $@ $< $(TEST_ASM_LIB) $(O)/libtrampjit-nested.a \
+		$(APP_LDLIBS)
+
+# tests/dlopen-libraries loads libtrampjit.so and both drop-ins.
+$(O)/tests/dlopen-libraries: $(O)/libtrampjit.so $(O)/libtrampjit-ffi.so $(NESTED_LIBS)
 
 $(O)/bench/%.o: bench/%.c $(wildcard bench/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
@@ -208,6 +265,11 @@ check-tsan:
 		suppressions=$(abspath tests/tsan.supp) $(TSAN_OPTIONS)" \
 		RUNNER="$(RUNNER)" sh tests/run.sh $(O)-tsan $(TSAN_TESTS)
 
+# libffi's and GCC 14's own test suites against the drop-ins (see
+# clients/run.sh for what they need).
+check-clients: all $(O)/tests/mdwe-exec
+	$(Q)sh clients/run.sh $(O)
+
 bench: all
 	$(Q)$(RUNNER) $(BENCH) --report $(O)/report
 
@@ -230,7 +292,9 @@ install: lib
 		$(D)$(MANDIR)/man7
 	install -m 644 include/trampjit.h $(D)$(INCDIR)/
 	install -m 644 $(STATIC) $(D)$(LIBDIR)/
-	install -m 755 $(SHARED) $(D)$(LIBDIR)/
+	install -m 755 $(SHARED) $(FFI_LIB) $(O)/libtrampjit-nested.so \
+		$(D)$(LIBDIR)/
+	install -m 644 $(O)/libtrampjit-nested.a $(D)$(LIBDIR)/
 	ln -sf $(notdir $(SHARED)) $(D)$(LIBDIR)/$(SONAME)
 	ln -sf $(notdir $(SHARED)) $(D)$(LIBDIR)/libtrampjit.so
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
@@ -250,6 +314,9 @@ uninstall:
 	rm -f $(D)$(INCDIR)/trampjit.h $(D)$(LIBDIR)/libtrampjit.a \
 		$(D)$(LIBDIR)/$(notdir $(SHARED)) $(D)$(LIBDIR)/$(SONAME) \
 		$(D)$(LIBDIR)/libtrampjit.so \
+		$(D)$(LIBDIR)/libtrampjit-ffi.so \
+		$(D)$(LIBDIR)/libtrampjit-nested.so \
+		$(D)$(LIBDIR)/libtrampjit-nested.a \
 		$(D)$(LIBDIR)/pkgconfig/trampjit.pc \
 		$(D)$(LIBDIR)/cmake/trampjit/trampjit-config.cmake \
 		$(D)$(LIBDIR)/cmake/trampjit/trampjit-config-version.cmake \

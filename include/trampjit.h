@@ -184,14 +184,26 @@ struct tramp_spec {
 	void *data;			     /* CHAIN, BIND, HANDLER */
 	const struct tramp_context *context; /* CONTEXT: copied */
 	unsigned flags;			     /* TRAMP_BIND_SRET or 0 */
+	size_t data_size;		     /* CHAIN, BIND, HANDLER: bytes of
+						co-allocated data (0: none) */
 };
+
+/* Most bytes of co-allocated data (struct tramp_spec.data_size). */
+#define TRAMP_DATA_MAX	256
 
 /*
  * tramp_create - make a trampoline as described by spec.
+ * With spec->data_size > 0 the trampoline comes with that many bytes of
+ * private read-write memory of its own (zero-filled, 16-byte aligned,
+ * freed by tramp_destroy()), and its data is the address of that memory:
+ * spec->data must then be NULL.  Co-allocation costs no malloc and no
+ * more than a plain tramp_create(); the memory is copy-on-write in a fork
+ * child like every slot.
  * Returns the handle, or NULL with errno: EINVAL (NULL spec, unknown kind
  * or backend, NULL target/handler/context, a context setting the stack
  * pointer, more than 8 stack words, no pc, unknown flags, a flag with a
- * kind it does not apply to), ENOMEM (address space or vm.max_map_count
+ * kind it does not apply to; data_size above TRAMP_DATA_MAX, with data,
+ * or with TRAMP_CONTEXT), ENOMEM (address space or vm.max_map_count
  * exhausted), EFBIG (RLIMIT_FSIZE below the 64 KiB stub file of the first
  * TRAMP_STATIC table: the library never lets the kernel raise SIGXFSZ),
  * or what the backend's mechanism reports (EPERM/EACCES when forbidden,
@@ -206,7 +218,9 @@ void *tramp_code(const struct tramp *t);
 
 /*
  * tramp_retarget - change target (CHAIN, BIND), handler (HANDLER) or pc
- * (CONTEXT; data must then be NULL) together with data.  Atomic: a
+ * (CONTEXT; data must then be NULL) together with data.  A trampoline
+ * with co-allocated data keeps it: data must be NULL or tramp_data(t),
+ * and the data stays the co-allocated memory.  Atomic: a
  * concurrent caller sees the old pair or the new pair, never a mix.
  * Returns 0, or -1 with EINVAL (or, for TRAMP_MPROTECT, the errno of a
  * failed page rebuild; the trampoline is then unchanged).  Thread-safe;
@@ -222,6 +236,56 @@ struct tramp *tramp_lookup(const void *code);
 /* tramp_destroy - free t.  Calling it afterwards is undefined, as for any
    freed function.  Accepts NULL.  Thread-safe. */
 void tramp_destroy(struct tramp *t);
+
+/*
+ * tramp_target - the target (CHAIN, BIND), handler (HANDLER) or pc
+ * (CONTEXT) of a live trampoline, as tramp_create() or the last
+ * tramp_retarget() set it.  NULL with EINVAL for anything else.
+ * Thread-safe, async-signal-safe.
+ */
+void *tramp_target(const struct tramp *t);
+
+/*
+ * tramp_data - the data of a live trampoline (CHAIN, BIND, HANDLER): the
+ * pointer given to tramp_create() or the last tramp_retarget(), or the
+ * address of its co-allocated data.  A TRAMP_CONTEXT trampoline has no
+ * data: NULL.  NULL with EINVAL for anything but a live trampoline; a
+ * valid NULL data leaves errno alone.  Thread-safe, async-signal-safe.
+ */
+void *tramp_data(const struct tramp *t);
+
+/*
+ * tramp_lookup_data - the live trampoline whose co-allocated data starts
+ * at data, in O(1); NULL (errno EINVAL) for any other address.  Lets a
+ * callback that receives its data find (and destroy) its own trampoline.
+ * Thread-safe, async-signal-safe.
+ */
+struct tramp *tramp_lookup_data(const void *data);
+
+/*
+ * Strict-LIFO trampolines, for trampolines that die in the reverse order
+ * of their creation on the thread that made them (GCC nested functions,
+ * scoped callbacks): creation and destruction cost a few nanoseconds.
+ *
+ * tramp_lifo_push - a TRAMP_CHAIN, TRAMP_BIND or TRAMP_HANDLER trampoline
+ * of the static backend (handler passed as target) on the calling
+ * thread's LIFO stack.  Returns its code address, or NULL with errno:
+ * EINVAL (other kind, NULL target), ENOMEM, or tramp_create()'s errors.
+ * The code is live until the matching tramp_lifo_pop() on this thread or
+ * the thread's exit; tramp_lookup() finds it, but it must not be given to
+ * tramp_destroy() or tramp_retarget().  Thread-safe (each thread has its
+ * own stack).  Not async-signal-safe.
+ */
+void *tramp_lifo_push(enum tramp_kind kind, void *target, void *data);
+
+/* tramp_lifo_pop - destroy the calling thread's most recent LIFO
+   trampoline.  Returns 0, or -1 with EINVAL when its stack is empty.
+   Thread-safe.  Not async-signal-safe. */
+int tramp_lifo_pop(void);
+
+/* tramp_lifo_depth - live LIFO trampolines of the calling thread.
+   Thread-safe, async-signal-safe. */
+unsigned tramp_lifo_depth(void);
 
 /* The kind and backend of a live trampoline (-1 with EINVAL for NULL). */
 int tramp_kind_of(const struct tramp *t);
@@ -565,7 +629,8 @@ void jit_region_destroy(struct jit_region *r);
  * Dual-view buffers, for JITs that emit and patch code in place: a
  * read-write view and a read+execute view of the same memory, the RW view
  * at a fixed distance from the RX one (jit_dual_rw(rx) - rx is the same
- * for every buffer).  Write or patch through the RW view, then call
+ * for every buffer: 4 GiB, 2^32 bytes; jit_dual_alloc_near() offers
+ * less).  Write or patch through the RW view, then call
  * jit_dual_commit() before running (again).  Buffers are packed into
  * shared pages; the RW view is excluded from fork children (they keep a
  * private read+execute copy of the code, without a writable view).
@@ -579,11 +644,42 @@ void jit_region_destroy(struct jit_region *r);
 
 /*
  * jit_dual_alloc - a buffer of len bytes (64-byte aligned, filled with
- * the trapping filler).  Returns its RX address and stores its RW address
- * in *rw, or returns NULL with errno: EINVAL (NULL rw, len 0), ENOMEM.
+ * the trapping filler).  The first allocation installs the process-wide
+ * SIGTRAP handler of the breakpoint fixup (see jit_region_append), which
+ * chains to any previous handler.  Returns its RX address and stores its
+ * RW address in *rw, or returns NULL with errno: EINVAL (NULL rw, len 0),
+ * ENOMEM.
  * Thread-safe.  Not async-signal-safe.
  */
 void *jit_dual_alloc(size_t len, void **rw);
+
+/* Flags of jit_dual_alloc_near(). */
+#define JIT_DUAL_FORK_PRIVATE	1u	/* fork children keep a writable
+					   view, of a copy of their own */
+
+/*
+ * jit_dual_alloc_near - a dual-view buffer of len bytes (page aligned,
+ * filled with the trapping filler) whose RW view, and a private zeroed
+ * read-write data area of data_len bytes (stored in *data; none for 0),
+ * lie within max_dist bytes of every byte of its RX view: 0x7fffffff
+ * keeps them in reach of x86_64 32-bit PC-relative relocations, which
+ * the buffers of jit_dual_alloc() are not (their RW view is 4 GiB, 2^32
+ * bytes, above the RX view).  The buffer has a memfd and mappings of its
+ * own (a system call or three per allocation).  A fork child gets a
+ * private copy of the code; its RW view is excluded from the child
+ * unless flags has JIT_DUAL_FORK_PRIVATE, in which case the child's RW
+ * view writes its own copy, never the parent's.  jit_dual_rw(),
+ * jit_dual_rx(), jit_dual_commit() and jit_dual_free() take its
+ * addresses like any dual-view buffer's; jit_dual_free() frees the data
+ * area too.  Returns the RX address and stores the RW address in *rw, or
+ * returns NULL with errno: EINVAL (NULL rw, len 0, data_len without
+ * data, unknown flags, sizes above 1 TiB), ERANGE (2 * len + data_len,
+ * rounded up to pages, exceeds max_dist), ENOMEM (memory, address space
+ * or 1024 live near buffers), or a system call's errno.
+ * Thread-safe.  Not async-signal-safe.
+ */
+void *jit_dual_alloc_near(size_t len, void **rw, size_t data_len,
+			  void **data, size_t max_dist, unsigned flags);
 
 /* jit_dual_rw, jit_dual_rx - the address in the other view, or NULL with
    EINVAL when addr is not in the RX (resp. RW) view of the dual-view heap.

@@ -38,8 +38,11 @@ void *jit_dual_rw(const void *rx)
 	int is_rw = 1;
 
 	if (!rx || heap_of(rx, &is_rw) != HEAP_DUAL || is_rw) {
-		errno = EINVAL;
-		return NULL;
+		void *rw = rx ? near_rw(rx) : NULL;
+
+		if (!rw)
+			errno = EINVAL;
+		return rw;
 	}
 	return (char *)rx + HEAP_RW_DELTA;
 }
@@ -49,8 +52,11 @@ void *jit_dual_rx(const void *rw)
 	int is_rw = 0;
 
 	if (!rw || heap_of(rw, &is_rw) != HEAP_DUAL || !is_rw) {
-		errno = EINVAL;
-		return NULL;
+		void *rx = rw ? near_rx(rw) : NULL;
+
+		if (!rx)
+			errno = EINVAL;
+		return rx;
 	}
 	return (char *)rw - HEAP_RW_DELTA;
 }
@@ -68,7 +74,10 @@ static char *rx_of(const void *addr)
 int jit_dual_commit(const void *addr, size_t len, unsigned flags)
 {
 	char *rx = rx_of(addr);
+	int near;
 
+	if (!rx && addr && (near = near_commit(addr, len, flags)) <= 0)
+		return near;
 	if (!rx || (flags & ~JIT_DUAL_SYNC_CORE) ||
 	    !heap_range_live(HEAP_DUAL, rx, len)) {
 		errno = EINVAL;
@@ -89,6 +98,8 @@ int jit_dual_free(void *addr)
 		return 0;
 	rx = rx_of(addr);
 	if (!rx) {
+		if (!near_free(addr))
+			return 0;
 		errno = EINVAL;
 		return -1;
 	}

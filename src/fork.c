@@ -18,17 +18,18 @@
  * The order, outermost first (internal.h repeats it for every file that
  * takes a lock); a thread holding a lock may only take locks further down:
  *
- *   1. pool locks, pools[backend][kind] in index order	(pool.c)
+ *   1. pool locks, pools[backend][kind][class] in index order	(pool.c)
  *   2. table_lock: tables, the arena, backend setup	(pool.c)
  *   3. page rebuild locks of TRAMP_MPROTECT, by stripe	(tramp_mprotect.c)
  *   4. heap locks: HEAP_PWRITE, HEAP_ALIAS, HEAP_DUAL	(heap.c)
  *   5. reg_lock, the registry of regions		(region.c)
  *   6. region locks, by registry slot			(region.c)
- *   7. the jitfd mapping list lock			(jitfd.c)
- *   8. the name registry: its once-initialisation, then its lock; the
+ *   7. the near dual-view buffer registry lock		(dual_near.c)
+ *   8. the jitfd mapping list lock			(jitfd.c)
+ *   9. the name registry: its once-initialisation, then its lock; the
  *      publishers and unwind registration run under it	(debug.c)
- *   9. the trap range lock				(trap.c)
- *  10. the code filler's once-initialisation		(trap.c)
+ *  10. the trap range lock				(trap.c)
+ *  11. the code filler's once-initialisation		(trap.c)
  *
  * Once-initialisations count as locks held while their routine runs:
  * the prepare handler completes each one at its place in the order, so a
@@ -54,6 +55,7 @@ static const struct fork_hooks hooks[] = {
 	{ mprotect_fork_lock, mprotect_fork_unlock, mprotect_fork_unlock },
 	{ heap_fork_prepare, heap_fork_parent, heap_fork_child },
 	{ region_fork_prepare, region_fork_parent, region_fork_child },
+	{ near_fork_prepare, near_fork_parent, near_fork_child },
 	{ jitfd_fork_lock, jitfd_fork_unlock, jitfd_fork_unlock },
 	{ debug_fork_prepare, debug_fork_parent, debug_fork_child },
 	{ trap_fork_lock, trap_fork_unlock, trap_fork_unlock },

@@ -18,9 +18,12 @@
 #include "os.h"
 
 struct heap heaps[HEAP_COUNT] = {
-	[HEAP_PWRITE] = { PTHREAD_MUTEX_INITIALIZER, "trampjit-code", 0 },
-	[HEAP_ALIAS] = { PTHREAD_MUTEX_INITIALIZER, "trampjit-code-alias", 1 },
-	[HEAP_DUAL] = { PTHREAD_MUTEX_INITIALIZER, "trampjit-dual", 1 },
+	[HEAP_PWRITE] = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			  .name = "trampjit-code" },
+	[HEAP_ALIAS] = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			 .name = "trampjit-code-alias", .views = 1 },
+	[HEAP_DUAL] = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			.name = "trampjit-dual", .views = 1 },
 };
 
 /* ---- bitmaps ---------------------------------------------------------- */
@@ -182,18 +185,23 @@ static long chunk_alloc(struct heap *h, struct chunk *c, unsigned n)
 /* pre: lock held. */
 static int heap_init(struct heap *h)
 {
+	size_t span = h->views ? 2 * ARENA : ARENA;
+	char *base;
+
 	if (h->base)
 		return 0;
 	h->fd = os_memfd(h->name);
 	if (h->fd < 0)
 		return -1;
-	h->base = os_reserve(h->views ? 2 * ARENA : ARENA, CHUNK);
-	if (!h->base)
+	base = os_reserve(span, CHUNK);
+	if (!base)
 		goto fail;
-	if (trap_add(h->base, ARENA, 0) >= 0)
+	if (trap_add(base, ARENA, 0) >= 0) {
+		/* Published last: heap_of() reads it without the lock. */
+		__atomic_store_n(&h->base, base, __ATOMIC_RELEASE);
 		return 0;
-	os_unmap(h->base, h->views ? 2 * ARENA : ARENA);
-	h->base = NULL;
+	}
+	os_unmap(base, span);
 fail:
 	close(h->fd);
 	return -1;
@@ -213,8 +221,10 @@ static char *alloc_small(struct heap *h, unsigned n)
 			if (c && c != h->cur && c->idx == i)
 				g = chunk_alloc(h, c, n);
 		}
-		/* Released space, or none (membarrier failed): new chunk. */
-		if (g >= 0 || !h->nq || quarantine_flush(h))
+		/* Release the quarantine early only when it holds enough to
+		   be worth its membarrier; else (or if the membarrier
+		   fails) take a new chunk. */
+		if (g >= 0 || h->qbytes < QBYTES / 4 || quarantine_flush(h))
 			break;
 		c = h->cur;
 	}
@@ -300,6 +310,9 @@ int heap_free(enum heap_id id, void *code)
 	g = (unsigned)((off - (size_t)chunk_off(c)) >> GRAN_SHIFT);
 	if (c->big ? g != 0 : !bit(c->head, g))
 		goto bad;
+	/* Names go before the space can hold other code (lock order:
+	   heap, then the name registry). */
+	debug_code_freed(code);
 	bit_put(c->head, g, 0);
 	if (c->big) {
 		if (h->cur == c)

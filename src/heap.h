@@ -28,7 +28,7 @@
 #define NGRAN		(CHUNK >> GRAN_SHIFT)
 #define NWORDS		(NGRAN / 64)
 #define BIG		(CHUNK / 2)	/* larger objects get whole chunks */
-#define QMAX		256		/* objects per quarantine batch */
+#define QMAX		1024		/* objects per quarantine batch */
 #define QBYTES		((size_t)4 << 20) /* bytes per quarantine batch */
 
 struct chunk {

@@ -63,6 +63,21 @@ static void hold(struct heap *h)
 	h->nheld += h->nq;
 }
 
+/* Put the filler over n granules from first: through the RW view where
+   the chunk has one (no system call), else with pwrite.  A failed refill
+   leaves old code, which is still safe. */
+static void refill(struct heap *h, struct chunk *c, unsigned first,
+		   unsigned n)
+{
+	size_t off = (size_t)chunk_off(c) + ((size_t)first << GRAN_SHIFT);
+
+	if (c->rw_ok)
+		memset(h->base + ARENA + off, arch_code_fill,
+		       (size_t)n << GRAN_SHIFT);
+	else
+		code_fill(h->fd, (off_t)off, (size_t)n << GRAN_SHIFT);
+}
+
 int quarantine_flush(struct heap *h)
 {
 	unsigned i, j;
@@ -70,7 +85,9 @@ int quarantine_flush(struct heap *h)
 
 	if (!h->nq)
 		return 0;
-	qsort(h->q, h->nq, sizeof(h->q[0]), qcmp);
+	/* Sorted, adjacent objects share one pwrite; views need no sort. */
+	if (!h->views)
+		qsort(h->q, h->nq, sizeof(h->q[0]), qcmp);
 	for (i = 0; i < h->nq; i = j) {
 		struct qent *e = &h->q[i];
 		unsigned end = e->first + e->n;
@@ -78,10 +95,7 @@ int quarantine_flush(struct heap *h)
 		for (j = i + 1; j < h->nq && h->q[j].c == e->c &&
 		     h->q[j].first == end; j++)
 			end += h->q[j].n;
-		/* A failed refill leaves old code, which is still safe. */
-		code_fill(h->fd, chunk_off(e->c) +
-			  ((off_t)e->first << GRAN_SHIFT),
-			  (size_t)(end - e->first) << GRAN_SHIFT);
+		refill(h, e->c, e->first, end - e->first);
 	}
 	if (os_membarrier_sync_core()) {
 		e = errno;

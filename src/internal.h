@@ -51,8 +51,35 @@ struct table {
 	unsigned nslots;	/* trampolines in this table */
 	unsigned char kind;	/* enum tramp_kind */
 	unsigned char backend;	/* enum tramp_backend */
+	unsigned char dclass;	/* data class: co-allocated bytes per slot */
 	void *priv;		/* backend's own per-table state */
+	char *udata;		/* co-allocated data of slot i at udata +
+				   i * class_size(dclass); NULL if none */
 };
+
+/*
+ * Data classes: tables whose slots come with co-allocated data hold it in
+ * the span after their own (SPAN / size slots at most), so a data address
+ * maps to its table and slot by arithmetic too.  Class 0 has none.
+ */
+#define NCLASSES	3
+static inline unsigned class_shift(unsigned c)	/* pre: c != 0 */
+{
+	return 6 + 2 * (c - 1);
+}
+
+static inline size_t class_size(unsigned c)
+{
+	return c ? (size_t)1 << class_shift(c) : 0;	/* 0, 64, 256 */
+}
+
+_Static_assert((64 << 2 * (NCLASSES - 2)) == TRAMP_DATA_MAX, "classes");
+
+/* The smallest class holding n bytes (n <= TRAMP_DATA_MAX). */
+static inline unsigned class_of(size_t n)
+{
+	return n == 0 ? 0 : n <= 64 ? 1 : 2;
+}
 
 /*
  * A backend: how the code half of a table is made and what a slot change
@@ -97,18 +124,24 @@ struct slot_cache {
 };
 extern _Thread_local __attribute__((tls_model("initial-exec")))
 struct slot_cache pool_caches[NBACKENDS][NKINDS];
-/* The slow halves: refill an empty cache and take a slot (NULL with
-   errno); put a slot in a cache that is empty or full. */
-void *pool_alloc_refill(enum tramp_backend b, enum tramp_kind k);
+/* The slow halves, and every data class (their caches are malloc'ed):
+   refill an empty cache and take a slot (NULL with errno); put a slot in
+   a cache that is empty or full. */
+void *pool_alloc_refill(enum tramp_backend b, enum tramp_kind k,
+			unsigned dclass);
 void pool_free_slow(struct table *tb, void *slot);
+/* pool_free straight to the shared list, bypassing this thread's cache
+   (for thread-exit destructors, which may run after the cache's own). */
+void pool_give_back(struct table *tb, void *slot);
 
-static inline void *pool_alloc(enum tramp_backend b, enum tramp_kind k)
+static inline void *pool_alloc(enum tramp_backend b, enum tramp_kind k,
+			       unsigned dclass)
 {
 	struct slot_cache *c = &pool_caches[b][k];
 	void *s = c->head;
 
-	if (__builtin_expect(!c->n, 0))
-		return pool_alloc_refill(b, k);
+	if (__builtin_expect(dclass || !c->n, 0))
+		return pool_alloc_refill(b, k, dclass);
 	c->head = *(void **)s;
 	c->n--;
 	return s;
@@ -119,7 +152,8 @@ static inline void pool_free(struct table *tb, void *slot)
 {
 	struct slot_cache *c = &pool_caches[tb->backend][tb->kind];
 
-	if (__builtin_expect(c->n - 1 >= POOL_CACHE_MAX - 1, 0)) {
+	if (__builtin_expect(tb->dclass || c->n - 1 >= POOL_CACHE_MAX - 1,
+			     0)) {
 		pool_free_slow(tb, slot);
 		return;
 	}
@@ -158,6 +192,16 @@ static inline struct table *pool_table_of(const void *addr)
 				    memory_order_acquire);
 }
 
+/* tramp.c, for the libffi drop-in: the public calls on a trampoline with
+   co-allocated data, each with one table lookup.  tramp_create_coalloc:
+   tramp_create() that also gives the code and data addresses;
+   tramp_retarget_data, tramp_destroy_data: on the trampoline whose data
+   starts at data (-1 with EINVAL when none does). */
+struct tramp *tramp_create_coalloc(const struct tramp_spec *spec,
+				   void **code, void **data);
+int tramp_retarget_data(void *data, void *target);
+int tramp_destroy_data(void *data);
+
 /* tramp.c: the slot behind a live trampoline's code address, or NULL.
    Async-signal-safe (the fault and syscall backends call it). */
 void *tramp_slot_at(const void *code, struct table **tbp);
@@ -177,6 +221,12 @@ static inline char *slot_code(const struct table *tb, unsigned i)
 static inline char *slot_at(const struct table *tb, unsigned i)
 {
 	return tb->data + (size_t)i * SLOT_PAIR_SIZE;
+}
+
+/* Co-allocated data of slot i.  pre: tb->dclass != 0. */
+static inline char *slot_udata(const struct table *tb, unsigned i)
+{
+	return tb->udata + ((size_t)i << class_shift(tb->dclass));
 }
 
 /* The target word of a slot: 0 when free. */
@@ -269,6 +319,15 @@ void *heap_alloc(enum heap_id id, size_t len, char **rw);
 int heap_free(enum heap_id id, void *code);
 enum heap_id heap_of(const void *addr, int *is_rw);
 int heap_range_live(enum heap_id id, const void *rx, size_t len);
+/* dual_near.c: near dual-view buffers, for dual.c.  near_rw/near_rx: the
+   address in the other view, or NULL (lock-free).  near_commit and
+   near_free return 1 when addr is not a near buffer's, else what the
+   public function returns. */
+void *near_rw(const void *rx);
+void *near_rx(const void *rw);
+int near_commit(const void *addr, size_t len, unsigned flags);
+int near_free(void *addr);
+
 /* Distance from the RX view to the RW view of a heap with views. */
 #define HEAP_RW_DELTA	((size_t)1 << 32)
 
@@ -292,16 +351,17 @@ static inline void debug_code_freed(const void *code)
  * holding one of these locks may only take locks further down the list
  * (fork.c explains why, and takes them all, in this order, around fork):
  *
- *   1. pool locks, pools[backend][kind] in index order	(pool.c)
+ *   1. pool locks, pools[backend][kind][class] in index order	(pool.c)
  *   2. table_lock					(pool.c)
  *   3. TRAMP_MPROTECT page rebuild locks, by stripe	(tramp_mprotect.c)
  *   4. heap locks: HEAP_PWRITE, HEAP_ALIAS, HEAP_DUAL	(heap.c)
  *   5. reg_lock					(region.c)
  *   6. region locks, by registry slot			(region.c)
- *   7. jitfd mapping list lock				(jitfd.c)
- *   8. name registry once-initialisation, then its lock	(debug.c)
- *   9. trap range lock					(trap.c)
- *  10. code filler once-initialisation		(trap.c)
+ *   7. near dual-view buffer registry lock		(dual_near.c)
+ *   8. jitfd mapping list lock				(jitfd.c)
+ *   9. name registry once-initialisation, then its lock	(debug.c)
+ *  10. trap range lock					(trap.c)
+ *  11. code filler once-initialisation		(trap.c)
  *
  * A new lock gets a place in this list and in fork.c's hook table.
  * fork_setup() registers the one pthread_atfork handler triple; every
@@ -321,6 +381,9 @@ void heap_fork_child(void);
 void region_fork_prepare(void);
 void region_fork_parent(void);
 void region_fork_child(void);
+void near_fork_prepare(void);
+void near_fork_parent(void);
+void near_fork_child(void);
 void jitfd_fork_lock(void);
 void jitfd_fork_unlock(void);
 void debug_fork_prepare(void);

@@ -53,11 +53,6 @@ int jit_destroy_code(void *code)
 		errno = EINVAL;
 		return -1;
 	}
-	if (!heap_range_live(id, code, 1)) {
-		errno = EINVAL;
-		return -1;
-	}
-	debug_code_freed(code);	/* before the space can be reused */
 	return heap_free(id, code);
 }
 

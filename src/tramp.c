@@ -32,8 +32,8 @@ int context_check(const struct tramp_context *c)
 }
 
 /* Whether slot s is live.  One 16-byte load, as the pair was stored: an
-   8-byte load of its upper half right after the store (create, then
-   destroy) would miss store forwarding on common x86 cores. */
+   8-byte load of its upper half right after the store (create, then a
+   getter or destroy) would miss store forwarding on common x86 cores. */
 static inline int slot_live(const void *s)
 {
 	uintptr_t lo, hi;
@@ -103,7 +103,9 @@ static int spec_pair(const struct tramp_spec *spec, uintptr_t *lo,
 	if (!spec || (unsigned)spec->kind > TRAMP_CONTEXT ||
 	    (unsigned)spec->backend >= NBACKENDS ||
 	    (spec->flags & ~TRAMP_BIND_SRET) ||
-	    (spec->flags && spec->kind != TRAMP_BIND)) {
+	    (spec->flags && spec->kind != TRAMP_BIND) ||
+	    spec->data_size > TRAMP_DATA_MAX ||
+	    (spec->data_size && (spec->data || spec->kind == TRAMP_CONTEXT))) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -132,50 +134,67 @@ static int spec_pair(const struct tramp_spec *spec, uintptr_t *lo,
 	}
 }
 
-/* The slot was stored; a backend that must know fails the creation. */
-static __attribute__((noinline)) struct tramp *
-create_publish(void *slot, enum tramp_backend b, void *ctx)
+/* The co-allocated data of a live slot, or NULL if it has none. */
+static char *own_data(const struct table *tb, const void *slot)
 {
-	struct table *tb = pool_table_of(slot);
-
-	if (backends[b]->publish(tb, slot_index(tb, slot))) {
-		int err = errno;
-
-		arch_store_pair(slot, 0, 0);
-		pool_free(tb, slot);
-		free(ctx);
-		errno = err;
-		return NULL;
-	}
-	return slot;
+	return tb->dclass ? slot_udata(tb, slot_index(tb, slot)) : NULL;
 }
 
-/* tramp_create, every case. */
+/* tramp_create, every case, also giving the table (for
+   tramp_create_coalloc). */
 static __attribute__((noinline)) struct tramp *
-create(const struct tramp_spec *spec)
+create(const struct tramp_spec *spec, struct table **tbp)
 {
 	struct tramp_context *ctx;
 	uintptr_t lo, hi;
-	unsigned kind;
+	struct table *tb = NULL;
+	unsigned kind, dc;
 	void *slot;
 
 	if (spec_pair(spec, &lo, &hi, &kind, &ctx))
 		return NULL;
-	slot = pool_alloc(spec->backend, (enum tramp_kind)kind);
+	dc = class_of(spec->data_size);
+	slot = pool_alloc(spec->backend, (enum tramp_kind)kind, dc);
 	if (!slot) {
 		free(ctx);
 		return NULL;
 	}
+	if (dc || tbp)
+		tb = pool_table_of(slot);
+	if (dc) {
+		char *d = own_data(tb, slot);
+
+		/* Constant sizes: inline stores, not a rep stos. */
+		if (dc == 1)
+			memset(d, 0, class_size(1));
+		else
+			memset(d, 0, class_size(2));
+		lo = (uintptr_t)d;
+	}
 	arch_store_pair(slot, lo, hi);
-	if (backends[spec->backend]->publish)
-		return create_publish(slot, spec->backend, ctx);
+	if (backends[spec->backend]->publish) {
+		if (!tb)
+			tb = pool_table_of(slot);
+		if (backends[spec->backend]->publish(tb, slot_index(tb, slot))) {
+			int err = errno;
+
+			arch_store_pair(slot, 0, 0);
+			pool_free(tb, slot);
+			free(ctx);
+			errno = err;
+			return NULL;
+		}
+	}
+	if (tbp)
+		*tbp = tb;
 	return slot;
 }
 
 /*
- * The common case without a call: CHAIN, BIND or HANDLER without flags,
- * on a backend with nothing to publish, with a slot in this thread's
- * cache.  Everything else, errors included, goes through create().
+ * The common case without a call: CHAIN, BIND or HANDLER without flags
+ * or co-allocated data, on a backend with nothing to publish, with a slot
+ * in this thread's cache.  Everything else, errors included, goes through
+ * create().
  */
 struct tramp *tramp_create(const struct tramp_spec *spec)
 {
@@ -184,22 +203,35 @@ struct tramp *tramp_create(const struct tramp_spec *spec)
 	unsigned b, k;
 	void *target, *slot;
 
-	if (!spec || spec->flags)
-		return create(spec);
+	if (!spec || spec->flags || spec->data_size)
+		return create(spec, NULL);
 	k = (unsigned)spec->kind;
 	b = (unsigned)spec->backend;
 	if (k >= TRAMP_CONTEXT || b >= NBACKENDS)
-		return create(spec);
+		return create(spec, NULL);
 	target = k == TRAMP_HANDLER ? (void *)spec->handler : spec->target;
 	ops = backends[b];
 	c = &pool_caches[b][k];
 	if (!target || !ops || ops->publish || !c->n)
-		return create(spec);
+		return create(spec, NULL);
 	slot = c->head;
 	c->head = *(void **)slot;
 	c->n--;
 	arch_store_pair(slot, (uintptr_t)spec->data, (uintptr_t)target);
 	return slot;
+}
+
+struct tramp *tramp_create_coalloc(const struct tramp_spec *spec,
+				   void **code, void **data)
+{
+	struct table *tb = NULL;
+	struct tramp *t = create(spec, &tb);
+
+	if (t) {
+		*code = slot_code(tb, slot_index(tb, t));
+		*data = own_data(tb, t);
+	}
+	return t;
 }
 
 void *tramp_code(const struct tramp *t)
@@ -209,13 +241,12 @@ void *tramp_code(const struct tramp *t)
 	return tb ? slot_code(tb, slot_index(tb, t)) : NULL;
 }
 
-int tramp_retarget(struct tramp *t, void *target, void *data)
+/* tramp_retarget of live t in tb. */
+static int retarget(struct tramp *t, struct table *tb, void *target,
+		    void *data)
 {
-	struct table *tb = handle_table(t);
 	uintptr_t lo, hi;
 
-	if (!tb)
-		return -1;
 	if (tb->kind == TRAMP_CONTEXT) {
 		if (data || !target) {
 			errno = EINVAL;
@@ -223,6 +254,15 @@ int tramp_retarget(struct tramp *t, void *target, void *data)
 		}
 		lo = ((uintptr_t *)t)[0];
 		hi = (uintptr_t)target;
+	} else if (tb->dclass) {
+		char *own = own_data(tb, t);
+
+		if (data && data != own) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (make_pair(target, own, &lo, &hi))
+			return -1;
 	} else if (make_pair(target, data, &lo, &hi)) {
 		return -1;
 	}
@@ -242,6 +282,74 @@ int tramp_retarget(struct tramp *t, void *target, void *data)
 	}
 	arch_store_pair(t, lo, hi);
 	return 0;
+}
+
+int tramp_retarget(struct tramp *t, void *target, void *data)
+{
+	struct table *tb = handle_table(t);
+
+	return tb ? retarget(t, tb, target, data) : -1;
+}
+
+void *tramp_target(const struct tramp *t)
+{
+	uintptr_t lo, hi;
+
+	if (!handle_table(t))
+		return NULL;
+	arch_load_pair(t, &lo, &hi);
+	return (void *)hi;
+}
+
+void *tramp_data(const struct tramp *t)
+{
+	struct table *tb = handle_table(t);
+	uintptr_t lo, hi;
+
+	if (!tb || tb->kind == TRAMP_CONTEXT)
+		return NULL;
+	arch_load_pair(t, &lo, &hi);
+	return (void *)lo;
+}
+
+/* The live slot whose co-allocated data starts at data, and its table;
+   NULL with EINVAL for anything else. */
+static struct tramp *data_slot(const void *data, struct table **tbp)
+{
+	struct table *tb = pool_table_of(data);
+	unsigned shift;
+	size_t off;
+	char *s;
+
+	if (!tb || !tb->dclass || (const char *)data < tb->udata)
+		goto bad;
+	shift = class_shift(tb->dclass);
+	off = (size_t)((const char *)data - tb->udata);
+	if ((off & (((size_t)1 << shift) - 1)) || off >> shift >= tb->nslots)
+		goto bad;
+	s = slot_at(tb, (unsigned)(off >> shift));
+	if (slot_live(s)) {
+		*tbp = tb;
+		return (struct tramp *)s;
+	}
+bad:
+	errno = EINVAL;
+	return NULL;
+}
+
+struct tramp *tramp_lookup_data(const void *data)
+{
+	struct table *tb;
+
+	return data_slot(data, &tb);
+}
+
+int tramp_retarget_data(void *data, void *target)
+{
+	struct table *tb;
+	struct tramp *t = data_slot(data, &tb);
+
+	return t ? retarget(t, tb, target, NULL) : -1;
 }
 
 struct tramp *tramp_lookup(const void *code)
@@ -272,8 +380,9 @@ static __attribute__((noinline)) void destroy(struct tramp *t,
 		free(ctx);
 }
 
-/* The common case without a call: nothing to retire or free, no names,
-   room in this thread's cache.  Everything else goes through destroy(). */
+/* The common case without a call: nothing to retire or free, no
+   co-allocated data, no names, room in this thread's cache.  Everything
+   else goes through destroy(). */
 void tramp_destroy(struct tramp *t)
 {
 	struct slot_cache *c;
@@ -285,7 +394,8 @@ void tramp_destroy(struct tramp *t)
 	if (!tb)
 		return;
 	c = &pool_caches[tb->backend][tb->kind];
-	if (tb->kind == TRAMP_CONTEXT || backends[tb->backend]->retire ||
+	if (tb->kind == TRAMP_CONTEXT || tb->dclass ||
+	    backends[tb->backend]->retire ||
 	    atomic_load_explicit(&debug_user_named, memory_order_relaxed) ||
 	    c->n - 1 >= POOL_CACHE_MAX - 1) {
 		destroy(t, tb);
@@ -295,6 +405,17 @@ void tramp_destroy(struct tramp *t)
 	*(void **)t = c->head;
 	c->head = t;
 	c->n++;
+}
+
+int tramp_destroy_data(void *data)
+{
+	struct table *tb;
+	struct tramp *t = data_slot(data, &tb);
+
+	if (!t)
+		return -1;
+	destroy(t, tb);
+	return 0;
 }
 
 int tramp_kind_of(const struct tramp *t)

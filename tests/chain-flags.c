@@ -21,11 +21,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include "harness.h"
+#include "seccomp-trap.h"
 
-#define FOREIGN_NR	0x2a7a3b2	/* a syscall the test traps itself */
 #define ALT_SIZE	(256 << 10)
 
 enum src { SEGV, SYS, TRAP, NSRC };
@@ -127,23 +125,6 @@ static void program(void (*h)(int), int flags, int mask_usr1)
 	CHECK(sigaction(signo[src], &sa, NULL) == 0);
 }
 
-static void foreign_filter(void)
-{
-	struct sock_filter insns[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FOREIGN_NR, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { .len = 4, .filter = insns };
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) ||
-	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) {
-		fprintf(stderr, "seccomp: %s\n", strerror(errno));
-		_exit(77);
-	}
-}
 
 /* The library installs its handler for src; 77 if it cannot here. */
 static void library_on(void)
@@ -158,6 +139,7 @@ static void library_on(void)
 		CHECK(sigaction(SIGTRAP, NULL, &cur) == 0);
 		CHECK(cur.sa_flags & SA_SIGINFO);
 		lib_trap = cur.sa_sigaction;
+		nbt = backtrace(bt, 64);	/* the unwinder is loaded */
 		return;
 	}
 	spec.backend = src == SEGV ? TRAMP_FAULT : TRAMP_SYSCALL;
@@ -167,6 +149,7 @@ static void library_on(void)
 		_exit(77);
 	}
 	CHECK(tramp_call());
+	nbt = backtrace(bt, 64);	/* the unwinder sees its tables */
 }
 
 /* The library's side still works: its trampolines run, its handler is
@@ -194,8 +177,10 @@ static void setup(void)
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		CHECK(page[i] != MAP_FAILED);
 	}
-	if (src == SYS)
-		foreign_filter();
+	if (src == SYS && foreign_filter()) {
+		fprintf(stderr, "seccomp: %s\n", strerror(errno));
+		_exit(77);
+	}
 }
 
 static void reprotect(void)
@@ -456,7 +441,6 @@ static int run(const struct test_case *c)
 		/* Sanitizers install handlers of their own. */
 		signal(signo[src], SIG_DFL);
 		setup();
-		nbt = backtrace(bt, 64);	/* loads the unwinder */
 		c->fn();
 		_exit(0);
 	}

@@ -21,7 +21,7 @@ __attribute__((noinline)) long jit_callee(long x)
 	return x + 1;
 }
 
-__attribute__((noinline)) long tramp_target(long x)
+__attribute__((noinline)) long chained_target(long x)
 {
 	long r = jit_fn(x);
 
@@ -45,7 +45,7 @@ static int child(enum tramp_backend b)
 	jit_fn = (long (*)(long))jit_call_new((void *)jit_callee);
 	CHECK(jit_name_unwind((void *)jit_fn, JIT_CALL_LEN, "my_jit_function",
 			      jit_call_cfi, sizeof(jit_call_cfi)) == 0);
-	t = make(TRAMP_CHAIN, b, (void *)tramp_target, NULL);
+	t = make(TRAMP_CHAIN, b, (void *)chained_target, NULL);
 	stub_addr = tramp_code(t);
 	CHECK(enter_tramp((long (*)(long))stub_addr, 40) == 42);
 	return 0;
@@ -106,7 +106,7 @@ static void run(enum tramp_backend b)
 		fprintf(stderr, "%s: gdb in the JIT callee:\n%s\n",
 			backend_names[b], copy);
 	CHECK(strstr(s, "jit_callee") && strstr(s, "my_jit_function"));
-	CHECK(strstr(s, "tramp_target") && strstr(s, "enter_tramp"));
+	CHECK(strstr(s, "chained_target") && strstr(s, "enter_tramp"));
 	CHECK(strstr(s, "main ("));
 	fprintf(stderr, "gdb through %s: ok\n", backend_names[b]);
 	free(out);

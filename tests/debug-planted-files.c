@@ -33,6 +33,8 @@ static const char *const plant_names[] = {
 
 static char dir[] = "/tmp/trampjit-planted-XXXXXX";
 
+#define TAKEN	3	/* child status: the file names were in use */
+
 static long target(void)
 {
 	return 7;
@@ -137,6 +139,7 @@ static int child(enum plant p)
 {
 	char dump[4200], map[64], aside1[4200], aside2[4200];
 	int r1 = -1, r2 = -1, ok = p == NONE || p == LEFTOVER;
+	struct stat st;
 	struct tramp_spec spec = {
 		.kind = TRAMP_CHAIN, .target = (void *)target,
 	};
@@ -149,6 +152,10 @@ static int child(enum plant p)
 		 (int)getpid());
 	snprintf(aside2, sizeof(aside2), "%s/aside-map-%d", dir,
 		 (int)getpid());
+	/* /tmp is shared: a file an earlier process with this pid left is
+	   not ours to plant over, so the case is retried in another child. */
+	if (!lstat(map, &st) || errno != ENOENT)
+		return TAKEN;
 	plant(p, dump, aside1, &r1);
 	plant(p, map, aside2, &r2);
 	CHECK(!setenv("JITDUMPDIR", dir, 1));
@@ -188,11 +195,15 @@ int main(void)
 				"needs root (chown): case left out\n");
 			continue;
 		}
-		pid = fork();
-		CHECK(pid >= 0);
-		if (!pid)
-			_exit(child((enum plant)p));
-		CHECK(waitpid(pid, &st, 0) == pid);
+		for (int tries = 0; tries < 50; tries++) {
+			pid = fork();
+			CHECK(pid >= 0);
+			if (!pid)
+				_exit(child((enum plant)p));
+			CHECK(waitpid(pid, &st, 0) == pid);
+			if (!WIFEXITED(st) || WEXITSTATUS(st) != TAKEN)
+				break;
+		}
 		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
 			fprintf(stderr, "planted %s: child failed (status "
 				"0x%x)\n", plant_names[p], st);

@@ -18,8 +18,9 @@
 #include <unistd.h>
 #include "harness.h"
 
-#define FORKS		60
-#define CHILD_SECONDS	20	/* a child still running then is hung */
+#define FORKS		40
+#define HANG_SECONDS	100	/* no fork or child takes that long unless
+				   hung, even under sanitizers and load */
 
 static atomic_int stop;
 static char dir[] = "/tmp/trampjit-forklocks-XXXXXX";
@@ -205,7 +206,7 @@ static void *region_thread(void *arg)
 /* The child: every API works (no lock inherited held, no state torn). */
 static void child(void)
 {
-	alarm(CHILD_SECONDS);
+	alarm(HANG_SECONDS);
 	use_tramps(1);
 	use_jit(7, 1);
 	jit_set_code_mode(JIT_APPEND_ALIAS);
@@ -218,8 +219,8 @@ static void child(void)
 	_exit(0);
 }
 
-/* Wait for pid; a child that is still running after CHILD_SECONDS is
-   hung (its own alarm normally kills it first). */
+/* Wait for pid; a child that is still running after HANG_SECONDS is
+   hung (its own alarm normally ends it first). */
 static void reap(pid_t pid)
 {
 	struct timespec t0, now;
@@ -233,7 +234,7 @@ static void reap(pid_t pid)
 		if (r == pid)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - t0.tv_sec > CHILD_SECONDS + 5) {
+		if (now.tv_sec - t0.tv_sec > HANG_SECONDS + 5) {
 			kill(pid, SIGKILL);
 			fprintf(stderr, "fork child %d hung\n", (int)pid);
 			exit(1);
@@ -254,13 +255,20 @@ static void on_alarm(int sig)
 	_exit(1);
 }
 
-/* Remove the child's and our perf files. */
+static pid_t self;
+
+/* Remove our jitdump directory and perf map, also when a check failed
+   (children leave theirs to the parent, which removes each one). */
 static void cleanup(void)
 {
 	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK(system(cmd) == 0);
+	if (getpid() != self)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s /tmp/perf-%d.map", dir,
+		 (int)self);
+	if (system(cmd))
+		fprintf(stderr, "cleanup failed: %s\n", cmd);
 }
 
 int main(void)
@@ -273,19 +281,21 @@ int main(void)
 	char map[64];
 
 	CHECK(mkdtemp(dir) != NULL);
+	self = getpid();
+	atexit(cleanup);
 	setenv("JITDUMPDIR", dir, 1);
 	for (int b = 0; b < 4; b++)
 		usable[b] = backend_usable((enum tramp_backend)b);
 	if (jit_debug_enable(JIT_DEBUG_ALL))
 		SKIP("publishers unavailable: %s", strerror(errno));
 	signal(SIGALRM, on_alarm);
-	alarm(120);
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
 		CHECK(pthread_create(&thr[i], NULL, fns[i], NULL) == 0);
 	for (int i = 0; i < FORKS; i++) {
 		pid_t pid;
 
 		usleep(2000);
+		alarm(HANG_SECONDS);
 		pid = fork();
 		CHECK(pid >= 0);
 		if (pid == 0)
@@ -298,8 +308,5 @@ int main(void)
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
 		CHECK(pthread_join(thr[i], NULL) == 0);
 	alarm(0);
-	snprintf(map, sizeof(map), "/tmp/perf-%d.map", (int)getpid());
-	unlink(map);
-	cleanup();
 	return 0;
 }

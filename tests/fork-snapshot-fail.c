@@ -2,19 +2,22 @@
 /*
  * A fork child never writes its parent's code, whatever fails at fork
  * time.  The parent holds code in every heap (pwrite, alias, dual-view,
- * and a big object of whole chunks) and forks:
- *  - with its descriptor table full: the snapshot's memfd was made ahead
- *    of time, so the child's heaps work;
- *  - with the table still full: the snapshot's descriptor, closed after
- *    the fork, made room for the next reservation;
+ * and a big object of whole chunks) and in a region of each append mode,
+ * and forks:
+ *  - with its descriptor table full: the heaps' snapshot memfds were made
+ *    ahead of time, so the child's heaps work; the regions' snapshots are
+ *    made at fork time, so the child's regions refuse appends (EMFILE);
+ *  - with the table still full: the snapshot descriptors, closed after
+ *    the fork, made room for the next reservations;
  *  - in a process whose heap took the last descriptor, so no memfd could
- *    ever be reserved: the child's heaps refuse new code with EMFILE, and
+ *    ever be reserved: the child's heap refuses new code with EMFILE, and
  *    frees still work;
- *  - with RLIMIT_FSIZE below the heap size, so the copy fails: the child's
- *    heaps refuse new code with EFBIG.
+ *  - with RLIMIT_FSIZE below the heap size, so every copy fails: the
+ *    child's heaps and regions refuse new code with EFBIG.
  * Each child frees the inherited code, makes and frees enough new code to
- * release quarantine batches, and writes through new dual-view buffers;
- * afterwards the parent's chunks hold exactly the bytes they held before.
+ * release quarantine batches, writes through new dual-view buffers and
+ * appends to and destroys the regions; afterwards the parent's chunks and
+ * regions hold exactly the bytes they held before.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -28,10 +31,14 @@
 #define BIG		((size_t)3 << 20)	/* above the whole-chunk size */
 #define NOBJ		300			/* more than a batch */
 
-/* The parent's code: where, and a copy of its chunks before the fork. */
+#define REGION		((size_t)64 << 10)	/* bytes of region compared */
+
+/* The parent's code: where, and a copy of its surroundings before the
+   fork. */
 struct held {
-	void *obj;		/* the object */
-	char *chunk;		/* the 2 MiB chunk holding it */
+	void *obj;		/* the object (or the region's first code) */
+	int v;			/* what calling it returns */
+	char *chunk;		/* the 2 MiB chunk holding it, or obj */
 	size_t len;		/* bytes of chunk(s) to compare */
 	char *copy;		/* those bytes before the fork */
 };
@@ -62,37 +69,48 @@ static void *code(size_t len, uint32_t v)
 	return c;
 }
 
-static void hold(struct held *h, void *obj, size_t len)
+static void hold(struct held *h, void *obj, int v, size_t len)
 {
+	CHECK(obj != NULL);
 	h->obj = obj;
-	h->chunk = (char *)((uintptr_t)obj & ~(uintptr_t)(CHUNK - 1));
+	h->v = v;
+	h->chunk = len == REGION ? obj :
+		   (char *)((uintptr_t)obj & ~(uintptr_t)(CHUNK - 1));
 	h->len = len;
 	h->copy = malloc(len);
 	CHECK(h->copy);
 	memcpy(h->copy, h->chunk, len);
 }
 
-enum { H_PWRITE, H_ALIAS, H_DUAL, H_BIG, NHELD };
+enum { H_PWRITE, H_ALIAS, H_DUAL, H_BIG, H_REGION, NHELD = H_REGION + 3 };
 static struct held held[NHELD];
+static struct jit_region *regions[3];	/* one per append mode */
 
 static void parent_code(void)
 {
+	unsigned char *b = func(8, 6);
 	void *rw, *rx;
 
 	CHECK(jit_set_code_mode(JIT_APPEND_PWRITE) >= 0);
-	hold(&held[H_PWRITE], code(100, 1), CHUNK);
-	hold(&held[H_BIG], code(BIG, 4), 2 * CHUNK);
+	hold(&held[H_PWRITE], code(100, 1), 1, CHUNK);
+	hold(&held[H_BIG], code(BIG, 4), 4, 2 * CHUNK);
 	CHECK(jit_set_code_mode(JIT_APPEND_ALIAS) >= 0);
-	hold(&held[H_ALIAS], code(100, 2), CHUNK);
+	hold(&held[H_ALIAS], code(100, 2), 2, CHUNK);
 	rx = jit_dual_alloc(100, &rw);
 	CHECK(rx);
 	memcpy(rw, held[H_PWRITE].obj, 6);
 	((unsigned char *)rw)[1] = 3;
 	CHECK(jit_dual_commit(rx, 6, 0) == 0);
-	hold(&held[H_DUAL], rx, CHUNK);
+	hold(&held[H_DUAL], rx, 3, CHUNK);
+	for (int m = 0; m < 3; m++) {
+		regions[m] = jit_region_create(1 << 20, m);
+		CHECK(regions[m]);
+		hold(&held[H_REGION + m], jit_region_append(regions[m], b, 8),
+		     6, REGION);
+	}
+	free(b);
 	for (int i = 0; i < NHELD; i++)
-		CHECK(held[i].obj && call(held[i].obj) == (i == H_BIG ? 4 :
-							 i + 1));
+		CHECK(call(held[i].obj) == held[i].v);
 }
 
 /* The outcome of an allocation: want 0, it must work; want > 0, it must
@@ -106,9 +124,9 @@ static int outcome(const void *p, int want, int v)
 	return p && v >= 0 ? call(p) == v : 1;
 }
 
-/* Everything a child can do to the heaps; want[] by heap (pwrite, alias,
-   dual), as for outcome(). */
-static void child_writes(const int want[3])
+/* Everything a child can do to the heaps and regions; want[] by heap
+   (pwrite, alias, dual) and for the regions, as for outcome(). */
+static void child_writes(const int want[4])
 {
 	static void *objs[NOBJ];
 	int modes[] = { JIT_APPEND_PWRITE, JIT_APPEND_ALIAS };
@@ -118,11 +136,22 @@ static void child_writes(const int want[3])
 	for (int i = 0; i < NHELD; i++) {
 		if (!held[i].obj)
 			continue;
-		CHECK(call(held[i].obj) == (i == H_BIG ? 4 : i + 1));
+		CHECK(call(held[i].obj) == held[i].v);
 		if (i == H_DUAL)
 			CHECK(jit_dual_free(held[i].obj) == 0);
-		else
+		else if (i < H_REGION)
 			CHECK(jit_destroy_code(held[i].obj) == 0);
+	}
+	for (int m = 0; m < 3 && regions[m]; m++) {
+		for (uint32_t i = 0; i < 64; i++) {
+			unsigned char *b = func(1000, i);
+
+			errno = 0;
+			rx = jit_region_append(regions[m], b, 1000);
+			free(b);
+			CHECK(outcome(rx, want[3], (int)i));
+		}
+		jit_region_destroy(regions[m]);
 	}
 	for (int m = 0; m < 2; m++) {
 		CHECK(jit_set_code_mode(modes[m]) >= 0);
@@ -155,14 +184,14 @@ static void child_writes(const int want[3])
 	}
 }
 
-static void fork_and_check(const int want[3], const char *what)
+static void fork_and_check(const int want[4], const char *what)
 {
 	int st;
 	pid_t pid = fork();
 
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		alarm(60);
+		alarm(200);	/* only a hang takes that long */
 		child_writes(want);
 		_exit(0);
 	}
@@ -179,7 +208,7 @@ static void fork_and_check(const int want[3], const char *what)
 				"code (heap %d)\n", what, i);
 			exit(1);
 		}
-		CHECK(call(held[i].obj) == (i == H_BIG ? 4 : i + 1));
+		CHECK(call(held[i].obj) == held[i].v);
 	}
 	fprintf(stderr, "%s: ok\n", what);
 }
@@ -212,10 +241,9 @@ static void no_reserve(void)
 	if (pid == 0) {
 		fill_fds();
 		close(dups[--ndups]);
-		hold(&held[H_PWRITE], code(100, 1), CHUNK);
-		CHECK(held[H_PWRITE].obj);
+		hold(&held[H_PWRITE], code(100, 1), 1, CHUNK);
 		CHECK(dup(0) < 0 && errno == EMFILE);
-		fork_and_check((int[]){ EMFILE, -1, -1 },
+		fork_and_check((int[]){ EMFILE, -1, -1, -1 },
 			       "no descriptor for a snapshot");
 		_exit(0);
 	}
@@ -223,7 +251,10 @@ static void no_reserve(void)
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
-static const int works[3];
+static const int works[4];
+/* A full table: the heaps' snapshots were reserved, the regions' are
+   made at fork time and fail. */
+static const int full[4] = { 0, 0, 0, EMFILE };
 
 int main(void)
 {
@@ -233,10 +264,10 @@ int main(void)
 	parent_code();
 	fork_and_check(works, "nothing failing");
 	fill_fds();
-	fork_and_check(works, "descriptor table full, snapshot reserved");
+	fork_and_check(full, "descriptor table full, snapshot reserved");
 	/* The snapshot's descriptor, closed after the fork, makes room for
 	   the next reservation. */
-	fork_and_check(works, "descriptor table still full");
+	fork_and_check(full, "descriptor table still full");
 	while (ndups)
 		close(dups[--ndups]);
 	/* The parent's heaps still work, and reserve again. */
@@ -249,7 +280,7 @@ int main(void)
 	small = fsz;
 	small.rlim_cur = 4096;
 	CHECK(setrlimit(RLIMIT_FSIZE, &small) == 0);
-	fork_and_check((int[]){ EFBIG, EFBIG, EFBIG },
+	fork_and_check((int[]){ EFBIG, EFBIG, EFBIG, EFBIG },
 		       "file size limit below the heap");
 	CHECK(setrlimit(RLIMIT_FSIZE, &fsz) == 0);
 	fork_and_check(works, "file size limit lifted");

@@ -26,7 +26,7 @@
 #include "harness.h"
 
 #define OBJ	8192	/* 256 of them fill one 2 MiB chunk */
-#define BATCH	256	/* objects per quarantine batch */
+#define BATCH	512	/* 4 MiB of them make a quarantine batch */
 
 static void *code(uint32_t v)
 {
@@ -205,7 +205,7 @@ static void in_child(void (*fn)(void), const char *what)
 
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		alarm(60);
+		alarm(200);	/* only a hang takes that long */
 		fn();
 		_exit(0);
 	}
