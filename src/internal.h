@@ -114,7 +114,7 @@ extern const struct backend_ops *const backends[NBACKENDS];
  * inline here: a thread's cache of free slots (initial-exec TLS, so no
  * __tls_get_addr call in the shared library) and the directory lookup.
  * A cache holding a slot belongs to a thread whose exit flushes it
- * (pool_cache_register has run), so only the empty and the full cases
+ * (pool.c registered it for that), so only the empty and the full cases
  * leave the inline paths.
  */
 #define POOL_CACHE_MAX	64	/* slots a thread's cache holds at most */
@@ -124,6 +124,31 @@ struct slot_cache {
 };
 extern _Thread_local __attribute__((tls_model("initial-exec")))
 struct slot_cache pool_caches[NBACKENDS][NKINDS];
+
+/* pre: c->n > 0. */
+static inline void *slot_cache_pop(struct slot_cache *c)
+{
+	void *s = c->head;
+
+	c->head = *(void **)s;
+	c->n--;
+	return s;
+}
+
+/* Whether a push needs no slow path: the cache holds a slot (so its
+   thread is registered) and has room. */
+static inline int slot_cache_open(const struct slot_cache *c)
+{
+	return c->n - 1 < POOL_CACHE_MAX - 1;
+}
+
+/* pre: slot_cache_open(c). */
+static inline void slot_cache_push(struct slot_cache *c, void *s)
+{
+	*(void **)s = c->head;
+	c->head = s;
+	c->n++;
+}
 /* The slow halves, and every data class (their caches are malloc'ed):
    refill an empty cache and take a slot (NULL with errno); put a slot in
    a cache that is empty or full. */
@@ -138,13 +163,10 @@ static inline void *pool_alloc(enum tramp_backend b, enum tramp_kind k,
 			       unsigned dclass)
 {
 	struct slot_cache *c = &pool_caches[b][k];
-	void *s = c->head;
 
 	if (__builtin_expect(dclass || !c->n, 0))
 		return pool_alloc_refill(b, k, dclass);
-	c->head = *(void **)s;
-	c->n--;
-	return s;
+	return slot_cache_pop(c);
 }
 
 /* pre: slot is a slot of tb; its target word is already 0. */
@@ -152,14 +174,10 @@ static inline void pool_free(struct table *tb, void *slot)
 {
 	struct slot_cache *c = &pool_caches[tb->backend][tb->kind];
 
-	if (__builtin_expect(tb->dclass || c->n - 1 >= POOL_CACHE_MAX - 1,
-			     0)) {
+	if (__builtin_expect(tb->dclass || !slot_cache_open(c), 0))
 		pool_free_slow(tb, slot);
-		return;
-	}
-	*(void **)slot = c->head;
-	c->head = slot;
-	c->n++;
+	else
+		slot_cache_push(c, slot);
 }
 
 /*

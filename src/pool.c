@@ -352,7 +352,6 @@ void *pool_alloc_refill(enum tramp_backend b, enum tramp_kind k,
 			unsigned dc)
 {
 	struct slot_cache *c = cache_of(b, k, dc);
-	void *s;
 
 	if (!c)
 		return NULL;
@@ -361,10 +360,7 @@ void *pool_alloc_refill(enum tramp_backend b, enum tramp_kind k,
 			return NULL;
 		cache_register();
 	}
-	s = c->head;
-	c->head = *(void **)s;
-	c->n--;
-	return s;
+	return slot_cache_pop(c);
 }
 
 void pool_give_back(struct table *tb, void *slot)
@@ -388,7 +384,7 @@ void pool_free_slow(struct table *tb, void *slot)
 		return;
 	}
 	cache_register();
-	*(void **)slot = c->head;
+	*(void **)slot = c->head;	/* may fill it past POOL_CACHE_MAX */
 	c->head = slot;
 	if (++c->n > POOL_CACHE_MAX)
 		cache_drain(&pools[tb->backend][tb->kind][tb->dclass], c,

@@ -214,9 +214,7 @@ struct tramp *tramp_create(const struct tramp_spec *spec)
 	c = &pool_caches[b][k];
 	if (!target || !ops || ops->publish || !c->n)
 		return create(spec, NULL);
-	slot = c->head;
-	c->head = *(void **)slot;
-	c->n--;
+	slot = slot_cache_pop(c);
 	arch_store_pair(slot, (uintptr_t)spec->data, (uintptr_t)target);
 	return slot;
 }
@@ -397,14 +395,12 @@ void tramp_destroy(struct tramp *t)
 	if (tb->kind == TRAMP_CONTEXT || tb->dclass ||
 	    backends[tb->backend]->retire ||
 	    atomic_load_explicit(&debug_user_named, memory_order_relaxed) ||
-	    c->n - 1 >= POOL_CACHE_MAX - 1) {
+	    !slot_cache_open(c)) {
 		destroy(t, tb);
 		return;
 	}
 	arch_store_pair(t, 0, 0);
-	*(void **)t = c->head;
-	c->head = t;
-	c->n++;
+	slot_cache_push(c, t);
 }
 
 int tramp_destroy_data(void *data)
