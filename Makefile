@@ -69,6 +69,8 @@ BENCH_CC := $(wildcard bench/*.cc)
 BENCH_S := $(wildcard bench/*.S)
 BENCH_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(BENCH_C) $(BENCH_CC) $(BENCH_S))))
 BENCH := $(O)/bench/trampjit-bench
+# Run by the bench: a user's program, linking the shared library.
+PLAIN_LOOP := $(O)/bench/trampjit-plain-loop
 EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 
 # Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags.
@@ -80,7 +82,7 @@ ldflags-of = $(filter-out $(if $(SANITIZE),-static),$(shell cat $(1).ldflags 2>/
 	check-clients bench readme install uninstall clean kernel-check
 .SECONDARY:
 
-all: lib $(EXAMPLES) $(BENCH)
+all: lib $(EXAMPLES) $(BENCH) $(PLAIN_LOOP)
 
 # The libraries alone: what install needs (no asmjit or libunwind; the
 # libffi drop-in only where <ffi.h> is installed).
@@ -216,6 +218,12 @@ $(BENCH): $(BENCH_OBJS) $(STATIC)
 	$(Q)$(if $(BENCH_CC),$(CXX),$(CC)) $(SANFLAGS) -o $@ $(BENCH_OBJS) $(STATIC) \
 		$(foreach f,$(basename $(BENCH_C) $(BENCH_CC)),$(call ldflags-of,$(f))) \
 		$(ASMJIT_LIBS) -lffi $(APP_LDLIBS) -lm
+
+$(PLAIN_LOOP): bench/plain/plain-loop.c $(O)/libtrampjit.so include/trampjit.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< -L$(O) -ltrampjit \
+		-Wl,-rpath,$(abspath $(O)) -lffi $(APP_LDLIBS)
 
 $(O)/examples/%: examples/%.c $(STATIC) include/trampjit.h
 	@mkdir -p $(dir $@)

@@ -522,15 +522,12 @@ static int add_locked(const void *code, size_t len, const char *name,
 
 /* Set once any code has been named by the user: until then freeing code
    (debug_code_freed) costs one load. */
-static _Atomic int user_named;
+_Atomic int debug_user_named;
 
-void debug_code_freed(const void *code)
+void debug_code_unname(const void *code)
 {
-	int err;
+	int err = errno;
 
-	if (!atomic_load_explicit(&user_named, memory_order_relaxed))
-		return;
-	err = errno;
 	jit_unname(code);
 	errno = err;
 }
@@ -554,7 +551,8 @@ static int name_range(const void *code, size_t len, const char *name,
 				 readable);
 	pthread_mutex_unlock(&lock);
 	if (!ret)
-		atomic_store_explicit(&user_named, 1, memory_order_relaxed);
+		atomic_store_explicit(&debug_user_named, 1,
+				      memory_order_relaxed);
 	return ret;
 }
 

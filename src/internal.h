@@ -118,13 +118,106 @@ extern const struct backend_ops backend_kernel_call;
 /* Indexed by internal index; NULL: not built on this architecture. */
 extern const struct backend_ops *const backends[NBACKENDS];
 
-/* pool.c: the arena, its tables and the free slots. */
-void *pool_alloc(enum tramp_backend b, enum tramp_kind k, unsigned dclass);
-void pool_free(struct table *tb, void *slot);
+/*
+ * pool.c: the arena, its tables and the free slots.  The hot halves are
+ * inline here: a thread's cache of free slots (initial-exec TLS, so no
+ * __tls_get_addr call in the shared library) and the directory lookup.
+ * A cache holding a slot belongs to a thread whose exit flushes it
+ * (pool.c registered it for that), so only the empty and the full cases
+ * leave the inline paths.
+ */
+#define POOL_CACHE_MAX	64	/* slots a thread's cache holds at most */
+struct slot_cache {
+	void *head;		/* free slots, linked through word 0 */
+	unsigned n;		/* how many */
+};
+extern _Thread_local __attribute__((tls_model("initial-exec")))
+struct slot_cache pool_caches[NBACKENDS][NKINDS];
+
+/* pre: c->n > 0. */
+static inline void *slot_cache_pop(struct slot_cache *c)
+{
+	void *s = c->head;
+
+	c->head = *(void **)s;
+	c->n--;
+	return s;
+}
+
+/* Whether a push needs no slow path: the cache holds a slot (so its
+   thread is registered) and has room. */
+static inline int slot_cache_open(const struct slot_cache *c)
+{
+	return c->n - 1 < POOL_CACHE_MAX - 1;
+}
+
+/* pre: slot_cache_open(c). */
+static inline void slot_cache_push(struct slot_cache *c, void *s)
+{
+	*(void **)s = c->head;
+	c->head = s;
+	c->n++;
+}
+/* The slow halves, and every data class (their caches are malloc'ed):
+   refill an empty cache and take a slot (NULL with errno); put a slot in
+   a cache that is empty or full. */
+void *pool_alloc_refill(enum tramp_backend b, enum tramp_kind k,
+			unsigned dclass);
+void pool_free_slow(struct table *tb, void *slot);
 /* pool_free straight to the shared list, bypassing this thread's cache
    (for thread-exit destructors, which may run after the cache's own). */
 void pool_give_back(struct table *tb, void *slot);
-struct table *pool_table_of(const void *addr);	/* NULL if not in a table */
+
+static inline void *pool_alloc(enum tramp_backend b, enum tramp_kind k,
+			       unsigned dclass)
+{
+	struct slot_cache *c = &pool_caches[b][k];
+
+	if (__builtin_expect(dclass || !c->n, 0))
+		return pool_alloc_refill(b, k, dclass);
+	return slot_cache_pop(c);
+}
+
+/* pre: slot is a slot of tb; its target word is already 0. */
+static inline void pool_free(struct table *tb, void *slot)
+{
+	struct slot_cache *c = &pool_caches[tb->backend][tb->kind];
+
+	if (__builtin_expect(tb->dclass || !slot_cache_open(c), 0))
+		pool_free_slow(tb, slot);
+	else
+		slot_cache_push(c, slot);
+}
+
+/*
+ * The directory: pool_root[a >> POOL_DIR_SHIFT][(a >> SPAN_SHIFT) %
+ * POOL_LEAF_SIZE] is the table of address a, or NULL.  Leaves are
+ * published with release stores once complete, entries once their table
+ * is; addresses at or above 2^POOL_VA_BITS have no table.
+ */
+#define POOL_VA_BITS	48
+#define POOL_LEAF_SHIFT	16
+#define POOL_LEAF_SIZE	((size_t)1 << POOL_LEAF_SHIFT)
+#define POOL_DIR_SHIFT	(SPAN_SHIFT + POOL_LEAF_SHIFT)
+#define POOL_ROOT_SIZE	((size_t)1 << (POOL_VA_BITS - POOL_DIR_SHIFT))
+extern struct table *_Atomic *_Atomic pool_root[POOL_ROOT_SIZE];
+
+/* The table of addr, or NULL if not in a table.  Async-signal-safe. */
+static inline struct table *pool_table_of(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+	struct table *_Atomic *leaf;
+
+	if (a >> POOL_VA_BITS)
+		return NULL;
+	leaf = atomic_load_explicit(&pool_root[a >> POOL_DIR_SHIFT],
+				    memory_order_acquire);
+	if (!leaf)
+		return NULL;
+	return atomic_load_explicit(&leaf[(a >> SPAN_SHIFT) &
+					  (POOL_LEAF_SIZE - 1)],
+				    memory_order_acquire);
+}
 
 /* tramp.c, for the libffi drop-in: the public calls on a trampoline with
    co-allocated data, each with one table lookup.  tramp_create_coalloc:
@@ -143,7 +236,8 @@ void *tramp_slot_at(const void *code, struct table **tbp);
 /* Index of slot within its table. */
 static inline unsigned slot_index(const struct table *tb, const void *slot)
 {
-	return (unsigned)(((const char *)slot - tb->data) / SLOT_PAIR_SIZE);
+	return (unsigned)((size_t)((const char *)slot - tb->data) /
+			  SLOT_PAIR_SIZE);
 }
 
 static inline char *slot_code(const struct table *tb, unsigned i)
@@ -277,9 +371,17 @@ int near_free(void *addr);
 /* debug.c: a table's code half was mapped; registers its unwind info and
    publishes its name.  Called under the table lock; never fails. */
 void debug_table_added(struct table *tb);
+/* Whether the user has named code (jit_name and friends), ever. */
+extern _Atomic int debug_user_named;
+void debug_code_unname(const void *code);
 /* Code at code was freed: drop the name the user gave it, if any.
    One load unless the user has named code.  Preserves errno. */
-void debug_code_freed(const void *code);
+static inline void debug_code_freed(const void *code)
+{
+	if (__builtin_expect(atomic_load_explicit(&debug_user_named,
+						  memory_order_relaxed), 0))
+		debug_code_unname(code);
+}
 
 /*
  * fork.c: the lock order of the whole library, outermost first.  A thread

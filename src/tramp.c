@@ -52,8 +52,8 @@ int context_check(const struct tramp_context *c)
 
 /* Whether slot s is live.  One 16-byte load, as the pair was stored: an
    8-byte load of its upper half right after the store (create, then a
-   getter) would miss store forwarding on common x86 cores. */
-static int slot_live(const void *s)
+   getter or destroy) would miss store forwarding on common x86 cores. */
+static inline int slot_live(const void *s)
 {
 	uintptr_t lo, hi;
 
@@ -61,18 +61,23 @@ static int slot_live(const void *s)
 	return hi != 0;
 }
 
-/* The table of a live handle, or NULL with EINVAL. */
-static struct table *handle_table(const struct tramp *t)
+/* The table of a live handle, or NULL with EINVAL: one directory lookup
+   and one bounds check. */
+static inline struct table *handle_table(const struct tramp *t)
 {
 	struct table *tb = pool_table_of(t);
-	const char *s = (const char *)t;
+	size_t off;
 
-	if (!tb || s < tb->data || (size_t)(s - tb->data) % SLOT_PAIR_SIZE ||
-	    slot_index(tb, s) >= tb->nslots || !slot_live(s)) {
-		errno = EINVAL;
-		return NULL;
-	}
+	if (__builtin_expect(!tb, 0))
+		goto bad;
+	off = (size_t)((const char *)t - tb->data);
+	if (__builtin_expect(off >= (size_t)tb->nslots * SLOT_PAIR_SIZE ||
+			     off % SLOT_PAIR_SIZE || !slot_live(t), 0))
+		goto bad;
 	return tb;
+bad:
+	errno = EINVAL;
+	return NULL;
 }
 
 void *tramp_slot_at(const void *code, struct table **tbp)
@@ -156,9 +161,10 @@ static char *own_data(const struct table *tb, const void *slot)
 	return tb->dclass ? slot_udata(tb, slot_index(tb, slot)) : NULL;
 }
 
-/* tramp_create, also giving the table (for tramp_create_coalloc). */
-static struct tramp *create(const struct tramp_spec *spec,
-			    struct table **tbp)
+/* tramp_create, every case, also giving the table (for
+   tramp_create_coalloc). */
+static __attribute__((noinline)) struct tramp *
+create(const struct tramp_spec *spec, struct table **tbp)
 {
 	struct tramp_context *ctx;
 	uintptr_t lo, hi;
@@ -206,9 +212,33 @@ static struct tramp *create(const struct tramp_spec *spec,
 	return slot;
 }
 
+/*
+ * The common case without a call: CHAIN, BIND or HANDLER without flags
+ * or co-allocated data, on a backend with nothing to publish, with a slot
+ * in this thread's cache.  Everything else, errors included, goes through
+ * create().
+ */
 struct tramp *tramp_create(const struct tramp_spec *spec)
 {
-	return create(spec, NULL);
+	const struct backend_ops *ops;
+	struct slot_cache *c;
+	unsigned b, k;
+	void *target, *slot;
+
+	if (!spec || spec->flags || spec->data_size)
+		return create(spec, NULL);
+	k = (unsigned)spec->kind;
+	b = (unsigned)spec->backend;
+	if (k >= TRAMP_CONTEXT || b >= NBACKENDS)
+		return create(spec, NULL);
+	target = k == TRAMP_HANDLER ? (void *)spec->handler : spec->target;
+	ops = backends[b];
+	c = &pool_caches[b][k];
+	if (!target || !ops || ops->publish || !c->n)
+		return create(spec, NULL);
+	slot = slot_cache_pop(c);
+	arch_store_pair(slot, (uintptr_t)spec->data, (uintptr_t)target);
+	return slot;
 }
 
 struct tramp *tramp_create_coalloc(const struct tramp_spec *spec,
@@ -351,30 +381,48 @@ struct tramp *tramp_lookup(const void *code)
 	return s;
 }
 
-/* tramp_destroy of live t in tb. */
-static void destroy(struct tramp *t, struct table *tb)
+/* tramp_destroy of live t in tb, every case. */
+static __attribute__((noinline)) void destroy(struct tramp *t,
+					      struct table *tb)
 {
-	void *ctx;
+	const struct backend_ops *ops = backends[tb->backend];
+	unsigned i = slot_index(tb, t);
+	void *ctx = NULL;
 
-	ctx = tb->kind == TRAMP_CONTEXT ? ((void **)t)[0] : NULL;
+	if (tb->kind == TRAMP_CONTEXT)
+		ctx = ((void **)t)[0];
 	arch_store_pair(t, 0, 0);
-	if (backends[tb->backend]->retire)
-		backends[tb->backend]->retire(tb, slot_index(tb, t));
-	debug_code_freed(slot_code(tb, slot_index(tb, t)));
+	if (ops->retire)
+		ops->retire(tb, i);
+	debug_code_freed(slot_code(tb, i));
 	pool_free(tb, t);
 	if (ctx)
 		free(ctx);
 }
 
+/* The common case without a call: nothing to retire or free, no
+   co-allocated data, no names, room in this thread's cache.  Everything
+   else goes through destroy(). */
 void tramp_destroy(struct tramp *t)
 {
+	struct slot_cache *c;
 	struct table *tb;
 
 	if (!t)
 		return;
 	tb = handle_table(t);
-	if (tb)
+	if (!tb)
+		return;
+	c = &pool_caches[tb->backend][tb->kind];
+	if (tb->kind == TRAMP_CONTEXT || tb->dclass ||
+	    backends[tb->backend]->retire ||
+	    atomic_load_explicit(&debug_user_named, memory_order_relaxed) ||
+	    !slot_cache_open(c)) {
 		destroy(t, tb);
+		return;
+	}
+	arch_store_pair(t, 0, 0);
+	slot_cache_push(c, t);
 }
 
 int tramp_destroy_data(void *data)
