@@ -125,7 +125,7 @@ int main(void)
 	errno = 0;
 	CHECK(!tramp_create(&bad) && errno == EINVAL);
 	bad = chain;
-	bad.backend = (enum tramp_backend)9;
+	bad.backend = (enum tramp_backend)(TRAMP_KERNEL_CALL + 1);
 	errno = 0;
 	CHECK(!tramp_create(&bad) && errno == EINVAL);
 	bad = chain;
