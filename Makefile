@@ -15,9 +15,15 @@ endif
 AR := $(CROSS_COMPILE)ar
 
 ARCH ?= $(shell $(CC) -dumpmachine | sed -e 's/-.*//' -e 's/^amd64$$/x86_64/')
+HOST_ARCH := $(shell uname -m | sed -e 's/^amd64$$/x86_64/' -e 's/^arm64$$/aarch64/')
 O ?= build
 PREFIX ?= /usr/local
+# A foreign ARCH runs under qemu-user with the cross toolchain's sysroot.
+ifeq ($(ARCH),$(HOST_ARCH))
 RUNNER ?=
+else
+RUNNER ?= qemu-$(ARCH) -L $(or $(wildcard /usr/$(patsubst %-,%,$(CROSS_COMPILE))),/usr/$(ARCH)-linux-gnu)
+endif
 SANITIZE ?=
 
 ifeq ($(V),1)
@@ -35,11 +41,17 @@ WARN := -Wall -Wextra -Wno-unused-parameter
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 CPPFLAGS_ALL := -Iinclude -Isrc -Isrc/arch/$(ARCH) -D_GNU_SOURCE -DTRAMPJIT_DEBUG
 LIB_CFLAGS := -std=c11 $(OPT) $(WARN) -fPIC -fvisibility=hidden $(SANFLAGS) $(CPPFLAGS_ALL) $(CFLAGS)
-APP_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(CFLAGS)
-APP_CXXFLAGS := $(OPT) $(WARN) -Wno-missing-field-initializers $(SANFLAGS) -Iinclude -fexceptions $(CXXFLAGS)
+APP_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(FFI_CFLAGS) $(CFLAGS)
+APP_CXXFLAGS := $(OPT) $(WARN) -Wno-missing-field-initializers $(SANFLAGS) -Iinclude $(FFI_CFLAGS) -fexceptions $(CXXFLAGS)
 APP_LDLIBS := -lpthread -ldl
-# The JIT peer of the benchmark, when Debian's libasmjit-dev is installed.
-ASMJIT_LIBS := $(if $(wildcard /usr/include/asmjit/core.h),-lasmjit -lrt)
+# The JIT peer of the benchmark, when Debian's libasmjit-dev is installed
+# (native builds only: it is an x86_64 library).
+ASMJIT_LIBS := $(if $(and $(filter $(ARCH),$(HOST_ARCH)),$(wildcard /usr/include/asmjit/core.h)),-lasmjit -lrt)
+# libffi, when the toolchain can link it (-DHAVE_LIBFFI for its users).
+HAVE_LIBFFI := $(shell printf '#include <ffi.h>\nint main(void){return ffi_prep_cif(0,FFI_DEFAULT_ABI,0,0,0);}' | \
+	$(CC) -x c - -o /dev/null -lffi 2>/dev/null && echo 1)
+FFI_CFLAGS := $(if $(HAVE_LIBFFI),-DHAVE_LIBFFI)
+FFI_LIBS := $(if $(HAVE_LIBFFI),-lffi)
 
 LIB_SRCS := $(wildcard src/*.c) $(wildcard src/arch/$(ARCH)/*.c) $(wildcard src/arch/$(ARCH)/*.S)
 LIB_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(LIB_SRCS))))
@@ -121,7 +133,7 @@ $(O)/tests/mdwe-exec: $(O)/tests/mdwe-exec.o
 $(O)/tests/%: $(O)/tests/%.o $(TEST_ASM_LIB) $(STATIC)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(if $(wildcard tests/$*.cc),$(CXX),$(CC)) $(SANFLAGS) -o $@ $< $(TEST_ASM_LIB) \
-		$(STATIC) $(call ldflags-of,tests/$*) -lffi $(APP_LDLIBS)
+		$(STATIC) $(call ldflags-of,tests/$*) $(FFI_LIBS) $(APP_LDLIBS)
 
 $(O)/bench/%.o: bench/%.c $(wildcard bench/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
@@ -142,7 +154,7 @@ $(BENCH): $(BENCH_OBJS) $(STATIC)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(if $(BENCH_CC),$(CXX),$(CC)) $(SANFLAGS) -o $@ $(BENCH_OBJS) $(STATIC) \
 		$(foreach f,$(basename $(BENCH_C) $(BENCH_CC)),$(call ldflags-of,$(f))) \
-		$(ASMJIT_LIBS) -lffi $(APP_LDLIBS) -lm
+		$(ASMJIT_LIBS) $(FFI_LIBS) $(APP_LDLIBS) -lm
 
 $(O)/examples/%: examples/%.c $(STATIC) include/trampjit.h
 	@mkdir -p $(dir $@)

@@ -67,6 +67,32 @@ enum {
 	 (i) == 4 ? TRAMP_REG_R8 : (i) == 5 ? TRAMP_REG_R9 : -1)
 #define TRAMP_REG_CHAIN	TRAMP_REG_R10	/* static chain (GCC nested fns) */
 #define TRAMP_REG_SP	TRAMP_REG_RSP	/* may not be set by a context */
+/* Registers a context may not set (bits by index). */
+#define TRAMP_CONTEXT_RESERVED	(1ull << TRAMP_REG_SP)
+#elif defined(__aarch64__)
+enum {
+	TRAMP_REG_X0, TRAMP_REG_X1, TRAMP_REG_X2, TRAMP_REG_X3,
+	TRAMP_REG_X4, TRAMP_REG_X5, TRAMP_REG_X6, TRAMP_REG_X7,
+	TRAMP_REG_X8, TRAMP_REG_X9, TRAMP_REG_X10, TRAMP_REG_X11,
+	TRAMP_REG_X12, TRAMP_REG_X13, TRAMP_REG_X14, TRAMP_REG_X15,
+	TRAMP_REG_X16, TRAMP_REG_X17, TRAMP_REG_X18, TRAMP_REG_X19,
+	TRAMP_REG_X20, TRAMP_REG_X21, TRAMP_REG_X22, TRAMP_REG_X23,
+	TRAMP_REG_X24, TRAMP_REG_X25, TRAMP_REG_X26, TRAMP_REG_X27,
+	TRAMP_REG_X28, TRAMP_REG_X29, TRAMP_REG_X30, TRAMP_REG_XSP,
+	TRAMP_NREGS,
+	TRAMP_NARGREGS = 8,	/* integer argument registers x0-x7 */
+	TRAMP_NVECREGS = 8,	/* vector argument registers v0-v7 */
+};
+#define TRAMP_REG_ARG(i)	((i) < 8 ? TRAMP_REG_X0 + (i) : -1)
+#define TRAMP_REG_FP	TRAMP_REG_X29	/* frame pointer */
+#define TRAMP_REG_LR	TRAMP_REG_X30	/* link register */
+#define TRAMP_REG_CHAIN	TRAMP_REG_X18	/* static chain (GCC nested fns) */
+#define TRAMP_REG_SP	TRAMP_REG_XSP	/* may not be set by a context */
+/* Registers a context may not set: sp, and x16/x17 (IP0/IP1, the
+   veneer registers), which carry the final stack pointer and pc. */
+#define TRAMP_CONTEXT_RESERVED						\
+	((1ull << TRAMP_REG_SP) | (1ull << TRAMP_REG_X16) |		\
+	 (1ull << TRAMP_REG_X17))
 #else
 #error "trampjit: unsupported architecture"
 #endif

@@ -108,7 +108,7 @@ static inline char *slot_at(const struct table *tb, unsigned i)
 /* The target word of a slot: 0 when free. */
 static inline uintptr_t slot_target(const void *slot)
 {
-	return __atomic_load_n((const uintptr_t *)slot + 1, __ATOMIC_ACQUIRE);
+	return arch_slot_target(slot);
 }
 
 /* arch: context application (arch.c). */
@@ -134,12 +134,22 @@ void fault_chain(int sig, siginfo_t *si, void *uc,
 #include <signal.h>
 #include <sys/types.h>
 
-/* arch/<arch>/jit_trap.c: the filler of unwritten code space, and the
-   program counter of a breakpoint trap (0: not a breakpoint).  Both
-   helpers are async-signal-safe. */
-extern const unsigned char arch_code_fill;
+/* arch/<arch>/jit_trap.c: the program counter of a breakpoint trap (0:
+   not a breakpoint), and resuming a signal context elsewhere.  Both are
+   async-signal-safe.  The filler of unwritten code space is ARCH_FILL_WORD
+   (arch.h), repeated from every ARCH_INSN_SIZE-aligned file offset. */
 uintptr_t arch_breakpoint_pc(const siginfo_t *si, const void *uc);
 void arch_set_pc(void *uc, uintptr_t pc);
+
+/* Fill len bytes at p, which lies at file (or code) offset off, with the
+   filler in its phase for that offset. */
+void code_fill_mem(void *p, size_t len, size_t off);
+/* Whether the instruction at pc is the filler.  Async-signal-safe. */
+int code_is_fill(const void *pc);
+/* Make len bytes of code written at rx (file fd, offset off) visible to
+   instruction fetch: cache maintenance, plus a remap of the pages where an
+   emulator keeps stale translations (codesync.c).  Returns 0 or -1. */
+int code_sync(char *rx, size_t len, int fd, off_t off);
 
 /*
  * trap.c: the address ranges whose filler may have been replaced by code
@@ -177,6 +187,8 @@ void *heap_alloc(enum heap_id id, size_t len, char **rw);
 int heap_free(enum heap_id id, void *code);
 enum heap_id heap_of(const void *addr, int *is_rw);
 int heap_range_live(enum heap_id id, const void *rx, size_t len);
+/* code_sync() for len bytes written at rx in heap id. */
+int heap_sync(enum heap_id id, char *rx, size_t len);
 /* Distance from the RX view to the RW view of a heap with views. */
 #define HEAP_RW_DELTA	((size_t)1 << 32)
 

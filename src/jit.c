@@ -609,21 +609,23 @@ void *jit_create_code(const void *source, size_t len)
 	rx = heap_alloc(id, len, &rw);
 	if (!rx)
 		return NULL;
-	if (id == HEAP_ALIAS) {
+	if (id == HEAP_ALIAS)
 		memcpy(rw, source, len);
-		__builtin___clear_cache(rx, rx + len);
-		return rx;
-	}
-	if (os_pwrite_all(heaps[id].fd, source, len,
-			  (off_t)(rx - heaps[id].base))) {
+	if ((id != HEAP_ALIAS && os_pwrite_all(heaps[id].fd, source, len,
+					       (off_t)(rx - heaps[id].base))) ||
+	    heap_sync(id, rx, len)) {
 		int e = errno;
 
 		heap_free(id, rx);
 		errno = e;
 		return NULL;
 	}
-	__builtin___clear_cache(rx, rx + len);
 	return rx;
+}
+
+int heap_sync(enum heap_id id, char *rx, size_t len)
+{
+	return code_sync(rx, len, heaps[id].fd, (off_t)(rx - heaps[id].base));
 }
 
 int jit_destroy_code(void *code)

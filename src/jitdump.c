@@ -145,9 +145,11 @@ int jitdump_add(const struct dsym *s)
 	if (s->readable) {
 		dbuf_put(&b, (const void *)s->start, s->len);
 	} else {
-		/* No instruction runs there (PROT_NONE): int3 filler. */
+		/* No instruction runs there (PROT_NONE): the filler. */
+		uint32_t w = ARCH_FILL_WORD;
+
 		for (size_t i = 0; i < s->len; i++)
-			dbuf_u8(&b, 0xcc);
+			dbuf_u8(&b, ((unsigned char *)&w)[i % sizeof(w)]);
 	}
 	if (b.err) {
 		errno = b.err;

@@ -18,6 +18,13 @@
 #include <unistd.h>
 
 #include "os.h"
+#include "arch.h"
+
+/* Protection bits every executable mapping adds (PROT_BTI on arm64 when
+   the process uses BTI). */
+#ifndef ARCH_CODE_PROT
+#define ARCH_CODE_PROT	0
+#endif
 
 #ifndef MFD_EXEC
 #define MFD_EXEC	0x0010U
@@ -66,7 +73,7 @@ int os_unreserve(void *addr, size_t len)
 
 void *os_map_code(void *addr, size_t len, int fd, off_t off)
 {
-	void *p = mmap(addr, len, PROT_READ | PROT_EXEC,
+	void *p = mmap(addr, len, PROT_READ | PROT_EXEC | ARCH_CODE_PROT,
 		       MAP_SHARED | (addr ? MAP_FIXED : 0), fd, off);
 
 	return p == MAP_FAILED ? NULL : p;
@@ -101,7 +108,8 @@ int os_unmap(void *addr, size_t len)
 
 int os_protect(void *addr, size_t len, int prot)
 {
-	return mprotect(addr, len, prot);
+	return mprotect(addr, len, prot & PROT_EXEC ? prot | ARCH_CODE_PROT :
+				   prot);
 }
 
 static const char *memfd_mode = "none yet";

@@ -21,7 +21,7 @@ const struct backend_ops *const backends[NBACKENDS] = {
 int context_check(const struct tramp_context *c)
 {
 	uint64_t allowed = (((uint64_t)1 << TRAMP_NREGS) - 1) &
-			   ~((uint64_t)1 << TRAMP_REG_SP);
+			   ~(uint64_t)TRAMP_CONTEXT_RESERVED;
 
 	if (!c || (c->mask & ~allowed) || c->nstack > TRAMP_CONTEXT_MAX_STACK ||
 	    (c->flags & ~TRAMP_CONTEXT_MOVE_SP) || !c->pc) {
@@ -155,7 +155,7 @@ int tramp_retarget(struct tramp *t, void *target, void *data)
 			errno = EINVAL;
 			return -1;
 		}
-		lo = ((uintptr_t *)t)[0];
+		arch_load_pair(t, &lo, &hi);
 		hi = (uintptr_t)target;
 	} else if (make_pair(target, data, &lo, &hi)) {
 		return -1;
@@ -190,6 +190,7 @@ struct tramp *tramp_lookup(const void *code)
 void tramp_destroy(struct tramp *t)
 {
 	struct table *tb;
+	uintptr_t lo, hi;
 	void *ctx;
 
 	if (!t)
@@ -197,7 +198,8 @@ void tramp_destroy(struct tramp *t)
 	tb = handle_table(t);
 	if (!tb)
 		return;
-	ctx = tb->kind == TRAMP_CONTEXT ? ((void **)t)[0] : NULL;
+	arch_load_pair(t, &lo, &hi);
+	ctx = tb->kind == TRAMP_CONTEXT ? (void *)lo : NULL;
 	arch_store_pair(t, 0, 0);
 	if (backends[tb->backend]->retire)
 		backends[tb->backend]->retire(tb, slot_index(tb, t));

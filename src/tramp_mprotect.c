@@ -115,7 +115,9 @@ static int mp_publish(struct table *tb, unsigned i)
 	}
 	memcpy(fresh, page, ps);
 	arch_load_pair(slot_at(tb, i), &lo, &hi);
-	arch_store_pair(fresh + (stub - page) + ARCH_MP_PAIR, lo, hi);
+	memcpy(fresh + (stub - page) + ARCH_MP_PAIR, &lo, sizeof(lo));
+	memcpy(fresh + (stub - page) + ARCH_MP_PAIR + sizeof(lo), &hi,
+	       sizeof(hi));
 	if (os_protect(fresh, ps, PROT_READ | PROT_EXEC) ||
 	    os_move(fresh, ps, page)) {
 		err = errno;

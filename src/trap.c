@@ -67,8 +67,7 @@ static void trap_handler(int sig, siginfo_t *si, void *uc)
 	int saved = errno;
 	uintptr_t pc = arch_breakpoint_pc(si, uc);
 
-	if (pc && lookup(pc) &&
-	    *(volatile const unsigned char *)pc != arch_code_fill) {
+	if (pc && lookup(pc) && !code_is_fill((const void *)pc)) {
 		arch_set_pc(uc, pc);
 		__atomic_fetch_add(&jit_stat_fixups, 1, __ATOMIC_RELAXED);
 	} else {
@@ -195,7 +194,25 @@ static pthread_once_t fill_once = PTHREAD_ONCE_INIT;
 
 static void fill_init(void)
 {
-	memset(fill_page, arch_code_fill, sizeof(fill_page));
+	code_fill_mem(fill_page, sizeof(fill_page), 0);
+}
+
+void code_fill_mem(void *p, size_t len, size_t off)
+{
+	uint32_t w = ARCH_FILL_WORD;
+	unsigned char *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		b[i] = ((const unsigned char *)&w)[(off + i) % sizeof(w)];
+}
+
+int code_is_fill(const void *pc)
+{
+	uint32_t w = ARCH_FILL_WORD;
+
+	return !memcmp((const void *)pc,
+		       (const unsigned char *)&w + (uintptr_t)pc % sizeof(w),
+		       ARCH_INSN_SIZE);
 }
 
 int code_fill(int fd, off_t off, size_t len)

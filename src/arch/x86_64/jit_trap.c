@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * x86_64 side of the JIT half's fault fixups: the trapping filler byte, and
- * reading and rewinding the program counter of a signal context.
+ * x86_64 side of the JIT half's fault fixups (the filler, int3, is
+ * ARCH_FILL_WORD in arch.h): reading and rewinding the program counter of a signal context.
  */
 #include <signal.h>
 #include <ucontext.h>
 
 #include "internal.h"
-
-/* int3: any stray jump into unwritten space traps at once. */
-const unsigned char arch_code_fill = 0xcc;
 
 /*
  * The address of the breakpoint instruction behind a SIGTRAP, or 0 when
