@@ -82,8 +82,13 @@ static void mp_geometry(struct table *tb)
 /* Write every stub of the half read-write, then make it read+execute. */
 static int mp_map_code(struct table *tb)
 {
-	const void *thunk = tb->kind == TRAMP_HANDLER ? tramp_handler_thunk :
-			    tramp_context_thunk;
+	static const char *const thunks[NKINDS] = {
+		[TRAMP_CHAIN] = tramp_chain_thunk,
+		[TRAMP_BIND] = tramp_bind_thunk,
+		[TRAMP_HANDLER] = tramp_handler_thunk,
+		[TRAMP_CONTEXT] = tramp_context_thunk,
+	};
+	const char *thunk = thunks[tb->kind];
 
 	if (!os_map_data(tb->base, tb->code_size))
 		return -1;
@@ -91,7 +96,7 @@ static int mp_map_code(struct table *tb)
 		char *stub = slot_code(tb, i);
 
 		memcpy(stub, arch_mp_templates[tb->kind], ARCH_MP_STRIDE);
-		if (tb->kind == TRAMP_HANDLER || tb->kind == TRAMP_CONTEXT)
+		if (ARCH_MP_THUNK_KINDS >> tb->kind & 1)
 			memcpy(stub + ARCH_MP_THUNK, &thunk, sizeof(thunk));
 	}
 	return os_protect(tb->base, tb->code_size, PROT_READ | PROT_EXEC);

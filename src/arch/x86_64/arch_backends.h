@@ -41,6 +41,8 @@
 #define ARCH_MP_SLOTS		3072
 #define ARCH_MP_THUNK		40
 #define ARCH_MP_PAIR		48
+/* Kinds whose stubs get the thunk word (bits by enum tramp_kind). */
+#define ARCH_MP_THUNK_KINDS	0xc
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
