@@ -64,8 +64,10 @@ TEST_CC := $(wildcard tests/*.cc)
 TESTS := $(addprefix $(O)/,$(basename $(TEST_C) $(TEST_CC)))
 TEST_HELPERS := $(O)/tests/mdwe-exec
 TESTS := $(filter-out $(TEST_HELPERS),$(TESTS))
-TEST_ASM := $(wildcard tests/asm/*.S)
-TEST_ASM_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(TEST_ASM))))
+# Per-architecture test helpers: probes in assembly and machine code.
+TEST_ARCH := src/arch/$(ARCH)/test
+TEST_ASM := $(wildcard $(TEST_ARCH)/*.S)
+TEST_ASM_OBJS := $(addprefix $(O)/tests/asm/,$(notdir $(TEST_ASM:.S=.o)))
 TEST_ASM_LIB := $(O)/tests/asm/libtestasm.a
 
 BENCH_C := $(wildcard bench/*.c)
@@ -110,17 +112,17 @@ $(O)/trampjit.pc: trampjit.pc.in Makefile
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
-$(O)/tests/%.o: tests/%.c $(wildcard tests/*.h) include/trampjit.h
+$(O)/tests/%.o: tests/%.c $(wildcard tests/*.h $(TEST_ARCH)/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(APP_CFLAGS) -Itests -c $< -o $@
+	$(Q)$(CC) $(APP_CFLAGS) -Itests -I$(TEST_ARCH) -c $< -o $@
 
-$(O)/tests/%.o: tests/%.cc $(wildcard tests/*.h) include/trampjit.h
+$(O)/tests/%.o: tests/%.cc $(wildcard tests/*.h $(TEST_ARCH)/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CXX     $<")
-	$(Q)$(CXX) $(APP_CXXFLAGS) -Itests -c $< -o $@
+	$(Q)$(CXX) $(APP_CXXFLAGS) -Itests -I$(TEST_ARCH) -c $< -o $@
 
-$(O)/tests/asm/%.o: tests/asm/%.S
+$(O)/tests/asm/%.o: $(TEST_ARCH)/%.S
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(APP_CFLAGS) -c $< -o $@
 

@@ -7,13 +7,15 @@
 #include <stdint.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
-static const unsigned char ret5[] = { 0xb8, 5, 0, 0, 0, 0xc3 };
+static unsigned char ret5[CODE_RET_LEN];	/* return 5 */
 
 static long f(long x) { return x; }
 
 int main(void)
 {
+	code_ret(ret5, 5);
 	struct tramp_spec spec = { .kind = TRAMP_CHAIN, .target = (void *)f };
 	struct tramp *t;
 	void *c;

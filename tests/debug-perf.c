@@ -32,17 +32,15 @@ __attribute__((noinline)) static long inc(long x)
 
 static int child(void)
 {
-	/* mov %rdi,%rax; 1: dec %rax; jnz 1b; ret */
-	static const unsigned char spin[] = {
-		0x48, 0x89, 0xf8, 0x48, 0xff, 0xc8, 0x75, 0xfb, 0xc3,
-	};
-	long (*fn)(long) = (long (*)(long))code_new(spin, sizeof(spin));
+	unsigned char spin[64];
+	size_t spin_len = code_spin(spin);
+	long (*fn)(long) = (long (*)(long))code_new(spin, spin_len);
 	long (*volatile tr)(long);
 	struct tramp *t;
 	double t0;
 
 	CHECK(jit_debug_enable(JIT_DEBUG_JITDUMP | JIT_DEBUG_PERFMAP) == 0);
-	CHECK(jit_name((void *)fn, sizeof(spin), NAME) == 0);
+	CHECK(jit_name((void *)fn, spin_len, NAME) == 0);
 	t0 = now();
 	while (now() - t0 < 0.6)
 		CHECK(fn(1000000) == 0);

@@ -9,11 +9,13 @@
 #include <stdint.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
-static const unsigned char ret7[] = { 0xb8, 7, 0, 0, 0, 0xc3 };
+static unsigned char ret7[CODE_RET_LEN];	/* return 7 */
 
 int main(void)
 {
+	code_ret(ret7, 7);
 	int fds, fd, p[2];
 	void *ok = jit_create_code(ret7, sizeof(ret7));
 
@@ -28,9 +30,9 @@ int main(void)
 	CHECK(jit_destroy_code((void *)ret7) == -1 && errno == EINVAL);
 	CHECK(jit_destroy_code((void *)1) == -1 && errno == EINVAL);
 
-	CHECK(jitfd_create(NULL, 6, 0) == -1 && errno == EINVAL);
+	CHECK(jitfd_create(NULL, CODE_RET_LEN, 0) == -1 && errno == EINVAL);
 	CHECK(jitfd_create(ret7, 0, 0) == -1 && errno == EINVAL);
-	CHECK(jitfd_create(ret7, 6, 0x100) == -1 && errno == EINVAL);
+	CHECK(jitfd_create(ret7, CODE_RET_LEN, 0x100) == -1 && errno == EINVAL);
 	CHECK(jitfd_create(ret7, SIZE_MAX, 0) == -1 && errno == ENOMEM);
 	CHECK(jitfd_map(-1) == NULL && errno == EBADF);
 	CHECK(jitfd_map(1000) == NULL && errno == EBADF);

@@ -13,9 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
-/* mov $0x2a, %eax; ret */
-static const unsigned char ret42[] = { 0xb8, 0x2a, 0, 0, 0, 0xc3 };
+static unsigned char ret42[CODE_RET_LEN];	/* return 42 */
 
 static int send_fd(int sock, int fd)
 {
@@ -56,6 +56,7 @@ static int recv_fd(int sock)
 
 int main(void)
 {
+	code_ret(ret42, 42);
 	int fd, sv[2], st;
 	void *code;
 	pid_t pid;
