@@ -36,22 +36,28 @@ ifeq ($(wildcard src/arch/$(ARCH)),)
 $(error trampjit: unsupported ARCH '$(ARCH)': no src/arch/$(ARCH))
 endif
 
+# Optional libraries, when the toolchain can link them: libffi
+# (-DHAVE_LIBFFI for its users).
+HAVE_LIBFFI := $(shell printf '\043include <ffi.h>\nint main(void){return ffi_prep_cif(0,FFI_DEFAULT_ABI,0,0,0);}' | \
+	$(CC) -x c - -o /dev/null -lffi 2>/dev/null && echo 1)
+OPTLIB_CFLAGS := $(if $(HAVE_LIBFFI),-DHAVE_LIBFFI)
+FFI_LIBS := $(if $(HAVE_LIBFFI),-lffi)
+# nongnu libunwind likewise (tests/unwind-libunwind.c skips without it).
+HAVE_LIBUNWIND := $(shell printf '\043include <libunwind.h>\nint main(void){return unw_backtrace(0,0);}' | \
+	$(CC) -x c - -o /dev/null -lunwind -lunwind-generic 2>/dev/null && echo 1)
+OPTLIB_CFLAGS += $(if $(HAVE_LIBUNWIND),-DHAVE_LIBUNWIND)
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Wno-unused-parameter
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 CPPFLAGS_ALL := -Iinclude -Isrc -Isrc/arch/$(ARCH) -D_GNU_SOURCE -DTRAMPJIT_DEBUG
 LIB_CFLAGS := -std=c11 $(OPT) $(WARN) -fPIC -fvisibility=hidden $(SANFLAGS) $(CPPFLAGS_ALL) $(CFLAGS)
-APP_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(FFI_CFLAGS) $(CFLAGS)
-APP_CXXFLAGS := $(OPT) $(WARN) -Wno-missing-field-initializers $(SANFLAGS) -Iinclude $(FFI_CFLAGS) -fexceptions $(CXXFLAGS)
+APP_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(OPTLIB_CFLAGS) $(CFLAGS)
+APP_CXXFLAGS := $(OPT) $(WARN) -Wno-missing-field-initializers $(SANFLAGS) -Iinclude $(OPTLIB_CFLAGS) -fexceptions $(CXXFLAGS)
 APP_LDLIBS := -lpthread -ldl
 # The JIT peer of the benchmark, when Debian's libasmjit-dev is installed
 # (native builds only: it is an x86_64 library).
 ASMJIT_LIBS := $(if $(and $(filter $(ARCH),$(HOST_ARCH)),$(wildcard /usr/include/asmjit/core.h)),-lasmjit -lrt)
-# libffi, when the toolchain can link it (-DHAVE_LIBFFI for its users).
-HAVE_LIBFFI := $(shell printf '#include <ffi.h>\nint main(void){return ffi_prep_cif(0,FFI_DEFAULT_ABI,0,0,0);}' | \
-	$(CC) -x c - -o /dev/null -lffi 2>/dev/null && echo 1)
-FFI_CFLAGS := $(if $(HAVE_LIBFFI),-DHAVE_LIBFFI)
-FFI_LIBS := $(if $(HAVE_LIBFFI),-lffi)
+ASMJIT_CFLAGS := $(if $(ASMJIT_LIBS),-DHAVE_ASMJIT)
 
 LIB_SRCS := $(wildcard src/*.c) $(wildcard src/arch/$(ARCH)/*.c) $(wildcard src/arch/$(ARCH)/*.S)
 LIB_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(LIB_SRCS))))
@@ -72,13 +78,15 @@ TEST_ASM_LIB := $(O)/tests/asm/libtestasm.a
 
 BENCH_C := $(wildcard bench/*.c)
 BENCH_CC := $(wildcard bench/*.cc)
-BENCH_S := $(wildcard bench/*.S)
-BENCH_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(BENCH_C) $(BENCH_CC) $(BENCH_S))))
+BENCH_S := $(wildcard src/arch/$(ARCH)/bench/*.S)
+BENCH_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(BENCH_C) $(BENCH_CC)))) \
+	$(addprefix $(O)/bench/,$(notdir $(BENCH_S:.S=.o)))
 BENCH := $(O)/bench/trampjit-bench
 EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 
 # Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags
-ldflags-of = $(shell cat $(1).ldflags 2>/dev/null)
+# (libunwind's dropped where the toolchain lacks it).
+ldflags-of = $(filter-out $(if $(HAVE_LIBUNWIND),,-lunwind%),$(shell cat $(1).ldflags 2>/dev/null))
 
 .PHONY: all check bench readme install uninstall clean
 .SECONDARY:
@@ -137,17 +145,17 @@ $(O)/tests/%: $(O)/tests/%.o $(TEST_ASM_LIB) $(STATIC)
 	$(Q)$(if $(wildcard tests/$*.cc),$(CXX),$(CC)) $(SANFLAGS) -o $@ $< $(TEST_ASM_LIB) \
 		$(STATIC) $(call ldflags-of,tests/$*) $(FFI_LIBS) $(APP_LDLIBS)
 
-$(O)/bench/%.o: bench/%.c $(wildcard bench/*.h) include/trampjit.h
+$(O)/bench/%.o: bench/%.c $(wildcard bench/*.h $(TEST_ARCH)/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(APP_CFLAGS) -Ibench -c $< -o $@
+	$(Q)$(CC) $(APP_CFLAGS) -Ibench -I$(TEST_ARCH) -c $< -o $@
 
-$(O)/bench/%.o: bench/%.cc $(wildcard bench/*.h) include/trampjit.h
+$(O)/bench/%.o: bench/%.cc $(wildcard bench/*.h $(TEST_ARCH)/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CXX     $<")
-	$(Q)$(CXX) $(APP_CXXFLAGS) -Ibench -c $< -o $@
+	$(Q)$(CXX) $(APP_CXXFLAGS) $(ASMJIT_CFLAGS) -Ibench -I$(TEST_ARCH) -c $< -o $@
 
-$(O)/bench/%.o: bench/%.S
+$(O)/bench/%.o: src/arch/$(ARCH)/bench/%.S
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(APP_CFLAGS) -c $< -o $@
 

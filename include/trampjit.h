@@ -186,15 +186,22 @@ const uintptr_t *tramp_stack_args(const struct tramp_frame *f);
 /* %al at the call: an upper bound of vector registers used (varargs). */
 unsigned tramp_vector_count(const struct tramp_frame *f);
 
-/* Return values: integer/pointer (rax), second integer word (rdx) for
-   two-register structs, double or float (xmm0), second vector (xmm1).
-   Returning a struct in memory: copy it to the pointer in tramp_arg(f, 0)
-   and return that pointer with tramp_set_return(). */
+/* Return values: integer/pointer (rax; aarch64 x0), second integer word
+   (rdx; x1) for two-register structs, double or float (xmm0; v0), second
+   vector (xmm1; v1).  Structs are classified as the ABI says: on aarch64 a
+   16-byte struct mixing integers and floating point comes back in x0 and
+   x1 (tramp_set_return2 with the double's bits).  Returning a struct in
+   memory: copy it to tramp_struct_return(f) and, on x86_64, return that
+   pointer with tramp_set_return(). */
 void tramp_set_return(struct tramp_frame *f, uintptr_t v);
 void tramp_set_return2(struct tramp_frame *f, uintptr_t lo, uintptr_t hi);
 void tramp_set_return_double(struct tramp_frame *f, double v);
 void tramp_set_return_double2(struct tramp_frame *f, double a, double b);
 void tramp_set_return_float(struct tramp_frame *f, float v);
+/* Where a struct returned in memory goes: the hidden first argument on
+   x86_64 (then tramp_arg(f, 0); the visible arguments start at 1), x8 on
+   aarch64 (arguments are not shifted).  NULL for a NULL f. */
+void *tramp_struct_return(const struct tramp_frame *f);
 
 /* tramp_jump - do what a TRAMP_CONTEXT call does, from here: push the
    words, set the registers, jump to ctx->pc.  Never returns; an invalid

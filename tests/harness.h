@@ -68,6 +68,15 @@ static inline int open_fds(void)
 	return n;
 }
 
+/* Whether tests/run.sh runs us under an emulator (qemu-user): then
+   memory figures are the emulator's. */
+static inline int emulated(void)
+{
+	const char *r = getenv("TRAMPJIT_TEST_RUNNER");
+
+	return r && *r;
+}
+
 static const char *const backend_names[] = {
 	"static", "fault", "syscall", "mprotect",
 };

@@ -6,6 +6,10 @@
 # exits non-zero when any run failed.
 O=${1:-build}
 TIMEOUT=${TIMEOUT:-300}
+# Tests whose figures belong to the process (RSS) only report them under
+# an emulator.
+TRAMPJIT_TEST_RUNNER=$RUNNER
+export TRAMPJIT_TEST_RUNNER
 pass=0 fail=0 skip=0
 log=$O/tests/log
 mkdir -p "$log"

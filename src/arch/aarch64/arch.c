@@ -71,6 +71,11 @@ unsigned tramp_vector_count(const struct tramp_frame *f)
 	return f ? TRAMP_NVECREGS : 0;
 }
 
+void *tramp_struct_return(const struct tramp_frame *f)
+{
+	return f ? (void *)f->x8 : NULL;
+}
+
 void tramp_set_return(struct tramp_frame *f, uintptr_t v)
 {
 	if (f)

@@ -16,8 +16,8 @@
  * is the table header: its first word holds the address of the kind's
  * thunk, through which every stub jumps.
  */
-#define ARCH_TABLE_SLOTS	2048
-#define ARCH_STUB_STRIDE	32
+#define ARCH_TABLE_SLOTS	4096
+#define ARCH_STUB_STRIDE	16
 #define ARCH_STUB_CODE		(ARCH_TABLE_SLOTS * ARCH_STUB_STRIDE)
 #define ARCH_HDR_SLOT		(ARCH_TABLE_SLOTS - 1)
 
@@ -27,12 +27,11 @@
  * with a successful STXP, a store on every call).  So a slot holds its
  * pair twice, in two buffers, and a sequence word says which is current:
  *
- *   0   link   the pool's free-list link (never read by callers)
- *   8   seq    bit 0: a writer holds the slot; bit 1: current buffer;
- *              the bits above count the writes
- *   16  buf[0] {lo, hi}
- *   32  buf[1] {lo, hi}
- *   48  unused (slots are one 64-byte cache line each)
+ *   0   seq    bit 0: a writer holds the slot; bit 1: current buffer;
+ *              the bits above count the writes.  A free slot's seq is
+ *              the pool's free-list link (8-byte aligned: bits 0-2 clear)
+ *   8   buf[0] {lo, hi}
+ *   24  buf[1] {lo, hi}
  *
  * Writer (arch_store_pair, serialised per slot by bit 0): fill the other
  * buffer, then store seq + 2 with release, which flips bit 1 and clears
@@ -41,11 +40,14 @@
  * nothing but bit 0.  A writer never touches the buffer seq names, so a
  * reader retries only when two writes completed during its two loads, and
  * never waits for a writer (a signal handler may call a trampoline whose
- * retarget it interrupted).  Free slots have hi = 0 in both buffers.
+ * retarget it interrupted).  Free slots have hi = 0 in both buffers, so
+ * they read as free whatever the link left in seq.  40 bytes a slot plus
+ * 16 of stub: 56 bytes a trampoline (x86_64, with its 16-byte atomic
+ * load: 32).
  */
-#define SLOT_PAIR_SIZE		64
-#define SLOT_SEQ		8
-#define SLOT_BUF		16
+#define SLOT_PAIR_SIZE		40
+#define SLOT_SEQ		0
+#define SLOT_BUF		8
 
 /*
  * Handler frame, built on the stack by tramp_handler_thunk:
@@ -137,13 +139,13 @@ static inline void arch_load_pair(const void *p, uintptr_t *lo,
 	const uintptr_t *w = p;
 
 	for (;;) {
-		uintptr_t s = __atomic_load_n(&w[1], __ATOMIC_ACQUIRE);
-		const uintptr_t *b = w + 2 + 2 * ((s >> 1) & 1);
+		uintptr_t s = __atomic_load_n(&w[0], __ATOMIC_ACQUIRE);
+		const uintptr_t *b = w + 1 + 2 * ((s >> 1) & 1);
 
 		*lo = __atomic_load_n(&b[0], __ATOMIC_RELAXED);
 		*hi = __atomic_load_n(&b[1], __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (!((__atomic_load_n(&w[1], __ATOMIC_RELAXED) ^ s) >> 1))
+		if (!((__atomic_load_n(&w[0], __ATOMIC_RELAXED) ^ s) >> 1))
 			return;
 	}
 }
@@ -155,23 +157,23 @@ static inline void arch_store_pair(void *p, uintptr_t lo, uintptr_t hi)
 	uintptr_t *w = p, s;
 	uintptr_t *b;
 
-	s = __atomic_load_n(&w[1], __ATOMIC_RELAXED);
+	s = __atomic_load_n(&w[0], __ATOMIC_RELAXED);
 	for (;;) {
 		if (!(s & 1) &&
-		    __atomic_compare_exchange_n(&w[1], &s, s | 1, 1,
+		    __atomic_compare_exchange_n(&w[0], &s, s | 1, 1,
 						__ATOMIC_ACQUIRE,
 						__ATOMIC_RELAXED))
 			break;
-		s = __atomic_load_n(&w[1], __ATOMIC_RELAXED);
+		s = __atomic_load_n(&w[0], __ATOMIC_RELAXED);
 	}
-	b = w + 2 + 2 * (((s >> 1) & 1) ^ 1);
+	b = w + 1 + 2 * (((s >> 1) & 1) ^ 1);
 	__atomic_store_n(&b[0], lo, __ATOMIC_RELAXED);
 	__atomic_store_n(&b[1], hi, __ATOMIC_RELAXED);
 	if (!hi) {		/* freed: no buffer may look live */
-		b = w + 2 + 2 * ((s >> 1) & 1);
+		b = w + 1 + 2 * ((s >> 1) & 1);
 		__atomic_store_n(&b[1], 0, __ATOMIC_RELAXED);
 	}
-	__atomic_store_n(&w[1], (s & ~(uintptr_t)1) + 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&w[0], (s & ~(uintptr_t)1) + 2, __ATOMIC_RELEASE);
 }
 
 /* The target word of a slot: 0 when free. */

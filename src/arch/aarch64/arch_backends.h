@@ -12,8 +12,8 @@
  * TRAMP_FAULT: trampoline addresses are ARCH_FAULT_STRIDE apart in a
  * PROT_NONE code half; nothing is ever mapped there.
  */
-#define ARCH_FAULT_STRIDE	32
-#define ARCH_FAULT_SLOTS	2048
+#define ARCH_FAULT_STRIDE	16
+#define ARCH_FAULT_SLOTS	4096
 
 /*
  * TRAMP_SYSCALL: stub i (ARCH_SYSCALL_STRIDE bytes) is
@@ -38,13 +38,14 @@
  * to be seen whole across the page swap of a retarget, which ARMv8.0
  * lacks.  The template still has room for a copy of the pair at
  * ARCH_MP_PAIR (written by the backend, read by nothing).
- * 1024 stubs = 64 KiB of code + 64 KiB of slots; stub i reads slot i at
- * stub + ARCH_MP_CODE.
+ * 1024 stubs = 64 KiB of code + 40 KiB of slots.  Slot i is at
+ * stub + ARCH_MP_CODE - i * (ARCH_MP_STRIDE - SLOT_PAIR_SIZE), where i is
+ * bits 6-15 of the stub's address (the code half is 64 KiB aligned).
  */
 #define ARCH_MP_STRIDE		64
 #define ARCH_MP_SLOTS		1024
 #define ARCH_MP_CODE		(ARCH_MP_SLOTS * ARCH_MP_STRIDE)
-#define ARCH_MP_THUNK		40
+#define ARCH_MP_THUNK		32
 #define ARCH_MP_PAIR		48
 /* Kinds whose stubs get the thunk word: all. */
 #define ARCH_MP_THUNK_KINDS	0xf

@@ -9,7 +9,11 @@
 /*
  * Each template is ARCH_MP_STRIDE bytes:
  *	bti c
- *	adr	x16, seq of slot	(stub + ARCH_MP_CODE + SLOT_SEQ)
+ *	adr	x16, .			x16 = seq of slot i (arch_backends.h)
+ *	ubfx	x17, x16, #6, #10	i
+ *	sub	x16, x16, x17, lsl #4
+ *	sub	x16, x16, x17, lsl #3	stub - 24 * i
+ *	add	x16, x16, #ARCH_MP_CODE + SLOT_SEQ
  *	ldr	x17, thunk word		(stub + ARCH_MP_THUNK)
  *	br	x17
  * then brk fill, the thunk word and room for the pair (arch_backends.h).
@@ -17,15 +21,23 @@
  * addressing is relative to the stub, so a copy works at any 64-byte
  * aligned address of a code half.
  */
+	.if	ARCH_MP_STRIDE - SLOT_PAIR_SIZE != 24 || (ARCH_MP_CODE + SLOT_SEQ) & 0xfff || ARCH_MP_SLOTS != 1024
+	.error	"the slot arithmetic of the templates does not match the layout"
+	.endif
+
 .macro	TEMPLATE
 .Lt\@:	BTI_C
-	adr	x16, .Lt\@ + ARCH_MP_CODE + SLOT_SEQ
+	adr	x16, .Lt\@
+	ubfx	x17, x16, #6, #10
+	sub	x16, x16, x17, lsl #4
+	sub	x16, x16, x17, lsl #3
+	add	x16, x16, #(ARCH_MP_CODE + SLOT_SEQ) >> 12, lsl #12
 	ldr	x17, .Lt\@ + ARCH_MP_THUNK
 	br	x17
-	.rept	(ARCH_MP_THUNK - 16) / 4
+	.quad	0
+	.rept	(ARCH_MP_PAIR - ARCH_MP_THUNK - 8) / 4
 	.inst	ARCH_FILL_WORD
 	.endr
-	.quad	0
 	.quad	0, 0
 	.if	. - .Lt\@ != ARCH_MP_STRIDE
 	.error	"template size does not match ARCH_MP_STRIDE"

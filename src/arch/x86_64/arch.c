@@ -52,6 +52,11 @@ unsigned tramp_vector_count(const struct tramp_frame *f)
 	return f ? (unsigned)(f->al & 0xff) : 0;
 }
 
+void *tramp_struct_return(const struct tramp_frame *f)
+{
+	return f ? (void *)f->gpr[0] : NULL;
+}
+
 void tramp_set_return(struct tramp_frame *f, uintptr_t v)
 {
 	if (f)

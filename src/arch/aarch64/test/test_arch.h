@@ -135,8 +135,35 @@ static inline uintptr_t call_chain_args(void *code)
 #define TEST_RET_ON_STACK	0
 #define TEST_CTX_HIGH_REG	TRAMP_REG_X28
 
+/* In a signal handler interrupting the first instruction of a function
+   long f(long): return from it with the argument plus one. */
+#include <ucontext.h>
+static inline void uc_return_inc(void *uc)
+{
+	mcontext_t *m = &((ucontext_t *)uc)->uc_mcontext;
+
+	m->regs[0] += 1;
+	m->pc = m->regs[30];
+}
+
+/* The spin-wait hint. */
+static inline void cpu_relax(void)
+{
+	__asm__ volatile("yield");
+}
+
 /* Read the static chain register (valid as the first statement). */
 #define READ_CHAIN_REG(v)	__asm__ volatile("mov %0, x18" : "=r"(v))
+
+/* ABI: a 16-byte {long, double} struct comes back in two general
+   registers; the argument index of the first visible argument of a
+   function returning a struct in memory. */
+#define TEST_MIXED_STRUCT_GPRS	1
+#define TEST_SRET_ARG0		0
+
+/* RSS budget of 1,000,000 live trampolines: 56 bytes a trampoline (16 of stub, 40 of slot: the pair twice, see
+   src/arch/aarch64/arch.h), plus slack. */
+#define TEST_TRAMP_MIB	64
 
 /* Whether user space can single-step itself (x86 TF flag). */
 #define TEST_SINGLE_STEP	0

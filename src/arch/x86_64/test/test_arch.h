@@ -119,8 +119,37 @@ static inline uintptr_t call_chain_args(void *code)
 #define TEST_RET_ON_STACK	1
 #define TEST_CTX_HIGH_REG	TRAMP_REG_R15
 
+/* In a signal handler interrupting the first instruction of a function
+   long f(long): return from it with the argument plus one. */
+#include <ucontext.h>
+#ifdef REG_RIP			/* the names need _GNU_SOURCE */
+static inline void uc_return_inc(void *uc)
+{
+	greg_t *g = ((ucontext_t *)uc)->uc_mcontext.gregs;
+
+	g[REG_RAX] = g[REG_RDI] + 1;
+	g[REG_RIP] = *(greg_t *)g[REG_RSP];
+	g[REG_RSP] += 8;
+}
+#endif
+
+/* The spin-wait hint. */
+static inline void cpu_relax(void)
+{
+	__asm__ volatile("pause");
+}
+
 /* Read the static chain register (valid as the first statement). */
 #define READ_CHAIN_REG(v)	__asm__ volatile("mov %%r10, %0" : "=r"(v))
+
+/* ABI: a 16-byte {long, double} struct comes back in two general
+   registers; the argument index of the first visible argument of a
+   function returning a struct in memory. */
+#define TEST_MIXED_STRUCT_GPRS	0
+#define TEST_SRET_ARG0		1
+
+/* RSS budget of 1,000,000 live trampolines: 32 bytes a trampoline (16 of stub, 16 of slot), plus slack. */
+#define TEST_TRAMP_MIB	48
 
 /* Whether user space can single-step itself (x86 TF flag). */
 #define TEST_SINGLE_STEP	1
