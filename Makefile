@@ -68,7 +68,7 @@ SONAME := libtrampjit.so.$(SOVER)
 TEST_C := $(wildcard tests/*.c)
 TEST_CC := $(wildcard tests/*.cc)
 TESTS := $(addprefix $(O)/,$(basename $(TEST_C) $(TEST_CC)))
-TEST_HELPERS := $(O)/tests/mdwe-exec
+TEST_HELPERS := $(O)/tests/mdwe-exec $(O)/tests/mdwe-preload
 TESTS := $(filter-out $(TEST_HELPERS),$(TESTS))
 # Per-architecture test helpers: probes in assembly and machine code.
 TEST_ARCH := src/arch/$(ARCH)/test
@@ -140,6 +140,11 @@ $(TEST_ASM_LIB): $(TEST_ASM_OBJS)
 $(O)/tests/mdwe-exec: $(O)/tests/mdwe-exec.o
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $<
 
+# PR_SET_MDWE's rules for emulators that refuse it (see tests/run.sh).
+$(O)/tests/mdwe-preload.so: tests/mdwe-preload.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(APP_CFLAGS) -fPIC -shared -o $@ $<
+
 $(O)/tests/%: $(O)/tests/%.o $(TEST_ASM_LIB) $(STATIC)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(if $(wildcard tests/$*.cc),$(CXX),$(CC)) $(SANFLAGS) -o $@ $< $(TEST_ASM_LIB) \
@@ -171,7 +176,7 @@ $(O)/examples/%: examples/%.c $(STATIC) include/trampjit.h
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(STATIC) $(APP_LDLIBS)
 
-check: all $(TESTS) $(TEST_HELPERS)
+check: all $(TESTS) $(O)/tests/mdwe-exec $(O)/tests/mdwe-preload.so
 	$(Q)$(CC) $(APP_CFLAGS) -o $(O)/examples/qsort-bind-shared examples/qsort-bind.c \
 		-L$(O) -ltrampjit -Wl,-rpath,$(abspath $(O)) $(APP_LDLIBS)
 	$(Q)$(RUNNER) $(O)/examples/qsort-bind-shared > /dev/null && echo "shared library: ok"

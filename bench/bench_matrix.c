@@ -27,7 +27,9 @@ static long ret_b(void *d, long x) { return 2; }
 
 /* Run a probe in a fresh process (`trampjit-bench --probe NAME B`), so
    that nothing an earlier section installed or mapped is inherited; its
-   exit status is the answer (0 yes, 1 no, other: failed). */
+   exit status is the answer (0 yes, 1 no, other: failed).  Where the
+   program cannot exec itself (qemu-user without binfmt_misc), the forked
+   child runs the probe. */
 int bench_probe_child(const char *probe, int b)
 {
 	char exe[64], arg[16];
@@ -39,7 +41,7 @@ int bench_probe_child(const char *probe, int b)
 	pid = fork();
 	if (pid == 0) {
 		execl(exe, exe, "--probe", probe, arg, (char *)NULL);
-		_exit(127);
+		_exit(bench_matrix_probe(probe, b));
 	}
 	if (pid < 0 || waitpid(pid, &st, 0) != pid)
 		return -1;

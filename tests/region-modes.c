@@ -91,7 +91,7 @@ static void basic(int mode)
 		CHECK((uintptr_t)f[i] % JIT_REGION_ALIGN == 0);
 		if (i)
 			CHECK((char *)f[i] == (char *)f[i - 1] +
-			      ((6 + (i - 1) % 11 + 15) & ~15u));
+			      ((CODE_RET_LEN + (i - 1) % 11 + 15) & ~15u));
 		CHECK(call(f[i]) == (int)(1000 + i));
 	}
 	for (uint32_t i = 0; i < 300; i++)

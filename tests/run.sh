@@ -2,6 +2,9 @@
 # SPDX-License-Identifier: MIT
 # run.sh BUILD_DIR: run every test program once as it is and once under
 # PR_SET_MDWE (tests/mdwe-exec), each with a timeout and $RUNNER in front.
+# Under qemu-user, which refuses PR_SET_MDWE and cannot exec a foreign
+# program from one, tests/mdwe-preload.so is preloaded into every run and
+# applies MDWE's rules (from the start in the mdwe runs).
 # Prints one line per run and ends with "N passed, N failed, N skipped";
 # exits non-zero when any run failed.
 O=${1:-build}
@@ -30,9 +33,21 @@ run() {	# name mode cmd...
 for t in "$O"/tests/*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
 	name=$(basename "$t")
-	case $name in mdwe-exec|*.o|*.txt) continue ;; esac
-	run "$name" plain $RUNNER "$t"
-	run "$name" mdwe $RUNNER "$O/tests/mdwe-exec" "$t"
+	case $name in mdwe-exec|*.o|*.so|*.txt) continue ;; esac
+	case $RUNNER in
+	qemu-*)
+		pre="$O/tests/mdwe-preload.so"
+		run "$name" plain $RUNNER -E LD_PRELOAD="$pre" "$t"
+		run "$name" mdwe $RUNNER -E LD_PRELOAD="$pre" -E TRAMPJIT_MDWE=1 "$t"
+		;;
+	*)
+		run "$name" plain $RUNNER "$t"
+		run "$name" mdwe $RUNNER "$O/tests/mdwe-exec" "$t"
+		;;
+	esac
 done
+case $RUNNER in
+qemu-*) echo "mdwe runs: MDWE's rules applied by tests/mdwe-preload.so (qemu-user refuses PR_SET_MDWE)" ;;
+esac
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
