@@ -36,7 +36,7 @@ int bench_probe_child(const char *probe, int b)
 	int st;
 	pid_t pid;
 
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)getpid());
+	snprintf(exe, sizeof(exe), "/proc/self/exe");
 	snprintf(arg, sizeof(arg), "%d", (int)b);
 	pid = fork();
 	if (pid == 0) {

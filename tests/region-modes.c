@@ -125,7 +125,8 @@ static void exhaust(int mode)
 	void *f[1024], *c;
 
 	CHECK(r);
-	while ((c = append(r, CODE_RET_LEN + n % 10, (uint32_t)n)) != NULL) {
+	while ((c = append(r, CODE_RET_LEN + n % (JIT_REGION_ALIGN + 1 - CODE_RET_LEN),
+			   (uint32_t)n)) != NULL) {
 		CHECK(n < 1024);
 		f[n++] = c;
 	}
