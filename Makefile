@@ -84,11 +84,14 @@ BENCH_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(BENCH_C) $(BENCH_CC)
 BENCH := $(O)/bench/trampjit-bench
 EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 
-# Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags
-# (libunwind's dropped where the toolchain lacks it).
-ldflags-of = $(filter-out $(if $(HAVE_LIBUNWIND),,-lunwind%),$(shell cat $(1).ldflags 2>/dev/null))
+# Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags.
+# -static there makes a static test; sanitizer runtimes cannot be linked
+# statically, so SANITIZE builds drop it (the test then skips); libunwind's
+# are dropped where the toolchain lacks it (the test then skips).
+ldflags-of = $(filter-out $(if $(SANITIZE),-static) $(if $(HAVE_LIBUNWIND),,-lunwind%),\
+	$(shell cat $(1).ldflags 2>/dev/null))
 
-.PHONY: all check bench readme install uninstall clean
+.PHONY: all check check-tsan bench readme install uninstall clean
 .SECONDARY:
 
 all: $(STATIC) $(O)/libtrampjit.so $(EXAMPLES) $(BENCH) $(O)/trampjit.pc
@@ -107,10 +110,13 @@ $(STATIC): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(SHARED): $(LIB_OBJS) src/trampjit.map
+# -z nodelete: once used, the library has signal handlers, a thread-exit
+# key destructor and atfork handlers pointing at its code, so dlclose()
+# must never unmap it.
+$(SHARED): $(LIB_OBJS) src/trampjit.map Makefile
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/trampjit.map \
-		-Wl,-z,noexecstack $(SANFLAGS) -o $@ $(LIB_OBJS) -lpthread
+		-Wl,-z,noexecstack -Wl,-z,nodelete $(SANFLAGS) -o $@ $(LIB_OBJS) -lpthread
 
 $(O)/libtrampjit.so: $(SHARED)
 	$(Q)ln -sf $(notdir $(SHARED)) $(O)/$(SONAME)
@@ -150,6 +156,9 @@ $(O)/tests/%: $(O)/tests/%.o $(TEST_ASM_LIB) $(STATIC)
 	$(Q)$(if $(wildcard tests/$*.cc),$(CXX),$(CC)) $(SANFLAGS) -o $@ $< $(TEST_ASM_LIB) \
 		$(STATIC) $(call ldflags-of,tests/$*) $(FFI_LIBS) $(APP_LDLIBS)
 
+# tests/dlclose loads the shared library built next to it.
+$(O)/tests/dlclose: $(O)/libtrampjit.so
+
 $(O)/bench/%.o: bench/%.c $(wildcard bench/*.h $(TEST_ARCH)/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
@@ -182,6 +191,15 @@ check: all $(TESTS) $(O)/tests/mdwe-exec $(O)/tests/mdwe-preload.so
 	$(Q)$(RUNNER) $(O)/examples/qsort-bind-shared > /dev/null && echo "shared library: ok"
 	$(Q)$(RUNNER) $(BENCH) --quick > $(O)/bench-quick.txt && echo "bench --quick: ok"
 	$(Q)RUNNER="$(RUNNER)" sh tests/run.sh $(O)
+
+# The multi-threaded tests (those that include <pthread.h>) built with
+# ThreadSanitizer in $(O)-tsan; any report fails the run.
+TSAN_TESTS := $(notdir $(basename $(shell grep -l '<pthread.h>' $(TEST_C) $(TEST_CC))))
+check-tsan:
+	$(Q)$(MAKE) --no-print-directory O=$(O)-tsan SANITIZE=thread \
+		$(addprefix $(O)-tsan/tests/,$(TSAN_TESTS) mdwe-exec)
+	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" \
+		RUNNER="$(RUNNER)" sh tests/run.sh $(O)-tsan $(TSAN_TESTS)
 
 bench: all
 	$(Q)$(RUNNER) $(BENCH) --report $(O)/report

@@ -32,6 +32,30 @@ enum tramp_kind {
 	TRAMP_CONTEXT,	/* set registers, push words, jump to pc (trampfd) */
 };
 
+/*
+ * Registers, on x86_64, identical on every backend.  Each kind changes
+ * what it defines and, besides, at most %r11 (scratch under the System V
+ * and the Microsoft ABI; its value at the target is unspecified):
+ *   CHAIN    %r10 = data.
+ *   BIND     %rdi..%r9 shifted as described at TRAMP_BIND_SRET below; it
+ *            is defined on System V argument registers, so an ms_abi
+ *            caller (whose %rdi and %rsi are callee-saved) cannot use it.
+ *   HANDLER  the return registers the handler sets (%rax, %rdx, %xmm0,
+ *            %xmm1, x87 st0/st1); %rcx, %r8-%r10 and %xmm2-%xmm5 are
+ *            left as the handler left them.  %rdi, %rsi and %xmm6-%xmm15
+ *            come back as the caller passed them.
+ *   CONTEXT  the registers of its mask.
+ * Every other general register, all vector registers (%xmm0-%xmm15, the
+ * upper halves of %ymm/%zmm included) and the x87 stack reach the target
+ * (for HANDLER: return to the caller) untouched, so callers declared
+ * __attribute__((ms_abi)) may call CHAIN, HANDLER and CONTEXT trampolines.
+ *
+ * With indirect branch tracking (-fcf-protection), every trampoline
+ * starts with endbr64, and CHAIN, BIND and CONTEXT reach their target or
+ * pc with an indirect jump: it must be a valid branch target (a function
+ * compiled with -fcf-protection, or code starting with endbr64).
+ */
+
 /* How the call gets there.  See trampjit(7) for the trade-offs. */
 enum tramp_backend {
 	TRAMP_STATIC,	/* remapped read+execute stub pages (default) */
@@ -108,8 +132,22 @@ enum {
  * the call (stack[0] nearest to it, like pushes); if TRAMP_CONTEXT_MOVE_SP,
  * move the stack pointer down to the last word written; set every register
  * whose bit is in mask to regs[index]; jump to pc.  Registers outside the
- * mask keep the caller's values.  Without MOVE_SP the words lie in the red
- * zone below the stack pointer, where the target can read them.
+ * mask keep the caller's values (but %r11, see above); vector and x87
+ * registers are never touched, so floating-point arguments pass through.
+ * Without MOVE_SP the words lie in the red zone below the stack pointer,
+ * where the target can read them, and the caller's return address stays
+ * on top.
+ *
+ * Shadow stacks: the trampoline is entered by a call and leaves by a jump,
+ * so the shadow stack (x86 CET user shadow stack, when the program runs
+ * with it enabled) still holds the caller's return address alone.  A ret
+ * must therefore pop exactly that address: without MOVE_SP, pc may simply
+ * return; with MOVE_SP, the pushed words are data, not return addresses,
+ * and pc must remove them (add 8 * nstack to %rsp) before its ret, which
+ * then returns to the caller.  A ret that pops a
+ * pushed word, as a return-oriented chain would, raises a control
+ * protection fault (SIGSEGV, si_code SEGV_CPERR).  tramp_jump()'s pc must
+ * not return at all.
  */
 struct tramp_context {
 	uint64_t mask;			/* bit i set: load regs[i] */
@@ -120,6 +158,22 @@ struct tramp_context {
 	void *pc;			/* where to go; required */
 };
 
+/*
+ * Flags of struct tramp_spec.
+ *
+ * TRAMP_BIND moves the integer argument registers up by one (%rdi..%r8
+ * into %rsi..%r9; the caller's %r9 is dropped) and puts data in %rdi.  A
+ * target that returns a struct in memory (larger than 16 bytes, or with
+ * unaligned or long double members) receives the hidden result pointer in
+ * %rdi: plain BIND would shift that pointer like an argument, and the
+ * target would write its result over data.  TRAMP_BIND_SRET is BIND for
+ * such targets: %rdi stays, data goes to %rsi (the first integer argument
+ * after the hidden pointer) and %rsi..%r8 move to %rdx..%r9.  The limit
+ * is the same: the caller passes at most 5 integer register arguments,
+ * the hidden pointer included.  Only valid with TRAMP_BIND (EINVAL).
+ */
+#define TRAMP_BIND_SRET		1u
+
 /* What tramp_create() builds. */
 struct tramp_spec {
 	enum tramp_kind kind;
@@ -128,15 +182,19 @@ struct tramp_spec {
 	tramp_handler_fn *handler;	     /* HANDLER */
 	void *data;			     /* CHAIN, BIND, HANDLER */
 	const struct tramp_context *context; /* CONTEXT: copied */
+	unsigned flags;			     /* TRAMP_BIND_SRET or 0 */
 };
 
 /*
  * tramp_create - make a trampoline as described by spec.
  * Returns the handle, or NULL with errno: EINVAL (NULL spec, unknown kind
  * or backend, NULL target/handler/context, a context setting the stack
- * pointer, more than 8 stack words, no pc), ENOMEM (address space or
- * vm.max_map_count exhausted), or what the backend's mechanism reports
- * (EPERM/EACCES when forbidden, ENOSYS when the kernel lacks it).
+ * pointer, more than 8 stack words, no pc, unknown flags, a flag with a
+ * kind it does not apply to), ENOMEM (address space or vm.max_map_count
+ * exhausted), EFBIG (RLIMIT_FSIZE below the 64 KiB stub file of the first
+ * TRAMP_STATIC table: the library never lets the kernel raise SIGXFSZ),
+ * or what the backend's mechanism reports (EPERM/EACCES when forbidden,
+ * ENOSYS when the kernel lacks it).
  * Thread-safe.  Not async-signal-safe.
  */
 struct tramp *tramp_create(const struct tramp_spec *spec);
@@ -170,29 +228,64 @@ int tramp_backend_of(const struct tramp *t);
 
 /*
  * Handler frame accessors.  On x86_64 a frame holds rdi, rsi, rdx, rcx, r8,
- * r9, xmm0-7, %al and the address of the stack arguments.  Arguments are
- * counted per class, as the ABI assigns registers: tramp_arg(f, 0) is the
- * first integer argument whatever floats precede it.  Past the registers
- * (i >= TRAMP_NARGREGS, or >= TRAMP_NVECREGS for vector arguments) the
- * accessors read stack word i - TRAMP_NARGREGS (resp. i - TRAMP_NVECREGS),
- * which is right when only that class overflows; otherwise index
- * tramp_stack_args() yourself.  All are async-signal-safe.
+ * r9, xmm0-7 (16 bytes each), %al and the address of the stack arguments.
+ * Arguments are counted per class, as the ABI assigns registers:
+ * tramp_arg(f, 0) is the first integer argument whatever floats precede
+ * it.  Past the registers (i >= TRAMP_NARGREGS, or >= TRAMP_NVECREGS for
+ * vector arguments) the accessors read stack word i - TRAMP_NARGREGS
+ * (resp. i - TRAMP_NVECREGS), which is right when only that class
+ * overflows; otherwise index tramp_stack_args() yourself.  Arguments passed
+ * in memory (long double, structs over 16 bytes, __m256 and wider) are
+ * always on the stack, at their aligned place among the stack words.
+ * tramp_arg() returns the whole 64-bit register: the ABI leaves the bits
+ * above a narrower argument (int, short, char, bool, 32-bit pointers)
+ * unspecified, so convert to the declared type, e.g. (int)tramp_arg(f, 0).
+ * tramp_arg_double() and tramp_arg_float() read the low 8 (resp. 4) bytes
+ * of the register.  All are async-signal-safe.
  */
 uintptr_t tramp_arg(const struct tramp_frame *f, unsigned i);
 double tramp_arg_double(const struct tramp_frame *f, unsigned i);
 float tramp_arg_float(const struct tramp_frame *f, unsigned i);
+/* Copy the 16 bytes of vector argument register i (xmm i, i < 8) to v:
+   __m128, __float128, _Float128 arguments, or two floats of a struct.
+   0, or -1 with EINVAL (NULL f or v, i >= TRAMP_NVECREGS). */
+int tramp_arg_vector(const struct tramp_frame *f, unsigned i, void *v);
 /* The first stack-passed argument word. */
 const uintptr_t *tramp_stack_args(const struct tramp_frame *f);
 /* %al at the call: an upper bound of vector registers used (varargs). */
 unsigned tramp_vector_count(const struct tramp_frame *f);
 
-/* Return values: integer/pointer (rax; aarch64 x0), second integer word
-   (rdx; x1) for two-register structs, double or float (xmm0; v0), second
-   vector (xmm1; v1).  Structs are classified as the ABI says: on aarch64 a
-   16-byte struct mixing integers and floating point comes back in x0 and
-   x1 (tramp_set_return2 with the double's bits).  Returning a struct in
-   memory: copy it to tramp_struct_return(f) and, on x86_64, return that
-   pointer with tramp_set_return(). */
+/*
+ * Return values: integer/pointer (rax), second integer word (rdx) for
+ * two-register structs, double or float (xmm0), second vector (xmm1),
+ * all 16 bytes of xmm0 or xmm1 (__m128, __float128, _Float128, or struct
+ * halves), long double (x87 st0) and _Complex long double (st0 real, st1
+ * imaginary).  Returning a struct in memory: copy it to
+ * tramp_struct_return(f) (x86_64: the pointer in tramp_arg(f, 0)) and
+ * return that pointer with tramp_set_return().
+ * A handler that sets none returns 0 in rax, rdx, xmm0 and xmm1, and
+ * nothing on the x87 stack.  tramp_set_return_vector() returns 0, or -1
+ * with EINVAL (NULL f or v, i > 1).
+ *
+ * Supported signatures, on every backend: any number and mix of integer,
+ * pointer, float, double, long double, __float128/_Float128, __m128 and
+ * struct arguments (register ones through the accessors, memory ones
+ * through tramp_stack_args()), varargs, and every return type above,
+ * i.e. what libffi supports on x86_64.  Not supported: __m256 and __m512
+ * arguments or returns passed in %ymm/%zmm registers (the frame keeps the
+ * low 16 bytes of each vector register only).
+ */
+/*
+ * aarch64 (AAPCS64): integer/pointer in x0 (x1 the second word), double or
+ * float in v0 (v1-v3 the further members of a homogeneous float struct),
+ * long double and __float128 (IEEE quad) and 16-byte vectors in all of q0
+ * (tramp_set_return_vector and tramp_set_return_long_double; the
+ * _Complex long double parts in q0 and q1).  A 16-byte struct mixing
+ * integers and floating point comes back in x0 and x1
+ * (tramp_set_return2 with the double's bits).  A struct returned in memory
+ * goes to tramp_struct_return(f) (x8; the arguments are not shifted).
+ * The frame keeps all 16 bytes of q0-q7; SVE registers are not kept.
+ */
 void tramp_set_return(struct tramp_frame *f, uintptr_t v);
 void tramp_set_return2(struct tramp_frame *f, uintptr_t lo, uintptr_t hi);
 void tramp_set_return_double(struct tramp_frame *f, double v);
@@ -202,6 +295,11 @@ void tramp_set_return_float(struct tramp_frame *f, float v);
    x86_64 (then tramp_arg(f, 0); the visible arguments start at 1), x8 on
    aarch64 (arguments are not shifted).  NULL for a NULL f. */
 void *tramp_struct_return(const struct tramp_frame *f);
+int tramp_set_return_vector(struct tramp_frame *f, unsigned i,
+			    const void *v);
+void tramp_set_return_long_double(struct tramp_frame *f, long double v);
+void tramp_set_return_long_double2(struct tramp_frame *f, long double re,
+				   long double im);
 
 /* tramp_jump - do what a TRAMP_CONTEXT call does, from here: push the
    words, set the registers, jump to ctx->pc.  Never returns; an invalid
@@ -235,8 +333,9 @@ void tramp_jump(const struct tramp_context *ctx);
  * synchronisation (a thread that still fetches the old filler takes the
  * breakpoint fixup, see jit_region_append).
  * Returns NULL with errno: EINVAL (NULL source, len 0), ENOMEM (len beyond
- * the 4 GiB heap, address space or memory exhausted), or the errno of the
- * failed system call.  Thread-safe.  Not async-signal-safe.
+ * the 4 GiB heap, address space or memory exhausted), EFBIG (the heap's
+ * memfd would reach past RLIMIT_FSIZE; no SIGXFSZ is raised), or the errno
+ * of the failed system call.  Thread-safe.  Not async-signal-safe.
  */
 void *jit_create_code(const void *source, size_t len);
 
@@ -273,7 +372,8 @@ int jit_set_code_mode(int mode);
  * one (SCM_RIGHTS); nobody can change it.  Created with MFD_EXEC where the
  * kernel has it; see jitfd_memfd_mode().
  * Returns the fd, or -1 with errno: EINVAL (NULL source, len 0, unknown
- * flags), ENOMEM, EMFILE, or memfd_create(2)'s errno.
+ * flags), ENOMEM, EFBIG (len beyond RLIMIT_FSIZE; no SIGXFSZ is raised),
+ * EMFILE, or memfd_create(2)'s errno.
  * Thread-safe.  Not async-signal-safe.
  */
 int jitfd_create(const void *source, size_t len, unsigned flags);
@@ -322,7 +422,9 @@ struct jit_region;	/* opaque handle of an appendable region */
  * handlers for signals that are not ours.
  * Returns the region, or NULL with errno: EINVAL (capacity 0, unknown
  * mode), ENOMEM (capacity beyond 1 TiB, address space, memory or
- * vm.max_map_count exhausted, too many regions), or a system call's errno.
+ * vm.max_map_count exhausted, too many regions), EFBIG (its memfd would
+ * reach past RLIMIT_FSIZE; no SIGXFSZ is raised), or a system call's
+ * errno.
  * Thread-safe.  Not async-signal-safe.
  */
 struct jit_region *jit_region_create(size_t capacity, int mode);
@@ -439,9 +541,12 @@ int jit_get_stats(struct jit_stats *st);
  * jit_debug_enable - turn on the publishers in flags and publish to them
  * everything named so far.  jitdump writes $JITDUMPDIR/jit-PID.dump (/tmp
  * without JITDUMPDIR) and maps it read+execute as the marker perf record
- * needs.  Returns 0, or -1 with errno: EINVAL (unknown flag), or why a file
- * could not be created or mapped (EACCES, ENOENT, EROFS, EPERM for a noexec
- * directory...); the publishers that could start stay on.  A fork child
+ * needs.  Both files are created 0600, exclusively: a link, FIFO or
+ * another user's file planted under the name is refused (EEXIST), never
+ * followed, written or waited on.  Returns 0, or -1 with errno: EINVAL
+ * (unknown flag), EEXIST, or why a file could not be created or mapped
+ * (EACCES, ENOENT, EROFS, EPERM for a noexec directory...); the publishers
+ * that could start stay on.  A fork child
  * reopens its own files at its next tooling call.  Thread-safe.
  */
 int jit_debug_enable(unsigned flags);

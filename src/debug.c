@@ -21,6 +21,7 @@
 
 #include "internal.h"
 #include "debug.h"
+#include "os.h"
 
 #define TABLE_NAME	"trampjit trampoline"
 #define CFI_MAX		(1u << 20)	/* bytes of a user CFA program */
@@ -41,6 +42,7 @@ struct xmap {
 };
 static struct xmap *xmaps;
 static size_t nxmaps;
+static unsigned long xmaps_gen;	/* os_unmap_count() before it was read */
 
 /* ---- byte buffers ------------------------------------------------------ */
 
@@ -359,6 +361,7 @@ static int xmaps_load(void)
 	size_t n = 0, cap = 0;
 	char chunk[4096], *line;
 	ssize_t r;
+	unsigned long gen = os_unmap_count();
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
@@ -402,6 +405,7 @@ static int xmaps_load(void)
 	free(xmaps);
 	xmaps = v;
 	nxmaps = n;
+	xmaps_gen = gen;
 	return 0;
 }
 
@@ -425,7 +429,9 @@ static const struct xmap *xmaps_find(uintptr_t a, size_t len)
 
 /*
  * Is [a, a+len) code of this process: inside a trampoline table's code
- * half, or inside executable mappings?  Sets *readable.
+ * half, or inside executable mappings?  Sets *readable.  The cached maps
+ * answer "no" safely (reread on a miss); a "yes" is trusted only while the
+ * library has unmapped nothing since they were read.
  */
 static int range_check(const void *code, size_t len, int *readable)
 {
@@ -442,7 +448,7 @@ static int range_check(const void *code, size_t len, int *readable)
 		return 0;
 	}
 	m = xmaps_find(a, len);
-	if (!m) {
+	if (!m || xmaps_gen != os_unmap_count()) {
 		if (xmaps_load())
 			return -1;
 		m = xmaps_find(a, len);

@@ -39,10 +39,11 @@ struct jit_descriptor {
 
 /*
  * The debugger breaks on this function and reads the descriptor.  Weak, so
- * that a process with another JIT defining them (LLVM) shares one list;
- * noipa, so that it is never merged with another empty function.
+ * that a process with another JIT defining them (LLVM) shares one list,
+ * which also keeps compilers from assuming what its body does; noinline,
+ * so that every call stays a call the breakpoint sees.
  */
-__attribute__((noipa, used, weak)) void __jit_debug_register_code(void)
+__attribute__((noinline, used, weak)) void __jit_debug_register_code(void)
 {
 	__asm__ volatile("" ::: "memory");
 }

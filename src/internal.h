@@ -28,7 +28,10 @@
 #define ASSERT(e) ((void)0)
 #endif
 
-#define NKINDS		4
+/* Table kinds: enum tramp_kind, plus TRAMP_BIND with TRAMP_BIND_SRET,
+   which needs a thunk (hence tables) of its own. */
+#define KIND_BIND_SRET	4
+#define NKINDS		5
 #define NBACKENDS	4
 
 /*
@@ -119,13 +122,34 @@ int context_check(const struct tramp_context *c);
 
 /* tramp_fault.c: signal plumbing shared by the fault and syscall backends.
    fault_enter: if pc is the entry of a live trampoline of backend b,
-   redirect uc as that trampoline and return 1, else 0.  fault_chain: hand
-   a signal that is not ours to the saved disposition old.  Both are
-   async-signal-safe. */
+   redirect uc as that trampoline and return 1, else 0.  Async-signal-safe. */
 #include <signal.h>
 int fault_enter(void *uc, const void *pc, enum tramp_backend b);
-void fault_chain(int sig, siginfo_t *si, void *uc,
-		 const struct sigaction *old);
+
+/*
+ * sigchain.c: the disposition a library handler replaced, and delivery of
+ * the signals that are not the library's to it as the kernel would have
+ * delivered them.  sigchain_install saves the current action of sig into
+ * c, then installs fn (SA_SIGINFO | SA_ONSTACK); 0 or -1 with errno.
+ * sigchain_uninstall puts the saved action back (failure paths).
+ * sigchain_deliver is called from fn with fn's arguments for a signal fn
+ * does not own; async-signal-safe.
+ */
+struct sigchain {
+	struct sigaction act;	/* the action before ours */
+	atomic_int reset;	/* SA_RESETHAND used: act counts as SIG_DFL */
+};
+int sigchain_install(struct sigchain *c, int sig,
+		     void (*fn)(int, siginfo_t *, void *));
+int sigchain_uninstall(struct sigchain *c, int sig);
+void sigchain_deliver(struct sigchain *c, int sig, siginfo_t *si, void *uc);
+
+/* arch/<arch>/sigcall.c: the stack pointer of a signal context, and
+   fn(sig, si, uc) run on the stack at sp (less any red zone), or on the
+   current stack when sp is 0.  Async-signal-safe. */
+uintptr_t arch_uc_sp(const void *uc);
+void arch_sig_call(void (*fn)(void), int sig, siginfo_t *si, void *uc,
+		   uintptr_t sp);
 
 #endif
 
@@ -134,11 +158,16 @@ void fault_chain(int sig, siginfo_t *si, void *uc,
 #include <signal.h>
 #include <sys/types.h>
 
-/* arch/<arch>/jit_trap.c: the program counter of a breakpoint trap (0:
-   not a breakpoint), and resuming a signal context elsewhere.  Both are
-   async-signal-safe.  The filler of unwritten code space is ARCH_FILL_WORD
-   (arch.h), repeated from every ARCH_INSN_SIZE-aligned file offset. */
+/* arch/<arch>/jit_trap.c: the address of the filler-sized breakpoint
+   instruction behind a SIGTRAP (0: not a breakpoint exception); whether
+   the bytes now at pc (before: the byte at pc - 1, -1 if unreadable) make
+   a breakpoint instruction ending where that one ended, so that no stale
+   filler is needed to explain the trap; resuming a signal context
+   elsewhere.  The helpers are async-signal-safe.  The filler of unwritten
+   code space is ARCH_FILL_WORD (arch.h), repeated from every
+   ARCH_INSN_SIZE-aligned file offset. */
 uintptr_t arch_breakpoint_pc(const siginfo_t *si, const void *uc);
+int arch_breakpoint_explained(uintptr_t pc, int before);
 void arch_set_pc(void *uc, uintptr_t pc);
 
 /* Fill len bytes at p, which lies at file (or code) offset off, with the
@@ -171,7 +200,7 @@ void trap_swap_end(void);
 extern unsigned long jit_stat_fixups, jit_stat_retries, jit_stat_flushes,
 	jit_stat_swaps;
 
-/* Fill len bytes of fd at off with arch_code_fill.  Returns 0 or -1. */
+/* Fill len bytes of fd at off with the filler.  Returns 0 or -1. */
 int code_fill(int fd, off_t off, size_t len);
 
 

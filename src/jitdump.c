@@ -7,14 +7,17 @@
  * and `perf inject --jit` turns the records into ELF files, so it works for
  * memfd-backed code.  The map file /tmp/perf-PID.map ("start size name"
  * lines) is what perf reads for anonymous executable mappings only.
- * Both are append-only; timestamps are CLOCK_MONOTONIC (`perf record -k
- * mono`).  Called under the registry lock.
+ * Both are append-only, private to the user (0600) and never opened
+ * through a link or a FIFO planted in /tmp; timestamps are CLOCK_MONOTONIC
+ * (`perf record -k mono`).  Called under the registry lock: nothing here
+ * blocks (O_NONBLOCK opens, regular files only).
  */
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +54,7 @@ struct jd_load {
 };
 
 static int jd_fd = -1, map_fd = -1;
+static off_t jd_off, map_off;	/* where the next record goes */
 static void *jd_marker;
 static uint64_t jd_index;
 
@@ -62,24 +66,43 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int write_all(int fd, const void *p, size_t n)
+/*
+ * Open path read-write as a file of our own in a directory anyone may
+ * write to (/tmp): created exclusively with mode 0600; or, when the name
+ * exists, reused (emptied) only if it is a regular file that we own and
+ * that has no other link, i.e. one an earlier process of ours with the
+ * same pid left behind.  Symbolic links are never followed and the open
+ * never blocks, so a planted link, FIFO, device or another user's file is
+ * refused with EEXIST, untouched, at once.
+ */
+static int open_private(const char *path)
 {
-	const char *c = p;
+	const int flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	struct stat st;
+	int fd = open(path, flags | O_CREAT | O_EXCL, 0600);
 
-	while (n) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
+	if (fd >= 0 || errno != EEXIST)
+		return fd;
+	fd = open(path, flags);
+	if (fd < 0) {
+		if (errno == ELOOP || errno == ENXIO || errno == EACCES)
+			errno = EEXIST;
+		return -1;
 	}
-	return 0;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || st.st_nlink != 1) {
+		close(fd);
+		errno = EEXIST;
+		return -1;
+	}
+	if (os_truncate(fd, 0) || fchmod(fd, 0600)) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
 }
 
 int jitdump_open(void)
@@ -100,16 +123,16 @@ int jitdump_open(void)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = open(path, O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC | O_NOFOLLOW,
-		  0666);
+	fd = open_private(path);
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, &h, sizeof(h)))
+	if (os_pwrite_all(fd, &h, sizeof(h), 0))
 		goto fail;
 	jd_marker = os_map_marker(fd, os_page_size());
 	if (!jd_marker)
 		goto fail;
 	jd_fd = fd;
+	jd_off = sizeof(h);
 	return 0;
 fail:
 	err = errno;
@@ -142,20 +165,26 @@ int jitdump_add(const struct dsym *s)
 	}
 	dbuf_put(&b, &r, sizeof(r));
 	dbuf_put(&b, s->name, nlen);
-	if (s->readable) {
-		dbuf_put(&b, (const void *)s->start, s->len);
-	} else {
-		/* No instruction runs there (PROT_NONE): the filler. */
-		uint32_t w = ARCH_FILL_WORD;
+	/* The code is copied without touching it: the name may outlive it
+	   (code the program unmapped), and then the record is refused.  No
+	   instruction runs in an unreadable table (PROT_NONE): the filler. */
+	uint32_t fill = ARCH_FILL_WORD;
 
-		for (size_t i = 0; i < s->len; i++)
-			dbuf_u8(&b, ((unsigned char *)&w)[i % sizeof(w)]);
-	}
+	for (size_t i = 0; i < s->len; i++)
+		dbuf_u8(&b, ((const unsigned char *)&fill)[i % sizeof(fill)]);
 	if (b.err) {
 		errno = b.err;
 		return -1;
 	}
-	ret = write_all(jd_fd, b.p, b.len);
+	if (s->readable &&
+	    os_read_mem(b.p + b.len - s->len, (const void *)s->start, s->len) &&
+	    errno == EFAULT) {
+		free(b.p);
+		return -1;
+	}
+	ret = os_pwrite_all(jd_fd, b.p, b.len, jd_off);
+	if (!ret)
+		jd_off += (off_t)b.len;
 	free(b.p);
 	return ret;
 }
@@ -175,8 +204,8 @@ int perfmap_open(void)
 	char path[64];
 
 	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
-	map_fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_APPEND |
-		      O_NOFOLLOW | O_CLOEXEC, 0644);
+	map_fd = open_private(path);
+	map_off = 0;
 	return map_fd < 0 ? -1 : 0;
 }
 
@@ -189,7 +218,10 @@ int perfmap_add(const struct dsym *s)
 		return 0;
 	n = snprintf(line, sizeof(line), "%" PRIxPTR " %zx %s\n", s->start,
 		     s->len, s->name);
-	return write_all(map_fd, line, (size_t)n);
+	if (os_pwrite_all(map_fd, line, (size_t)n, map_off))
+		return -1;
+	map_off += n;
+	return 0;
 }
 
 void perfmap_close(void)

@@ -53,7 +53,7 @@ int jitfd_create(const void *source, size_t len, unsigned flags)
 		goto fail;
 	return fd;
 fail:
-	err = errno == EFBIG || errno == ENOSPC ? ENOMEM : errno;
+	err = errno == ENOSPC ? ENOMEM : errno;
 	close(fd);
 	errno = err;
 	return -1;

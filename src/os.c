@@ -14,7 +14,9 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "os.h"
@@ -45,6 +47,22 @@ size_t os_page_size(void)
 	return ps;
 }
 
+/* Mapping changes that may have removed code: see os_unmap_count().
+   Counted after the change, so a reader that sees the new count also
+   sees the change. */
+static _Atomic unsigned long unmaps;
+
+static int unmapped(int r)
+{
+	atomic_fetch_add_explicit(&unmaps, 1, memory_order_release);
+	return r;
+}
+
+unsigned long os_unmap_count(void)
+{
+	return atomic_load_explicit(&unmaps, memory_order_acquire);
+}
+
 void *os_reserve(size_t len, size_t align)
 {
 	size_t span = len + align;
@@ -68,7 +86,7 @@ int os_unreserve(void *addr, size_t len)
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
 		       -1, 0);
 
-	return p == MAP_FAILED ? -1 : 0;
+	return unmapped(p == MAP_FAILED ? -1 : 0);
 }
 
 void *os_map_code(void *addr, size_t len, int fd, off_t off)
@@ -85,6 +103,8 @@ void *os_map_data(void *addr, size_t len)
 		       MAP_PRIVATE | MAP_ANONYMOUS | (addr ? MAP_FIXED : 0),
 		       -1, 0);
 
+	if (addr)
+		unmapped(0);
 	return p == MAP_FAILED ? NULL : p;
 }
 
@@ -93,6 +113,8 @@ void *os_map_view(void *addr, size_t len, int fd, off_t off)
 	void *p = mmap(addr, len, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | (addr ? MAP_FIXED : 0), fd, off);
 
+	if (addr)
+		unmapped(0);
 	return p == MAP_FAILED ? NULL : p;
 }
 
@@ -103,16 +125,22 @@ int os_dontfork(void *addr, size_t len)
 
 int os_unmap(void *addr, size_t len)
 {
-	return munmap(addr, len);
+	return unmapped(munmap(addr, len));
 }
 
 int os_protect(void *addr, size_t len, int prot)
 {
-	return mprotect(addr, len, prot & PROT_EXEC ? prot | ARCH_CODE_PROT :
-				   prot);
+	return unmapped(mprotect(addr, len, prot & PROT_EXEC ?
+				 prot | ARCH_CODE_PROT : prot));
 }
 
-static const char *memfd_mode = "none yet";
+/* Which memfd flags worked last; read by any thread (jitfd_memfd_mode). */
+static const char *_Atomic memfd_mode = "none yet";
+
+static void memfd_mode_set(const char *mode)
+{
+	atomic_store_explicit(&memfd_mode, mode, memory_order_release);
+}
 
 int os_memfd(const char *name)
 {
@@ -120,20 +148,20 @@ int os_memfd(const char *name)
 
 	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
 	if (fd >= 0) {
-		memfd_mode = "MFD_EXEC";
+		memfd_mode_set("MFD_EXEC");
 		return fd;
 	}
 	if (errno != EINVAL && errno != EACCES)
 		return -1;
-	memfd_mode = errno == EACCES ?
-		"no exec flag (MFD_EXEC refused: vm.memfd_noexec)" :
-		"no exec flag (kernel before 6.3 has no MFD_EXEC)";
+	memfd_mode_set(errno == EACCES ?
+		       "no exec flag (MFD_EXEC refused: vm.memfd_noexec)" :
+		       "no exec flag (kernel before 6.3 has no MFD_EXEC)");
 	return memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 }
 
 const char *os_memfd_mode(void)
 {
-	return memfd_mode;
+	return atomic_load_explicit(&memfd_mode, memory_order_acquire);
 }
 
 int os_seal(int fd)
@@ -142,10 +170,30 @@ int os_seal(int fd)
 		     F_SEAL_SHRINK | F_SEAL_SEAL);
 }
 
+/*
+ * RLIMIT_FSIZE: a write or truncate reaching past the limit makes the
+ * kernel send SIGXFSZ, which kills the process unless the program handles
+ * or ignores it.  The library never changes that disposition; it checks
+ * the limit itself and fails with EFBIG before asking the kernel, so only
+ * a limit lowered by another thread during the call can still raise it.
+ */
+static int fsize_check(off_t off, size_t len)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_FSIZE, &rl) || rl.rlim_cur == RLIM_INFINITY ||
+	    (unsigned long long)off + len <= rl.rlim_cur)
+		return 0;
+	errno = EFBIG;
+	return -1;
+}
+
 int os_pwrite_all(int fd, const void *buf, size_t len, off_t off)
 {
 	const char *p = buf;
 
+	if (fsize_check(off, len))
+		return -1;
 	while (len) {
 		ssize_t n = pwrite(fd, p, len, off);
 
@@ -167,6 +215,8 @@ int os_pwrite_all(int fd, const void *buf, size_t len, off_t off)
 
 int os_truncate(int fd, off_t len)
 {
+	if (fsize_check(len, 0))
+		return -1;
 	return ftruncate(fd, len);
 }
 
@@ -203,7 +253,7 @@ int os_move(void *from, size_t len, void *to)
 {
 	void *p = mremap(from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
 
-	return p == MAP_FAILED ? -1 : 0;
+	return unmapped(p == MAP_FAILED ? -1 : 0);
 }
 
 #if defined(__x86_64__)
@@ -252,7 +302,6 @@ int os_seccomp_trap(int nr)
 /* ---- JIT half: sealed code files, filler writes, holes ---------------- */
 
 #include <sys/stat.h>
-#include <sys/uio.h>
 
 int os_pwrite_repeat(int fd, const void *unit, size_t unit_len, size_t len,
 		     off_t off)
@@ -260,6 +309,8 @@ int os_pwrite_repeat(int fd, const void *unit, size_t unit_len, size_t len,
 	struct iovec iov[64];
 	unsigned n;
 
+	if (fsize_check(off, len))
+		return -1;
 	while (len) {
 		size_t batch = 0;
 		ssize_t w;
@@ -320,4 +371,16 @@ void *os_map_marker(int fd, size_t len)
 	void *p = mmap(NULL, len, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
 
 	return p == MAP_FAILED ? NULL : p;
+}
+
+int os_read_mem(void *dst, const void *src, size_t len)
+{
+	struct iovec local = { dst, len }, remote = { (void *)src, len };
+	ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+
+	if (n == (ssize_t)len)
+		return 0;
+	if (n >= 0)
+		errno = EFAULT;	/* stopped at an unmapped page */
+	return -1;
 }

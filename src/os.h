@@ -40,6 +40,11 @@ int os_dontfork(void *addr, size_t len);
 
 int os_unmap(void *addr, size_t len);
 
+/* How many calls so far may have removed or changed a mapping (unmap,
+   unreserve, protect, move, MAP_FIXED data or view): a cache of the
+   process's mappings is stale once this changed.  Async-signal-safe. */
+unsigned long os_unmap_count(void);
+
 /* Change protection; used only by the mprotect baseline. */
 int os_protect(void *addr, size_t len, int prot);
 
@@ -55,7 +60,9 @@ const char *os_memfd_mode(void);
 /* Seal fd against write, grow, shrink and further seals. */
 int os_seal(int fd);
 
-/* Write all of buf at off, retrying short writes and EINTR. */
+/* Write all of buf at off, retrying short writes and EINTR.  Like every
+   file write and resize here: EFBIG, without the kernel's SIGXFSZ, when
+   the file would reach past RLIMIT_FSIZE. */
 int os_pwrite_all(int fd, const void *buf, size_t len, off_t off);
 
 int os_truncate(int fd, off_t len);
@@ -106,6 +113,12 @@ long long os_file_size(int fd);
 int os_set_cloexec(int fd, int on);
 
 /* ---- tooling ------------------------------------------------------------ */
+
+/* Copy len bytes of this process's memory at src to dst without touching
+   src directly (process_vm_readv): EFAULT instead of a crash when part of
+   it is not mapped or not readable; ENOSYS or EPERM when the call is not
+   available (seccomp). */
+int os_read_mem(void *dst, const void *src, size_t len);
 
 /* Map the first len bytes of file fd private read+execute, anywhere: the
    marker by which perf record notices a jitdump file (never executed, never

@@ -2,9 +2,12 @@
 /*
  * The arena of trampoline tables and the pools of free slots.
  *
- * One PROT_NONE reservation (the arena) is cut into SPAN-aligned tables, so
- * that any address maps to its table by a shift and a bounds check: O(1)
- * lookup without reading memory that may not be ours.  Each (backend, kind)
+ * PROT_NONE reservations (arenas) are cut into SPAN-aligned tables, and a
+ * two-level directory indexed by address / SPAN maps any address to its
+ * table: O(1) lookup with two loads, never reading memory that may not be
+ * ours.  A new arena is reserved whenever the last one is full, as large
+ * as the address space then allows, so a process that started under an
+ * RLIMIT_AS squeeze grows once the limit is raised.  Each (backend, kind)
  * pair has a pool: a shared free list and bump pointer under a mutex, with
  * a per-thread cache of up to CACHE_MAX slots in front, so allocation and
  * free take the lock once per CACHE_BATCH operations.  Tables are kept for
@@ -43,13 +46,32 @@ static struct pool pools[NBACKENDS][NKINDS] = {
 static TLS struct cache caches[NBACKENDS][NKINDS];
 static TLS int cache_registered;
 
-/* The arena.  arena_base is published once (release) and never changes. */
+/*
+ * The directory: root[a >> DIR_SHIFT][(a >> SPAN_SHIFT) % LEAF_SIZE] is
+ * the table of address a, or NULL.  Leaves (LEAF_SIZE pointers, covering
+ * 16 GiB of address space; malloc'ed, so leak checkers see the tables) are
+ * made when an arena first reaches into them and kept; entries are
+ * published with release stores once their table is complete.  Addresses
+ * at or above 2^VA_BITS (no mmap without a hint returns them) have no
+ * table.
+ */
+#define VA_BITS		48
+#define LEAF_SHIFT	16
+#define LEAF_SIZE	((size_t)1 << LEAF_SHIFT)
+#define DIR_SHIFT	(SPAN_SHIFT + LEAF_SHIFT)
+#define ROOT_SIZE	((size_t)1 << (VA_BITS - DIR_SHIFT))
+#define ARENA_MAX	((size_t)16 << 30)	/* 65,536 tables */
+
+static struct table *_Atomic *_Atomic root[ROOT_SIZE];
+
+/* The arena being cut into tables; everything under table_lock. */
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *_Atomic arena_base;
-static size_t arena_size;		/* written before arena_base */
-static unsigned ntables;		/* tables created, under table_lock */
-static struct table *_Atomic *tables;	/* arena_size >> SPAN_SHIFT */
-static unsigned char backend_ready[NBACKENDS];	/* under table_lock */
+static char *arena;		/* its base, SPAN aligned */
+static size_t arena_size;	/* bytes reserved */
+static size_t arena_used;	/* bytes cut into tables, from the base */
+static unsigned ntables;	/* tables created, in all arenas */
+static int pool_ready;		/* cache_key and fork handlers set up */
+static unsigned char backend_ready[NBACKENDS];
 static pthread_key_t cache_key;
 
 static void cache_flush_all(void *unused);
@@ -71,50 +93,83 @@ static void fork_release(void)
 			pthread_mutex_unlock(&pools[b][k].lock);
 }
 
-/*
- * Reserve the arena: as large as the address space allows, from 16 GiB
- * (65,536 tables, hundreds of millions of trampolines) down to 256 MiB
- * (for tools such as valgrind that cap reservations).  Called under
- * table_lock.
- */
-static int arena_init(void)
+/* Once per process, under table_lock. */
+static int pool_init(void)
 {
-	size_t size;
-	char *p = NULL;
-
-	for (size = (size_t)16 << 30; size >= ((size_t)256 << 20); size /= 2) {
-		p = os_reserve(size, SPAN);
-		if (p)
-			break;
-	}
-	if (!p)
-		return -1;
-	tables = calloc(size >> SPAN_SHIFT, sizeof(*tables));
-	if (!tables) {
-		os_unmap(p, size);
-		return -1;
-	}
+	if (pool_ready)
+		return 0;
 	if (pthread_key_create(&cache_key, cache_flush_all)) {
-		free(tables);
-		os_unmap(p, size);
 		errno = EAGAIN;
 		return -1;
 	}
 	pthread_atfork(fork_prepare, fork_release, fork_release);
-	arena_size = size;
-	atomic_store_explicit(&arena_base, p, memory_order_release);
+	pool_ready = 1;
 	return 0;
+}
+
+/* The directory entry of address a, or NULL when no leaf covers it. */
+static struct table *_Atomic *dir_entry(uintptr_t a)
+{
+	struct table *_Atomic *leaf;
+
+	if (a >> VA_BITS)
+		return NULL;
+	leaf = atomic_load_explicit(&root[a >> DIR_SHIFT],
+				    memory_order_acquire);
+	return leaf ? &leaf[(a >> SPAN_SHIFT) & (LEAF_SIZE - 1)] : NULL;
+}
+
+/* Make the leaves that [p, p+size) needs.  Under table_lock. */
+static int dir_cover(const char *p, size_t size)
+{
+	uintptr_t last = (uintptr_t)p + size - 1;
+
+	if (last >> VA_BITS)
+		return -1;
+	for (uintptr_t i = (uintptr_t)p >> DIR_SHIFT; i <= last >> DIR_SHIFT;
+	     i++) {
+		struct table *_Atomic *leaf;
+
+		if (atomic_load_explicit(&root[i], memory_order_relaxed))
+			continue;
+		leaf = calloc(LEAF_SIZE, sizeof(*leaf));
+		if (!leaf)
+			return -1;
+		atomic_store_explicit(&root[i], leaf, memory_order_release);
+	}
+	return 0;
+}
+
+/*
+ * Reserve a new arena, as large as the address space allows: from 16 GiB
+ * (hundreds of millions of trampolines) down to a single table, under
+ * tools such as valgrind that cap reservations or under RLIMIT_AS.  The
+ * full arena before it keeps its tables.  Under table_lock.
+ */
+static int arena_new(void)
+{
+	for (size_t size = ARENA_MAX; size >= SPAN; size /= 2) {
+		char *p = os_reserve(size, SPAN);
+
+		if (!p)
+			continue;
+		if (!dir_cover(p, size)) {
+			arena = p;
+			arena_size = size;
+			arena_used = 0;
+			return 0;
+		}
+		os_unmap(p, size);
+	}
+	errno = ENOMEM;
+	return -1;
 }
 
 struct table *pool_table_of(const void *addr)
 {
-	char *base = atomic_load_explicit(&arena_base, memory_order_acquire);
-	uintptr_t off = (uintptr_t)addr - (uintptr_t)base;
+	struct table *_Atomic *e = dir_entry((uintptr_t)addr);
 
-	if (!base || (uintptr_t)addr < (uintptr_t)base || off >= arena_size)
-		return NULL;
-	return atomic_load_explicit(&tables[off >> SPAN_SHIFT],
-				    memory_order_acquire);
+	return e ? atomic_load_explicit(e, memory_order_acquire) : NULL;
 }
 
 unsigned pool_tables_in_use(void)
@@ -142,8 +197,7 @@ static struct table *table_new(enum tramp_backend b, enum tramp_kind k)
 	int err = 0;
 
 	pthread_mutex_lock(&table_lock);
-	if (!atomic_load_explicit(&arena_base, memory_order_relaxed) &&
-	    arena_init()) {
+	if (pool_init()) {
 		err = errno;
 		goto out;
 	}
@@ -154,8 +208,8 @@ static struct table *table_new(enum tramp_backend b, enum tramp_kind k)
 		}
 		backend_ready[b] = 1;
 	}
-	if ((size_t)(ntables + 1) << SPAN_SHIFT > arena_size) {
-		err = ENOMEM;
+	if (arena_used == arena_size && arena_new()) {
+		err = errno;
 		goto out;
 	}
 	tb = calloc(1, sizeof(*tb));
@@ -165,7 +219,7 @@ static struct table *table_new(enum tramp_backend b, enum tramp_kind k)
 	}
 	tb->kind = (unsigned char)k;
 	tb->backend = (unsigned char)b;
-	tb->base = arena_base + ((size_t)ntables << SPAN_SHIFT);
+	tb->base = arena + arena_used;
 	ops->geometry(tb);
 	tb->data = tb->base + tb->code_size;
 	tb->data_size = page_round((size_t)tb->nslots * SLOT_PAIR_SIZE);
@@ -176,8 +230,10 @@ static struct table *table_new(enum tramp_backend b, enum tramp_kind k)
 		free(tb);
 		goto out;
 	}
-	atomic_store_explicit(&tables[ntables], tb, memory_order_release);
+	atomic_store_explicit(dir_entry((uintptr_t)tb->base), tb,
+			      memory_order_release);
 	debug_table_added(tb);
+	arena_used += SPAN;
 	ntables++;
 out:
 	pthread_mutex_unlock(&table_lock);
@@ -254,7 +310,7 @@ static void cache_flush_all(void *unused)
 }
 
 /* Make sure this thread's caches are flushed when it exits.
-   pre: the arena exists (so does cache_key). */
+   pre: a table exists (so does cache_key). */
 static void cache_register(void)
 {
 	if (!cache_registered) {

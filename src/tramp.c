@@ -77,45 +77,56 @@ static int make_pair(void *target, void *data,
 	return 0;
 }
 
-struct tramp *tramp_create(const struct tramp_spec *spec)
+/*
+ * Check spec and compute the pair it stores and its table kind.  A context
+ * is copied (*ctx, to free on failure).  Returns 0, or -1 with errno.
+ */
+static int spec_pair(const struct tramp_spec *spec, uintptr_t *lo,
+		     uintptr_t *hi, unsigned *kind, struct tramp_context **ctx)
 {
-	struct tramp_context *ctx = NULL;
-	uintptr_t lo, hi;
-	struct table *tb;
-	void *slot;
-
-	if (!spec || (unsigned)spec->kind >= NKINDS ||
-	    (unsigned)spec->backend >= NBACKENDS) {
+	if (!spec || (unsigned)spec->kind > TRAMP_CONTEXT ||
+	    (unsigned)spec->backend >= NBACKENDS ||
+	    (spec->flags & ~TRAMP_BIND_SRET) ||
+	    (spec->flags && spec->kind != TRAMP_BIND)) {
 		errno = EINVAL;
-		return NULL;
+		return -1;
 	}
 	if (!backends[spec->backend]) {
 		errno = ENOSYS;
-		return NULL;
+		return -1;
 	}
+	*kind = spec->flags & TRAMP_BIND_SRET ? KIND_BIND_SRET : spec->kind;
+	*ctx = NULL;
 	switch (spec->kind) {
 	case TRAMP_CHAIN:
 	case TRAMP_BIND:
-		if (make_pair(spec->target, spec->data, &lo, &hi))
-			return NULL;
-		break;
+		return make_pair(spec->target, spec->data, lo, hi);
 	case TRAMP_HANDLER:
-		if (make_pair((void *)spec->handler, spec->data,
-			      &lo, &hi))
-			return NULL;
-		break;
-	case TRAMP_CONTEXT:
+		return make_pair((void *)spec->handler, spec->data, lo, hi);
+	default:
 		if (context_check(spec->context))
-			return NULL;
-		ctx = malloc(sizeof(*ctx));
-		if (!ctx)
-			return NULL;
-		*ctx = *spec->context;
-		lo = (uintptr_t)ctx;
-		hi = (uintptr_t)ctx->pc;
-		break;
+			return -1;
+		*ctx = malloc(sizeof(**ctx));
+		if (!*ctx)
+			return -1;
+		**ctx = *spec->context;
+		*lo = (uintptr_t)*ctx;
+		*hi = (uintptr_t)(*ctx)->pc;
+		return 0;
 	}
-	slot = pool_alloc(spec->backend, spec->kind);
+}
+
+struct tramp *tramp_create(const struct tramp_spec *spec)
+{
+	struct tramp_context *ctx;
+	uintptr_t lo, hi;
+	struct table *tb;
+	unsigned kind;
+	void *slot;
+
+	if (spec_pair(spec, &lo, &hi, &kind, &ctx))
+		return NULL;
+	slot = pool_alloc(spec->backend, (enum tramp_kind)kind);
 	if (!slot) {
 		free(ctx);
 		return NULL;
@@ -213,7 +224,9 @@ int tramp_kind_of(const struct tramp *t)
 {
 	struct table *tb = handle_table(t);
 
-	return tb ? tb->kind : -1;
+	if (!tb)
+		return -1;
+	return tb->kind == KIND_BIND_SRET ? TRAMP_BIND : tb->kind;
 }
 
 int tramp_backend_of(const struct tramp *t)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * TRAMP_FAULT: trampfd emulated in user space, and the signal plumbing the
+ * TRAMP_FAULT: trampfd emulated in user space, and the trampoline entry the
  * syscall backend shares.
  *
  * Mechanism: a table's code half is left as the arena made it, PROT_NONE;
@@ -17,43 +17,20 @@
  * every call costs a full signal delivery and sigreturn (microseconds, a
  * thousand times a static stub), and it needs a process-wide SIGSEGV
  * handler, installed on first use, that chains every fault that is not a
- * trampoline call to the previous disposition.  A program that installs
- * its own SIGSEGV handler afterwards must chain to ours (as it would for
- * any runtime's, e.g. a JVM's).  Use it to compare with trampfd, for very
- * rarely called trampolines, or where not even a read-only executable
- * mapping may be added.
+ * trampoline call to the previous disposition as the kernel would deliver
+ * it (sigchain.c).  A program that installs its own SIGSEGV handler
+ * afterwards must chain to ours (as it would for any runtime's, e.g. a
+ * JVM's).  A call made while SIGSEGV is blocked kills the process: the
+ * kernel takes the default action for a fault it cannot deliver.  Use it
+ * to compare with trampfd, for very rarely called trampolines, or where
+ * not even a read-only executable mapping may be added.
  */
 #include <signal.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
 #include "arch_backends.h"
 
-static struct sigaction old_segv;	/* disposition before ours */
-
-/*
- * Hand a signal that is not ours to the disposition saved in old: its
- * handler, or the default action (which, for a real fault, reruns the
- * faulting instruction and dies of it, with the kernel's siginfo).
- */
-void fault_chain(int sig, siginfo_t *si, void *uc, const struct sigaction *old)
-{
-	if (old->sa_flags & SA_SIGINFO) {
-		old->sa_sigaction(sig, si, uc);
-		return;
-	}
-	if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
-		old->sa_handler(sig);
-		return;
-	}
-	if (old->sa_handler == SIG_IGN && si->si_code <= 0)
-		return;		/* sent with kill(): ignoring it is right */
-	/* SIG_DFL, or an ignored fault (the kernel would force SIG_DFL). */
-	signal(sig, SIG_DFL);
-	if (sig != SIGSEGV || si->si_code <= 0)
-		raise(sig);	/* pending until we return: then fatal */
-}
+static struct sigchain chain;	/* the SIGSEGV action before ours */
 
 /*
  * If pc is the entry of a live trampoline of backend b, redirect uc as
@@ -84,26 +61,13 @@ static void segv_handler(int sig, siginfo_t *si, void *uc)
 
 	if (si->si_code <= 0 || si->si_addr != (void *)arch_uc_pc(uc) ||
 	    !fault_enter(uc, si->si_addr, TRAMP_FAULT))
-		fault_chain(sig, si, uc, &old_segv);
+		sigchain_deliver(&chain, sig, si, uc);
 	errno = err;
 }
 
-/*
- * Install the SIGSEGV handler.  The previous disposition is read first and
- * stored before ours is installed, so a fault on another thread in between
- * never sees a half-written copy.
- */
 static int fault_setup(void)
 {
-	struct sigaction sa;
-
-	if (sigaction(SIGSEGV, NULL, &old_segv))
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = segv_handler;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(SIGSEGV, &sa, NULL);
+	return sigchain_install(&chain, SIGSEGV, segv_handler);
 }
 
 static void fault_geometry(struct table *tb)

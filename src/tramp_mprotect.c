@@ -2,8 +2,8 @@
 /*
  * TRAMP_MPROTECT: the baseline of the past, write a stub, then mprotect it.
  *
- * Mechanism: a table's code half is 3072 stubs of 64 bytes, 64 per 4 KiB
- * page, each a copy of its kind's template (src/arch/<arch>/
+ * Mechanism: a table's code half is 1536 stubs of 128 bytes, 32 per 4 KiB
+ * page (x86_64), each a copy of its kind's template (src/arch/<arch>/
  * mprotect_stubs.S) with the pair {data, target} as inline constants.
  * The half is written in private read-write memory and mprotect()ed
  * read+execute when the table is made.  Changing a stub's constants
@@ -85,6 +85,7 @@ static int mp_map_code(struct table *tb)
 	static const char *const thunks[NKINDS] = {
 		[TRAMP_CHAIN] = tramp_chain_thunk,
 		[TRAMP_BIND] = tramp_bind_thunk,
+		[KIND_BIND_SRET] = tramp_bind_sret_thunk,
 		[TRAMP_HANDLER] = tramp_handler_thunk,
 		[TRAMP_CONTEXT] = tramp_context_thunk,
 	};

@@ -56,6 +56,7 @@ static int static_map_code(struct table *tb)
 	static const char *const thunks[NKINDS] = {
 		[TRAMP_CHAIN] = tramp_chain_thunk,
 		[TRAMP_BIND] = tramp_bind_thunk,
+		[KIND_BIND_SRET] = tramp_bind_sret_thunk,
 		[TRAMP_HANDLER] = tramp_handler_thunk,
 		[TRAMP_CONTEXT] = tramp_context_thunk,
 	};

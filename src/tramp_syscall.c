@@ -11,7 +11,9 @@
  * length is a live trampoline of this backend), pops the two saved words
  * back into %rax and %rcx and applies the kind to the ucontext exactly as
  * the fault backend does (shared code: fault_enter()).  Anything else
- * goes to the previous SIGSYS disposition.
+ * goes to the previous SIGSYS disposition, delivered as the kernel would
+ * (sigchain.c).  A call with SIGSYS blocked kills the process (the kernel
+ * cannot deliver a seccomp trap that is blocked).
  *
  * Trade-offs: like TRAMP_FAULT, a call costs a signal round trip plus a
  * seccomp filter run, and %r11 is clobbered by the syscall instruction;
@@ -38,7 +40,7 @@
 #define SI_SECCOMP	1
 
 static int stubs_fd = -1;		/* set once by setup */
-static struct sigaction old_sys;	/* disposition before ours */
+static struct sigchain chain;	/* the SIGSYS action before ours */
 
 static void sys_handler(int sig, siginfo_t *si, void *uc)
 {
@@ -48,7 +50,7 @@ static void sys_handler(int sig, siginfo_t *si, void *uc)
 	if (si->si_code != SI_SECCOMP || si->si_syscall != ARCH_TRAP_NR ||
 	    arch_uc_pc(uc) != (uintptr_t)ret ||
 	    !fault_enter(uc, ret - ARCH_SYSCALL_RET, TRAMP_SYSCALL))
-		fault_chain(sig, si, uc, &old_sys);
+		sigchain_deliver(&chain, sig, si, uc);
 	errno = err;
 }
 
@@ -74,22 +76,15 @@ static int stubs_memfd(void)
    except no_new_privs when the filter itself is refused after the probe. */
 static int sys_setup(void)
 {
-	struct sigaction sa;
 	int fd = stubs_memfd(), err;
 
 	if (fd < 0)
 		return -1;
-	if (sigaction(SIGSYS, NULL, &old_sys))
-		goto fail;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = sys_handler;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGSYS, &sa, NULL))
+	if (sigchain_install(&chain, SIGSYS, sys_handler))
 		goto fail;
 	if (os_seccomp_trap(ARCH_TRAP_NR)) {
 		err = errno;
-		sigaction(SIGSYS, &old_sys, NULL);
+		sigchain_uninstall(&chain, SIGSYS);
 		errno = err;
 		goto fail;
 	}

@@ -10,9 +10,16 @@
  * SIGTRAP handler sees that the byte under the trap is no longer the
  * filler, rewinds the program counter to it and returns.  The return to
  * user space through the kernel serialises the thread, so it fetches the
- * new bytes.  A real breakpoint (the byte is still the filler, or not in
- * one of our ranges) goes to the previous handler.  The cost is zero
- * unless a thread actually races a writer; then it is one signal.
+ * new bytes.  Every other SIGTRAP is the program's and goes to the
+ * previous action, delivered as the kernel would have (sigchain.c): a
+ * real int3 (the byte still is the filler), a breakpoint outside our
+ * ranges, int $3 encoded CD 03 (the bytes now there explain the trap),
+ * int1, single-steps, hardware breakpoints and signals sent by kill() or
+ * tgkill() (not a breakpoint exception, by si_code).  The cost is zero
+ * unless a thread actually races a writer; then it is one signal.  The
+ * fixup needs SIGTRAP unblocked, like every breakpoint: a thread that
+ * runs new code with SIGTRAP blocked and races its writer is killed by
+ * the kernel.
  *
  * Ranges live in a flat table scanned without locks: entries are added
  * and removed rarely (per region or per heap), and lookups happen only on
@@ -22,6 +29,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -39,7 +47,7 @@ struct range {
 static struct range *ranges;		/* RANGES_MAX entries, lazily mapped */
 static _Atomic unsigned nranges;	/* entries ever used (high water) */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct sigaction old_trap, old_segv;	/* dispositions before ours */
+static struct sigchain old_trap, old_segv;	/* actions before ours */
 static int trap_on, segv_on;		/* our handlers are installed */
 static _Atomic long swapping;		/* swaps in progress */
 static _Atomic unsigned long swap_gen;	/* swaps finished */
@@ -62,16 +70,45 @@ static unsigned lookup(uintptr_t a)
 	return 0;
 }
 
+/* The byte before pc, or -1 when it cannot be read: across a page
+   boundary it may be unmapped, so it is read by the kernel there. */
+static int byte_before(uintptr_t pc)
+{
+	unsigned char b;
+	struct iovec to = { &b, 1 }, from = { (void *)(pc - 1), 1 };
+
+	if (pc & (os_page_size() - 1))
+		return *(volatile const unsigned char *)(pc - 1);
+	if (process_vm_readv(getpid(), &to, 1, &from, 1, 0) != 1)
+		return -1;
+	return b;
+}
+
+/*
+ * Whether a breakpoint at pc hit a stale copy of the filler: pc lies in
+ * code the library owns, the byte there is no longer the filler, and the
+ * bytes now in memory do not explain the trap on their own (int $3 as
+ * CD 03 ends where a one-byte int3 at pc would).  Anything else (a real
+ * int3, which still reads as the filler, a breakpoint in foreign code, a
+ * SIGTRAP that is not a breakpoint exception) belongs to the program.
+ */
+static int stale_filler(uintptr_t pc)
+{
+	return pc && lookup(pc) &&
+	       !code_is_fill((const void *)pc) &&
+	       !arch_breakpoint_explained(pc, byte_before(pc));
+}
+
 static void trap_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
 	uintptr_t pc = arch_breakpoint_pc(si, uc);
 
-	if (pc && lookup(pc) && !code_is_fill((const void *)pc)) {
+	if (stale_filler(pc)) {
 		arch_set_pc(uc, pc);
 		__atomic_fetch_add(&jit_stat_fixups, 1, __ATOMIC_RELAXED);
 	} else {
-		fault_chain(sig, si, uc, &old_trap);
+		sigchain_deliver(&old_trap, sig, si, uc);
 	}
 	errno = saved;
 }
@@ -105,20 +142,8 @@ static void segv_handler(int sig, siginfo_t *si, void *uc)
 			return;
 		}
 	}
-	fault_chain(sig, si, uc, &old_segv);
+	sigchain_deliver(&old_segv, sig, si, uc);
 	errno = saved;
-}
-
-static int install(int sig, void (*fn)(int, siginfo_t *, void *),
-		   struct sigaction *old)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = fn;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(sig, &sa, old);
 }
 
 /* Install what flags need.  pre: lock held. */
@@ -130,12 +155,12 @@ static int handlers(unsigned flags)
 			return -1;
 	}
 	if (!trap_on) {
-		if (install(SIGTRAP, trap_handler, &old_trap))
+		if (sigchain_install(&old_trap, SIGTRAP, trap_handler))
 			return -1;
 		trap_on = 1;
 	}
 	if ((flags & TRAP_SWAPPED) && !segv_on) {
-		if (install(SIGSEGV, segv_handler, &old_segv))
+		if (sigchain_install(&old_segv, SIGSEGV, segv_handler))
 			return -1;
 		segv_on = 1;
 	}

@@ -12,6 +12,7 @@
  * registration (see unw_add).
  */
 #include <dlfcn.h>
+#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,33 +231,74 @@ static struct fgroup *open_group;	/* the one being filled */
 typedef void frame_fn(const void *);
 typedef void dyn_fn(struct unw_dyn_info *);
 
-/* Extern weak: a static executable that has libgcc_eh links them in. */
+typedef void *dlopen_fn(const char *, int);
+
+/* Weak: bound only when the program has them (a static link that pulled
+   in libgcc_eh's unwinder, or libgcc_s loaded at start-up); never a reason
+   to link anything in.  dlsym too; dlopen is looked up through it, never
+   referenced, so that a static link of the library gets no dynamic loading
+   code (and no linker warning about it) from us. */
 extern void __register_frame(const void *) __attribute__((weak));
 extern void __deregister_frame(const void *) __attribute__((weak));
+extern void _U_dyn_register(struct unw_dyn_info *) __attribute__((weak));
+extern void _U_dyn_cancel(struct unw_dyn_info *) __attribute__((weak));
+#pragma weak dlsym
 
 static int resolved;		/* under the registry lock */
 static frame_fn *reg_frame, *dereg_frame;
 static dyn_fn *dyn_register, *dyn_cancel;
 
+static int interp_seen(struct dl_phdr_info *info, size_t size, void *dyn)
+{
+	for (unsigned i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_INTERP)
+			*(int *)dyn = 1;
+	return 1;	/* the first object is the program: stop there */
+}
+
+/* Whether the program was started by a dynamic loader.  A static program
+   must never dlopen(): that would load a second libc, which crashes as
+   soon as the two versions differ. */
+static int dynamic_program(void)
+{
+	int dyn = 0;
+
+	dl_iterate_phdr(interp_seen, &dyn);
+	return dyn && dlsym;
+}
+
 /*
- * Find the unwinders once.  libgcc_s is loaded if it is not yet: glibc's
- * backtrace() would load the same library later and must find our frames
- * in it.  libunwind is used only if the program already has it.
+ * Find the unwinders once.  In a dynamic program, libgcc_s is loaded if it
+ * is not yet: glibc's backtrace() would load the same library later and
+ * must find our frames in it; libunwind is used only if the program
+ * already has it.  A static program has only what it linked in.
  */
 static void resolve(void)
 {
+	dlopen_fn *load;
 	void *h;
 
 	resolved = 1;
-	reg_frame = (frame_fn *)dlsym(RTLD_DEFAULT, "__register_frame");
-	dereg_frame = (frame_fn *)dlsym(RTLD_DEFAULT, "__deregister_frame");
-	if (!reg_frame || !dereg_frame) {
-		h = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_GLOBAL);
-		if (h) {
-			reg_frame = (frame_fn *)dlsym(h, "__register_frame");
-			dereg_frame = (frame_fn *)dlsym(h,
+	if (dynamic_program()) {
+		reg_frame = (frame_fn *)dlsym(RTLD_DEFAULT, "__register_frame");
+		dereg_frame = (frame_fn *)dlsym(RTLD_DEFAULT,
+						"__deregister_frame");
+		load = (dlopen_fn *)dlsym(RTLD_DEFAULT, "dlopen");
+		if ((!reg_frame || !dereg_frame) && load) {
+			h = load("libgcc_s.so.1", RTLD_NOW | RTLD_GLOBAL);
+			if (h) {
+				reg_frame = (frame_fn *)dlsym(h,
+							"__register_frame");
+				dereg_frame = (frame_fn *)dlsym(h,
 							"__deregister_frame");
+			}
 		}
+		dyn_register = (dyn_fn *)dlsym(RTLD_DEFAULT,
+					       "_U_dyn_register");
+		dyn_cancel = (dyn_fn *)dlsym(RTLD_DEFAULT, "_U_dyn_cancel");
+	} else {
+		dyn_register = _U_dyn_register;
+		dyn_cancel = _U_dyn_cancel;
 	}
 	if ((!reg_frame || !dereg_frame) && __register_frame &&
 	    __deregister_frame) {
@@ -265,8 +307,6 @@ static void resolve(void)
 	}
 	if (!reg_frame || !dereg_frame)
 		reg_frame = dereg_frame = NULL;
-	dyn_register = (dyn_fn *)dlsym(RTLD_DEFAULT, "_U_dyn_register");
-	dyn_cancel = (dyn_fn *)dlsym(RTLD_DEFAULT, "_U_dyn_cancel");
 	if (!dyn_register || !dyn_cancel)
 		dyn_register = dyn_cancel = NULL;
 }

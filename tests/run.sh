@@ -1,13 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# run.sh BUILD_DIR: run every test program once as it is and once under
-# PR_SET_MDWE (tests/mdwe-exec), each with a timeout and $RUNNER in front.
-# Under qemu-user, which refuses PR_SET_MDWE and cannot exec a foreign
-# program from one, tests/mdwe-preload.so is preloaded into every run and
-# applies MDWE's rules (from the start in the mdwe runs).
+# run.sh BUILD_DIR [NAME...]: run every test program (or only the named ones)
+# once as it is and once under PR_SET_MDWE (tests/mdwe-exec), each with a
+# timeout and $RUNNER in front.  Under qemu-user, which refuses
+# PR_SET_MDWE and cannot exec a foreign program from one,
+# tests/mdwe-preload.so is preloaded into every run and applies MDWE's
+# rules (from the start in the mdwe runs).
 # Prints one line per run and ends with "N passed, N failed, N skipped";
 # exits non-zero when any run failed.
 O=${1:-build}
+[ $# -gt 0 ] && shift
+only=" $* "
 TIMEOUT=${TIMEOUT:-300}
 # Tests whose figures belong to the process (RSS) only report them under
 # an emulator.
@@ -34,6 +37,7 @@ for t in "$O"/tests/*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
 	name=$(basename "$t")
 	case $name in mdwe-exec|*.o|*.so|*.txt) continue ;; esac
+	[ "$only" = "  " ] || case $only in *" $name "*) ;; *) continue ;; esac
 	case $RUNNER in
 	qemu-*)
 		pre="$O/tests/mdwe-preload.so"

@@ -17,7 +17,7 @@ static long bind_add(void *data, long x) { return (long)(intptr_t)data + x; }
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static struct tramp *shared;
-static volatile pid_t early_tid;
+static _Atomic pid_t early_tid;
 
 /* A thread that exists before the filter, then calls a trampoline. */
 static void *early(void *arg)

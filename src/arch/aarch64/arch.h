@@ -219,6 +219,7 @@ int arch_code_prot(void);
 /* Stub tables and thunks, in stubs.S and thunks.S. */
 extern const char arch_stubs[];
 extern const char tramp_chain_thunk[], tramp_bind_thunk[];
+extern const char tramp_bind_sret_thunk[];
 extern const char tramp_handler_thunk[], tramp_context_thunk[];
 _Noreturn void arch_context_jump(const void *ctx, void *pc);
 #endif

@@ -48,7 +48,7 @@
 #define ARCH_MP_THUNK		32
 #define ARCH_MP_PAIR		48
 /* Kinds whose stubs get the thunk word: all. */
-#define ARCH_MP_THUNK_KINDS	0xf
+#define ARCH_MP_THUNK_KINDS	0x1f
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>

@@ -28,6 +28,18 @@ uintptr_t arch_breakpoint_pc(const siginfo_t *si, const void *uc)
 	return (uintptr_t)u->uc_mcontext.pc;
 }
 
+/*
+ * Whether the instruction now at pc explains a brk trap by itself: any
+ * brk (the filler is one, but so is a debugger's or the program's own).
+ * before is unused: instructions are 4 bytes and aligned.
+ */
+int arch_breakpoint_explained(uintptr_t pc, int before)
+{
+	uint32_t insn = *(volatile const uint32_t *)pc;
+
+	return (insn & 0xffe0001f) == 0xd4200000;
+}
+
 /* Resume the interrupted thread at pc. */
 void arch_set_pc(void *uc, uintptr_t pc)
 {

@@ -54,6 +54,7 @@ arch_mp_templates:
 	TEMPLATE	/* BIND */
 	TEMPLATE	/* HANDLER */
 	TEMPLATE	/* CONTEXT */
+	TEMPLATE	/* BIND with TRAMP_BIND_SRET */
 	.size	arch_mp_templates, . - arch_mp_templates
 
 	GNU_PROPERTY_NOTE

@@ -19,6 +19,11 @@ uintptr_t arch_uc_pc(const void *uc)
 	return (uintptr_t)mc(uc)->pc;
 }
 
+uintptr_t arch_uc_sp(const void *uc)
+{
+	return (uintptr_t)mc(uc)->sp;
+}
+
 /* The stub pushed x8 (and a zero word) below the caller's stack pointer. */
 void arch_uc_syscall_unwind(void *uc)
 {
@@ -56,6 +61,7 @@ void arch_uc_enter(void *uc, unsigned kind, const void *slot,
 		m->pc = hi;
 		break;
 	case TRAMP_BIND:
+	case KIND_BIND_SRET:	/* the result pointer is x8: not moved */
 		for (unsigned i = 7; i > 0; i--)
 			m->regs[i] = m->regs[i - 1];
 		m->regs[0] = lo;

@@ -73,6 +73,14 @@ tramp_bind_thunk:
 	.size	tramp_bind_thunk, . - tramp_bind_thunk
 
 /*
+ * TRAMP_BIND_SRET: a struct returned in memory has its address in x8,
+ * which BIND never moves, so the bind thunk serves as it is.
+ */
+	.globl	tramp_bind_sret_thunk
+	.hidden	tramp_bind_sret_thunk
+	.set	tramp_bind_sret_thunk, tramp_bind_thunk
+
+/*
  * tramp_handler_thunk: build a struct tramp_frame (layout in arch.h) on the
  * stack, call handler(frame, data) with the pair of the slot, then return
  * x0/x1 and q0-q3 from the frame to the caller.  The slot is not read after

@@ -3,9 +3,23 @@
  * x86_64 C side: handler frame accessors and context application, shared
  * by the static thunks and the signal-based backends.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "internal.h"
+
+/* thunks.S reads struct tramp_context through these offsets. */
+_Static_assert(offsetof(struct tramp_context, mask) == CTX_MASK, "ctx");
+_Static_assert(offsetof(struct tramp_context, regs) == CTX_REGS, "ctx");
+_Static_assert(offsetof(struct tramp_context, nstack) == CTX_NSTACK, "ctx");
+_Static_assert(offsetof(struct tramp_context, flags) == CTX_FLAGS, "ctx");
+_Static_assert(offsetof(struct tramp_context, stack) == CTX_STACK, "ctx");
+_Static_assert(offsetof(struct tramp_context, pc) == CTX_PC, "ctx");
+_Static_assert(TRAMP_CONTEXT_MOVE_SP == CTX_MOVE_SP, "ctx");
+_Static_assert(TRAMP_REG_RSP == 7 && TRAMP_NREGS == CTX_IMAGE_WORDS, "ctx");
+_Static_assert(offsetof(struct tramp_frame, x87) == FRAME_X87, "frame");
+_Static_assert(offsetof(struct tramp_frame, nx87) == FRAME_NX87, "frame");
+_Static_assert(offsetof(struct tramp_frame, saved) == FRAME_SAVED, "frame");
 
 uintptr_t tramp_arg(const struct tramp_frame *f, unsigned i)
 {
@@ -40,6 +54,16 @@ float tramp_arg_float(const struct tramp_frame *f, unsigned i)
 	else
 		memcpy(&v, &f->stack[i - TRAMP_NVECREGS], sizeof(v));
 	return v;
+}
+
+int tramp_arg_vector(const struct tramp_frame *f, unsigned i, void *v)
+{
+	if (!f || !v || i >= TRAMP_NVECREGS) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(v, f->xmm[i], sizeof(f->xmm[i]));
+	return 0;
 }
 
 const uintptr_t *tramp_stack_args(const struct tramp_frame *f)
@@ -93,11 +117,42 @@ void tramp_set_return_float(struct tramp_frame *f, float v)
 	}
 }
 
+int tramp_set_return_vector(struct tramp_frame *f, unsigned i,
+			    const void *v)
+{
+	if (!f || !v || i > 1) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(f->vret[i], v, sizeof(f->vret[i]));
+	return 0;
+}
+
+/* The thunk loads x87[1] (if any), then x87[0]: x87[0] ends in st0. */
+void tramp_set_return_long_double(struct tramp_frame *f, long double v)
+{
+	if (f) {
+		memcpy(f->x87[0], &v, sizeof(v));
+		f->nx87 = 1;
+	}
+}
+
+void tramp_set_return_long_double2(struct tramp_frame *f, long double re,
+				   long double im)
+{
+	if (f) {
+		memcpy(f->x87[0], &re, sizeof(re));
+		memcpy(f->x87[1], &im, sizeof(im));
+		f->nx87 = 2;
+	}
+}
+
 /*
  * Apply c to a register image whose RSP entry is the stack pointer of the
  * call: write the stack words below it, choose the final stack pointer, load
  * the masked registers.  Returns the final stack pointer.  Writes only below
- * the call's stack pointer; async-signal-safe.
+ * the call's stack pointer; async-signal-safe.  The signal backends apply
+ * it to a ucontext; the static thunks do the same in assembly (thunks.S).
  */
 __attribute__((no_sanitize_address)) uintptr_t
 arch_context_image(uintptr_t *img, const struct tramp_context *c)
@@ -116,15 +171,4 @@ arch_context_image(uintptr_t *img, const struct tramp_context *c)
 			img[i] = c->regs[i];
 	img[TRAMP_REG_RSP] = final;
 	return final;
-}
-
-/* Called by the context thunk and arch_context_jump (thunks.S) with the
-   image on their stack.  It writes raw stack memory below its caller on
-   purpose, so it is not instrumented. */
-__attribute__((no_sanitize_address, used)) void
-arch_context_apply(uintptr_t *img, const struct tramp_context *c, void *pc)
-{
-	uintptr_t final = arch_context_image(img, c);
-
-	((void **)final)[-CTX_PC_BELOW / 8] = pc;
 }

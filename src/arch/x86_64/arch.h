@@ -13,12 +13,21 @@
  * stub i reads slot i at code + ARCH_STUB_CODE + 16 * i.  The last slot is
  * the table header: its first word holds the address of the kind's thunk,
  * through which every stub jumps, so one stub table serves every kind and a
- * trampoline costs 32 bytes (16 of code, 16 of slot).
+ * trampoline costs 32 bytes (16 of code, 16 of slot).  With indirect branch
+ * tracking (-fcf-protection=branch or full) a stub starts with endbr64 and
+ * reaches the header's jump through a direct jump to the code of the last
+ * stub, which no trampoline uses: the stride stays 16 bytes either way.
  */
 #define ARCH_TABLE_SLOTS	4096
 #define ARCH_STUB_STRIDE	16
 #define ARCH_STUB_CODE		(ARCH_TABLE_SLOTS * ARCH_STUB_STRIDE)
 #define ARCH_HDR_SLOT		(ARCH_TABLE_SLOTS - 1)
+
+#if defined(__CET__) && (__CET__ & 1)
+#define ARCH_IBT		1	/* code carries endbr64 landing pads */
+#else
+#define ARCH_IBT		0
+#endif
 
 /*
  * Slots.  Every slot is a 16-byte aligned pair {lo, hi} that is read and
@@ -37,6 +46,12 @@
  *   64  xmm0 .. xmm7              16 bytes each
  *   192 ret[2]                    rax, rdx on return
  *   208 vret[2]                   xmm0, xmm1 on return (16 bytes each)
+ *   240 x87[2]                    st0, st1 on return (80 bits in 16 bytes)
+ *   272 nx87                      x87 values to return: 0, 1 or 2
+ *   288 xmm8 .. xmm15             saved for the caller (Microsoft ABI)
+ * The thunk restores rdi, rsi and xmm6-xmm15 from the frame after the
+ * handler: they are callee-saved under the Microsoft ABI, and no accessor
+ * writes them.
  */
 #define FRAME_GPR	0
 #define FRAME_AL	48
@@ -44,19 +59,31 @@
 #define FRAME_XMM	64
 #define FRAME_RET	192
 #define FRAME_VRET	208
-#define FRAME_SIZE	240
+#define FRAME_X87	240
+#define FRAME_NX87	272
+#define FRAME_SAVED	288
+#define FRAME_SIZE	416
 
 /*
- * Context application (context thunk and tramp_jump): the thunk saves all
- * sixteen general registers in an image, by TRAMP_REG_* index, with the
- * image's RSP entry holding the stack pointer S0 of the call.  The C side
- * edits the image, writes up to 8 words below S0, and stores pc at
- * CTX_PC_BELOW bytes below the final stack pointer, inside the red zone
- * and below any word it wrote.  CTX_FRAME keeps the image clear of both.
+ * Context application (context thunk and tramp_jump, all in thunks.S): the
+ * thunk saves all sixteen general registers in an image, by TRAMP_REG_*
+ * index, CTX_FRAME bytes below the stack pointer S0 of the call, with the
+ * image's RSP entry holding S0.  It writes up to 8 words below S0, edits
+ * the image, and stores pc CTX_PC_BELOW bytes below the final stack
+ * pointer, inside the red zone and below any word it wrote.  CTX_FRAME
+ * keeps the image clear of both.  CTX_* offsets are those of struct
+ * tramp_context (checked in arch.c).
  */
 #define CTX_IMAGE_WORDS	16
 #define CTX_PC_BELOW	72
 #define CTX_FRAME	280	/* 144 reserved + 128 image + 8 align */
+#define CTX_MASK	0
+#define CTX_REGS	8
+#define CTX_NSTACK	136
+#define CTX_FLAGS	140
+#define CTX_STACK	144
+#define CTX_PC		208
+#define CTX_MOVE_SP	1	/* TRAMP_CONTEXT_MOVE_SP */
 
 #ifndef __ASSEMBLER__
 #include <stddef.h>
@@ -68,7 +95,11 @@ struct tramp_frame {
 	const uintptr_t *stack;	/* first stack-passed argument */
 	uint64_t xmm[8][2];	/* xmm0-7 at the call */
 	uintptr_t ret[2];	/* rax, rdx on return */
-	uint64_t vret[2][2];	/* xmm0, xmm1 on return (low halves used) */
+	uint64_t vret[2][2];	/* xmm0, xmm1 on return, 16 bytes each */
+	unsigned char x87[2][16]; /* st0, st1 on return (long double) */
+	uint32_t nx87;		/* values of x87[] to return: 0, 1 or 2 */
+	uint32_t pad[3];	/* keeps saved[] 16-byte aligned */
+	uint64_t saved[8][2];	/* xmm8-15 of the caller, restored */
 };
 
 _Static_assert(sizeof(struct tramp_frame) == FRAME_SIZE, "frame layout");
@@ -136,6 +167,7 @@ static inline size_t arch_code_return(unsigned char *buf, unsigned v)
 /* Stub tables and thunks, in stubs.S and thunks.S. */
 extern const char arch_stubs[];
 extern const char tramp_chain_thunk[], tramp_bind_thunk[];
+extern const char tramp_bind_sret_thunk[];
 extern const char tramp_handler_thunk[], tramp_context_thunk[];
 _Noreturn void arch_context_jump(const void *ctx, void *pc);
 #endif

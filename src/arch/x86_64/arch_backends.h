@@ -24,7 +24,7 @@
 #define ARCH_SYSCALL_STRIDE	16
 #define ARCH_SYSCALL_SLOTS	8192
 #define ARCH_SYSCALL_CODE	(ARCH_SYSCALL_SLOTS * ARCH_SYSCALL_STRIDE)
-#ifdef __CET__
+#if defined(__CET__) && (__CET__ & 1)
 #define ARCH_SYSCALL_RET	13	/* bytes of stub up to after syscall */
 #else
 #define ARCH_SYSCALL_RET	9
@@ -32,15 +32,16 @@
 #define ARCH_TRAP_NR		0x2a7a3b1
 
 /*
- * TRAMP_MPROTECT: every trampoline is a private copy of a 64-byte template
+ * TRAMP_MPROTECT: every trampoline is a private copy of a 128-byte template
  * with its pair as inline constants at ARCH_MP_PAIR (one 16-byte aligned
  * load reads both words) and, for HANDLER and CONTEXT, the thunk address
- * at ARCH_MP_THUNK.  3072 stubs = 192 KiB of code + 48 KiB of slots.
+ * at ARCH_MP_THUNK.  BIND keeping %xmm15 needs 58 bytes of code, hence 128
+ * rather than 64.  1536 stubs = 192 KiB of code + 24 KiB of slots.
  */
-#define ARCH_MP_STRIDE		64
-#define ARCH_MP_SLOTS		3072
-#define ARCH_MP_THUNK		40
-#define ARCH_MP_PAIR		48
+#define ARCH_MP_STRIDE		128
+#define ARCH_MP_SLOTS		1536
+#define ARCH_MP_THUNK		104
+#define ARCH_MP_PAIR		112
 /* Kinds whose stubs get the thunk word (bits by enum tramp_kind). */
 #define ARCH_MP_THUNK_KINDS	0xc
 
@@ -48,7 +49,7 @@
 #include <stdint.h>
 
 /* Templates of the mprotect backend (mprotect_stubs.S), ARCH_MP_STRIDE
-   bytes each, by enum tramp_kind; the syscall stub table (syscall_stubs.S). */
+   bytes each, by table kind; the syscall stub table (syscall_stubs.S). */
 extern const char arch_mp_templates[][ARCH_MP_STRIDE];
 extern const char arch_syscall_stubs[];
 

@@ -75,9 +75,19 @@ void arch_uc_enter(void *uc, unsigned kind, const void *slot,
 		g[REG_RDI] = (greg_t)lo;
 		g[REG_RIP] = (greg_t)hi;
 		break;
+	case KIND_BIND_SRET:
+		g[REG_R9] = g[REG_R8];
+		g[REG_R8] = g[REG_RCX];
+		g[REG_RCX] = g[REG_RDX];
+		g[REG_RDX] = g[REG_RSI];
+		g[REG_RSI] = (greg_t)lo;
+		g[REG_RIP] = (greg_t)hi;
+		break;
 	case TRAMP_HANDLER:
 		/* The thunk builds the frame in normal context: cheaper and
-		   simpler than copying vector registers out of the fpstate. */
+		   simpler than copying vector registers out of the fpstate,
+		   and the frame, its x87 and vector returns and the registers
+		   it keeps are those of the static backend by construction. */
 		g[REG_R11] = (greg_t)(uintptr_t)slot;
 		g[REG_RIP] = (greg_t)(uintptr_t)tramp_handler_thunk;
 		break;

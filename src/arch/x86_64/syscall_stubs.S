@@ -3,13 +3,8 @@
  * x86_64 stub table of the syscall backend (tramp_syscall.c): copied into a
  * sealed memfd and mapped read+execute as the code half of every table.
  */
+#include <cet.h>
 #include "arch_backends.h"
-
-#ifdef __CET__
-#define ENDBR	endbr64
-#else
-#define ENDBR
-#endif
 
 	.section .rodata.trampjit_syscall_stubs, "a"
 	.p2align 16
@@ -27,16 +22,22 @@
 	.type	arch_syscall_stubs, @object
 arch_syscall_stubs:
 	.rept	ARCH_SYSCALL_SLOTS
-1:	ENDBR
+1:	_CET_ENDBR
 	push	%rcx
 	push	%rax
 	mov	$ARCH_TRAP_NR, %eax
 	syscall
-2:	.fill	1b + ARCH_SYSCALL_STRIDE - ., 1, 0xcc
-	.if	2b - 1b != ARCH_SYSCALL_RET
+2:	.if	2b - 1b != ARCH_SYSCALL_RET
 	.error	"ARCH_SYSCALL_RET does not match the stub"
 	.endif
+	.if	2b - 1b > ARCH_SYSCALL_STRIDE
+	.error	"a stub exceeds ARCH_SYSCALL_STRIDE"
+	.endif
+	.fill	1b + ARCH_SYSCALL_STRIDE - ., 1, 0xcc
 	.endr
+	.if	. - arch_syscall_stubs != ARCH_SYSCALL_CODE
+	.error	"the stub table is not ARCH_SYSCALL_CODE bytes"
+	.endif
 	.size	arch_syscall_stubs, . - arch_syscall_stubs
 
 	.section .note.GNU-stack, "", %progbits

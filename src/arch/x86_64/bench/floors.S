@@ -5,10 +5,13 @@
  * data-page or inline-constant trampoline has), and a direct jump.  Both
  * end in bench_inc (bench_tramp.c).
  */
+#include <cet.h>
+
 	.text
 	.globl	floor_indirect_stub
 	.type	floor_indirect_stub, @function
 floor_indirect_stub:
+	_CET_ENDBR
 	mov	floor_data(%rip), %r10
 	jmp	*floor_target(%rip)
 	.size	floor_indirect_stub, . - floor_indirect_stub
@@ -16,6 +19,7 @@ floor_indirect_stub:
 	.globl	floor_direct_stub
 	.type	floor_direct_stub, @function
 floor_direct_stub:
+	_CET_ENDBR
 	jmp	bench_inc
 	.size	floor_direct_stub, . - floor_direct_stub
 

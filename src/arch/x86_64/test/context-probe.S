@@ -5,10 +5,13 @@
  * pointer in ctx_above and the 8 words below it in ctx_below, then calls
  * ctx_done() (which longjmps back into the test) on an aligned stack.
  */
+#include <cet.h>
+
 	.text
 	.globl	ctx_probe
 	.type	ctx_probe, @function
 ctx_probe:
+	_CET_ENDBR
 	mov	%rax, ctx_seen + 0(%rip)
 	mov	%rbx, ctx_seen + 8(%rip)
 	mov	%rcx, ctx_seen + 16(%rip)
