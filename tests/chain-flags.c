@@ -21,13 +21,15 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include "harness.h"
+#include "test_arch.h"
 
 #define FOREIGN_NR	0x2a7a3b2	/* a syscall the test traps itself */
 #define ALT_SIZE	(256 << 10)
 
 enum src { SEGV, SYS, TRAP, NSRC };
 static const int signo[NSRC] = { SIGSEGV, SIGSYS, SIGTRAP };
-static const int kcode[NSRC] = { SEGV_ACCERR, 1 /* SYS_SECCOMP */, 0x80 };
+static const int kcode[NSRC] = { SEGV_ACCERR, 1 /* SYS_SECCOMP */,
+				 TEST_FOREIGN_TRAP_CODE };
 static const char *const src_name[NSRC] = { "SIGSEGV", "SIGSYS", "SIGTRAP" };
 
 static enum src src;
@@ -58,7 +60,7 @@ static __attribute__((noinline)) void fire(int level)
 		syscall(FOREIGN_NR);
 		break;
 	default:
-		__asm__ volatile("int3");
+		TEST_FOREIGN_TRAP();
 		break;
 	}
 	__asm__ volatile("" ::: "memory");	/* no tail call: a frame */
@@ -170,7 +172,7 @@ static void library_on(void)
    still the installed one. */
 static void library_works(void)
 {
-	static const unsigned char ret5[] = { 0xb8, 5, 0, 0, 0, 0xc3 };
+	unsigned char ret5[CODE_RET_LEN];
 	struct sigaction cur;
 	void *f;
 
@@ -180,6 +182,7 @@ static void library_works(void)
 	}
 	CHECK(sigaction(SIGTRAP, NULL, &cur) == 0);
 	CHECK((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == lib_trap);
+	code_ret(ret5, 5);
 	f = jit_region_append(region, ret5, sizeof(ret5));
 	CHECK(f && ((int (*)(void))f)() == 5);
 }

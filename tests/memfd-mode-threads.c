@@ -9,12 +9,13 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "test_arch.h"
 
 #define THREADS	4
 #define ROUNDS	200
 
 /* mov $0x2a, %eax; ret */
-static const unsigned char ret42[] = { 0xb8, 0x2a, 0, 0, 0, 0xc3 };
+static unsigned char ret42[CODE_RET_LEN];	/* return 42 */
 
 static int known(const char *m)
 {
@@ -47,6 +48,7 @@ static void *reader(void *arg)
 
 int main(void)
 {
+	code_ret(ret42, 42);
 	pthread_t th[2 * THREADS];
 
 	for (int i = 0; i < 2 * THREADS; i++)

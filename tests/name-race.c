@@ -11,10 +11,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
 #define ROUNDS	400
 
-static const unsigned char ret7[] = { 0xb8, 7, 0, 0, 0, 0xc3 };
+static unsigned char ret7[CODE_RET_LEN];	/* return 7 */
 
 /* The code a worker has just made, for the namer to race with. */
 static _Atomic(void *) latest;
@@ -91,6 +92,7 @@ static void *namer(void *arg)
 
 int main(void)
 {
+	code_ret(ret7, 7);
 	char dir[] = "/tmp/trampjit-name-race-XXXXXX";
 	char map[64];
 	pthread_t w[2], n;

@@ -14,9 +14,10 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "test_arch.h"
 
 /* mov $0x2a, %eax; ret */
-static const unsigned char ret42[] = { 0xb8, 0x2a, 0, 0, 0, 0xc3 };
+static unsigned char ret42[CODE_RET_LEN];	/* return 42 */
 static unsigned char big[3 << 20];
 
 static long target(void)
@@ -148,6 +149,7 @@ static void works_again(void)
 
 int main(void)
 {
+	code_ret(ret42, 42);
 	struct sigaction sa;
 	sigset_t set;
 

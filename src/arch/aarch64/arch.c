@@ -60,6 +60,16 @@ float tramp_arg_float(const struct tramp_frame *f, unsigned i)
 	return v;
 }
 
+int tramp_arg_vector(const struct tramp_frame *f, unsigned i, void *v)
+{
+	if (!f || !v || i >= TRAMP_NVECREGS) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(v, f->vec[i], sizeof(f->vec[i]));
+	return 0;
+}
+
 const uintptr_t *tramp_stack_args(const struct tramp_frame *f)
 {
 	return f ? f->stack : NULL;
@@ -109,6 +119,35 @@ void tramp_set_return_float(struct tramp_frame *f, float v)
 	if (f) {
 		f->vret[0][0] = 0;
 		memcpy(&f->vret[0][0], &v, sizeof(v));
+	}
+}
+
+/* q0-q3 carry vector returns (__int128 vectors, the members of a
+   homogeneous vector struct). */
+int tramp_set_return_vector(struct tramp_frame *f, unsigned i, const void *v)
+{
+	if (!f || !v || i > 3) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(f->vret[i], v, sizeof(f->vret[i]));
+	return 0;
+}
+
+/* long double is IEEE binary128, returned in all of q0 (and q1 for the
+   imaginary part of a complex one). */
+void tramp_set_return_long_double(struct tramp_frame *f, long double v)
+{
+	if (f)
+		memcpy(f->vret[0], &v, sizeof(v));
+}
+
+void tramp_set_return_long_double2(struct tramp_frame *f, long double re,
+				   long double im)
+{
+	if (f) {
+		memcpy(f->vret[0], &re, sizeof(re));
+		memcpy(f->vret[1], &im, sizeof(im));
 	}
 }
 

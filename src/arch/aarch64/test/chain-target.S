@@ -28,4 +28,12 @@ chain_target_reg_plus_args:
 	ret
 	.size	chain_target_reg_plus_args, . - chain_target_reg_plus_args
 
+/* probe_ret_x0: returns its x0 untouched (a BIND target's data). */
+	.globl	probe_ret_x0
+	.type	probe_ret_x0, %function
+probe_ret_x0:
+	hint	34
+	ret
+	.size	probe_ret_x0, . - probe_ret_x0
+
 	.section .note.GNU-stack, "", %progbits

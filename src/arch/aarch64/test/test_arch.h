@@ -152,6 +152,25 @@ static inline void cpu_relax(void)
 	__asm__ volatile("yield");
 }
 
+/* A SIGTRAP in the program's own code that a plain handler returns from.
+   brk reports the pc of the brk itself, so a handler that does not move
+   the pc would run it forever: raise() stands in for it here. */
+#include <signal.h>
+#define TEST_FOREIGN_TRAP()	raise(SIGTRAP)
+#define TEST_FOREIGN_TRAP_CODE	SI_TKILL
+
+/* A probe returning x0: what a BIND target gets as its first argument,
+   a TRAMP_BIND_SRET one as data (x8 holds the result pointer), and what
+   a context sets in TEST_RET_REG; the landing pad every stub starts with
+   (always: "bti c" is a NOP without BTI). */
+uint64_t probe_ret_x0(void);
+#define probe_ret_arg0		probe_ret_x0
+#define probe_ret_sret_data	probe_ret_x0
+#define probe_ret_reg		probe_ret_x0
+#define TEST_RET_REG		TRAMP_REG_X0
+#define TEST_LANDING_PAD	{ 0x5f, 0x24, 0x03, 0xd5 }	/* bti c */
+#define TEST_LANDING_PADS	1
+
 /* Read the static chain register (valid as the first statement). */
 #define READ_CHAIN_REG(v)	__asm__ volatile("mov %0, x18" : "=r"(v))
 

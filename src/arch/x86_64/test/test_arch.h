@@ -139,6 +139,27 @@ static inline void cpu_relax(void)
 	__asm__ volatile("pause");
 }
 
+/* A kernel-raised SIGTRAP in the program's own code that a handler
+   returns from (int3 reports the pc after itself). */
+#define TEST_FOREIGN_TRAP()	__asm__ volatile("int3")
+#define TEST_FOREIGN_TRAP_CODE	0x80	/* SI_KERNEL */
+
+/* Probes (msabi-probe.S) returning what a BIND target gets as its first
+   argument, a TRAMP_BIND_SRET target as data, and a context sets in
+   TEST_RET_REG; the landing pad every stub starts with, and whether the
+   build has them. */
+uint64_t probe_ret_rdi(void), probe_ret_rsi(void), probe_ret_rax(void);
+#define probe_ret_arg0		probe_ret_rdi
+#define probe_ret_sret_data	probe_ret_rsi
+#define probe_ret_reg		probe_ret_rax
+#define TEST_RET_REG		TRAMP_REG_RAX
+#define TEST_LANDING_PAD	{ 0xf3, 0x0f, 0x1e, 0xfa }	/* endbr64 */
+#if defined(__CET__) && (__CET__ & 1)
+#define TEST_LANDING_PADS	1
+#else
+#define TEST_LANDING_PADS	0
+#endif
+
 /* Read the static chain register (valid as the first statement). */
 #define READ_CHAIN_REG(v)	__asm__ volatile("mov %%r10, %0" : "=r"(v))
 
