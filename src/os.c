@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -373,6 +374,28 @@ void *os_map_marker(int fd, size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* Without process_vm_readv (ENOSYS under qemu-user and in some seccomp
+   sandboxes): mincore() says whether every page is mapped, then a copy. */
+static int read_mapped(void *dst, const void *src, size_t len)
+{
+	size_t ps = os_page_size();
+	uintptr_t lo = (uintptr_t)src & ~(ps - 1);
+	uintptr_t hi = ((uintptr_t)src + len + ps - 1) & ~(ps - 1);
+	unsigned char vec[64];
+
+	for (; lo < hi; lo += sizeof(vec) * ps) {
+		size_t n = hi - lo < sizeof(vec) * ps ? hi - lo :
+			   sizeof(vec) * ps;
+
+		if (mincore((void *)lo, n, vec)) {
+			errno = errno == ENOMEM ? EFAULT : errno;
+			return -1;
+		}
+	}
+	memcpy(dst, src, len);
+	return 0;
+}
+
 int os_read_mem(void *dst, const void *src, size_t len)
 {
 	struct iovec local = { dst, len }, remote = { (void *)src, len };
@@ -380,6 +403,8 @@ int os_read_mem(void *dst, const void *src, size_t len)
 
 	if (n == (ssize_t)len)
 		return 0;
+	if (n < 0 && errno == ENOSYS)
+		return read_mapped(dst, src, len);
 	if (n >= 0)
 		errno = EFAULT;	/* stopped at an unmapped page */
 	return -1;

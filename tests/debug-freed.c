@@ -15,12 +15,12 @@ static long f(long x) { return x; }
 
 int main(void)
 {
-	code_ret(ret5, 5);
 	struct tramp_spec spec = { .kind = TRAMP_CHAIN, .target = (void *)f };
 	struct tramp *t;
 	void *c;
 	int fd;
 
+	code_ret(ret5, 5);
 	c = jit_create_code(ret5, sizeof(ret5));
 	CHECK(c && jit_name(c, sizeof(ret5), "short_lived") == 0);
 	CHECK(jit_destroy_code(c) == 0);

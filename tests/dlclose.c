@@ -104,7 +104,6 @@ static void *user(void *arg)
 
 int main(void)
 {
-	code_ret(ret42, 42);
 	struct sigaction sa = { .sa_handler = on_trap };
 	struct jit_region *r;
 	struct tramp *old;
@@ -114,6 +113,7 @@ int main(void)
 	int st;
 	void *h;
 
+	code_ret(ret42, 42);
 	CHECK(!sigaction(SIGTRAP, &sa, NULL));
 	CHECK(!pthread_barrier_init(&used, NULL, 2));
 	CHECK(!pthread_barrier_init(&closed, NULL, 2));

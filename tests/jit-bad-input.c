@@ -15,10 +15,11 @@ static unsigned char ret7[CODE_RET_LEN];	/* return 7 */
 
 int main(void)
 {
-	code_ret(ret7, 7);
 	int fds, fd, p[2];
-	void *ok = jit_create_code(ret7, sizeof(ret7));
+	void *ok;
 
+	code_ret(ret7, 7);
+	ok = jit_create_code(ret7, sizeof(ret7));
 	CHECK(ok && ((int (*)(void))ok)() == 7);
 	fds = open_fds();
 	errno = 0;

@@ -56,11 +56,11 @@ static int recv_fd(int sock)
 
 int main(void)
 {
-	code_ret(ret42, 42);
 	int fd, sv[2], st;
 	void *code;
 	pid_t pid;
 
+	code_ret(ret42, 42);
 	CHECK(jitfd_memfd_mode() && jitfd_memfd_mode()[0]);
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	/* The child exists before the fd: it can only get it by message. */

@@ -48,9 +48,9 @@ static void *reader(void *arg)
 
 int main(void)
 {
-	code_ret(ret42, 42);
 	pthread_t th[2 * THREADS];
 
+	code_ret(ret42, 42);
 	for (int i = 0; i < 2 * THREADS; i++)
 		CHECK(!pthread_create(&th[i], NULL, i & 1 ? reader : creator,
 				      NULL));

@@ -92,11 +92,11 @@ static void *namer(void *arg)
 
 int main(void)
 {
-	code_ret(ret7, 7);
 	char dir[] = "/tmp/trampjit-name-race-XXXXXX";
 	char map[64];
 	pthread_t w[2], n;
 
+	code_ret(ret7, 7);
 	CHECK(mkdtemp(dir));
 	CHECK(setenv("JITDUMPDIR", dir, 1) == 0);
 	if (jit_debug_enable(JIT_DEBUG_ALL) != 0)
