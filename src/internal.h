@@ -114,8 +114,8 @@ static inline uintptr_t slot_target(const void *slot)
 	return arch_slot_target(slot);
 }
 
-/* arch: context application (arch.c). */
-uintptr_t arch_context_image(uintptr_t *img, const struct tramp_context *c);
+/* tramp.c: a context applied to a register image (see there). */
+uintptr_t context_image(uintptr_t *img, const struct tramp_context *c);
 
 /* Validate a context for TRAMP_CONTEXT or tramp_jump: 0 or EINVAL. */
 int context_check(const struct tramp_context *c);

@@ -31,6 +31,34 @@ int context_check(const struct tramp_context *c)
 	return 0;
 }
 
+/*
+ * Apply c to a register image (by TRAMP_REG_* index) whose stack pointer
+ * entry is the stack pointer of the call: write the stack words below it,
+ * choose the final stack pointer, load the masked registers.  Returns the
+ * final stack pointer.  Writes only below the call's stack pointer;
+ * async-signal-safe.  The signal backends apply it to a ucontext, the
+ * context thunks of some architectures call it (others do the same in
+ * assembly).
+ */
+__attribute__((no_sanitize_address)) uintptr_t
+context_image(uintptr_t *img, const struct tramp_context *c)
+{
+	uintptr_t *sp = (uintptr_t *)img[TRAMP_REG_SP];
+	uintptr_t final;
+	unsigned i;
+
+	for (i = 0; i < c->nstack; i++)
+		sp[-1 - (long)i] = c->stack[i];
+	final = (uintptr_t)sp;
+	if (c->flags & TRAMP_CONTEXT_MOVE_SP)
+		final -= c->nstack * sizeof(uintptr_t);
+	for (i = 0; i < TRAMP_NREGS; i++)
+		if ((c->mask >> i & 1) && !(TRAMP_CONTEXT_RESERVED >> i & 1))
+			img[i] = c->regs[i];
+	img[TRAMP_REG_SP] = final;
+	return final;
+}
+
 /* The table of a live handle, or NULL with EINVAL. */
 static struct table *handle_table(const struct tramp *t)
 {

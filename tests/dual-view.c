@@ -140,7 +140,8 @@ static void forked(void)
  * Retargeting under a running thread.  The entry is a branch to one of
  * NSLOT 16-byte slots; each round writes "return round" into the next
  * slot, commits it, patches the branch with one store (code_branch_retarget
- * in test_arch.h), commits with JIT_DUAL_SYNC_CORE and then publishes the round.  A
+ * in test_arch.h), commits with JIT_DUAL_SYNC_CORE and then publishes the
+ * round.  A
  * caller that saw round g before its call must get at least g.  Slots are
  * rewritten NSLOT rounds after they were left, when no caller is inside.
  */

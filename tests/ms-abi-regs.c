@@ -2,8 +2,8 @@
 /*
  * Callers that follow the Microsoft ABI (__attribute__((ms_abi))) keep
  * %rsi, %rdi and %xmm6-%xmm15 (and rbx, rbp, r12-r15) across a call.  An
- * exact probe (src/arch/x86_64/test/msabi-probe.S) calls every kind on every backend
- * as such a caller and lists the registers that changed: CHAIN, HANDLER
+ * exact probe (src/arch/x86_64/test/msabi-probe.S) calls every kind on
+ * every backend as such a caller and lists the registers that changed: CHAIN, HANDLER
  * (whose handler clobbers every register it may) and CONTEXT change none,
  * BIND exactly the argument registers it defines.  Then real ms_abi C
  * code calls CHAIN and HANDLER trampolines with floating-point state live.

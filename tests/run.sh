@@ -51,7 +51,9 @@ for t in "$O"/tests/*; do
 	esac
 done
 case $RUNNER in
-qemu-*) echo "mdwe runs: MDWE's rules applied by tests/mdwe-preload.so (qemu-user refuses PR_SET_MDWE)" ;;
+qemu-*)
+	echo "mdwe runs: MDWE's rules applied by tests/mdwe-preload.so" \
+		"(qemu-user refuses PR_SET_MDWE)" ;;
 esac
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -151,37 +151,12 @@ void tramp_set_return_long_double2(struct tramp_frame *f, long double re,
 	}
 }
 
-/*
- * Apply c to a register image whose SP entry is the stack pointer of the
- * call: write the stack words below it, choose the final stack pointer,
- * load the masked registers.  Returns the final stack pointer.  Writes
- * only below the call's stack pointer; async-signal-safe.
- */
-__attribute__((no_sanitize_address)) uintptr_t
-arch_context_image(uintptr_t *img, const struct tramp_context *c)
-{
-	uintptr_t *sp = (uintptr_t *)img[TRAMP_REG_SP];
-	uintptr_t final;
-	unsigned i;
-
-	for (i = 0; i < c->nstack; i++)
-		sp[-1 - (long)i] = c->stack[i];
-	final = (uintptr_t)sp;
-	if (c->flags & TRAMP_CONTEXT_MOVE_SP)
-		final -= c->nstack * sizeof(uintptr_t);
-	for (i = 0; i < TRAMP_NREGS; i++)
-		if ((c->mask >> i & 1) && !(TRAMP_CONTEXT_RESERVED >> i & 1))
-			img[i] = c->regs[i];
-	img[TRAMP_REG_SP] = final;
-	return final;
-}
-
 /* Called by the context thunk and arch_context_jump (thunks.S) with the
    image on their stack: x16 gets the final stack pointer, x17 the pc. */
 __attribute__((no_sanitize_address, used)) void
 arch_context_apply(uintptr_t *img, const struct tramp_context *c, void *pc)
 {
-	img[TRAMP_REG_X16] = arch_context_image(img, c);
+	img[TRAMP_REG_X16] = context_image(img, c);
 	img[TRAMP_REG_X17] = (uintptr_t)pc;
 }
 

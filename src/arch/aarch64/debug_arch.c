@@ -10,7 +10,6 @@
 #define DW_SP		31
 #define DW_X30		30	/* the return-address column */
 #define DW_CFA_def_cfa		0x0c
-#define DW_CFA_def_cfa_offset	0x0e
 
 const unsigned arch_elf_machine = 183;	/* EM_AARCH64 */
 const int arch_cfi_data_align = -8;
@@ -24,25 +23,6 @@ void arch_cie_rules(struct dbuf *b)
 	dbuf_u8(b, DW_CFA_def_cfa);
 	dbuf_uleb(b, DW_SP);
 	dbuf_uleb(b, 0);
-}
-
-static void advance(struct dbuf *b, unsigned delta)
-{
-	if (delta < 64) {
-		dbuf_u8(b, 0x40 | delta);	/* DW_CFA_advance_loc */
-	} else if (delta < 256) {
-		dbuf_u8(b, 0x02);		/* DW_CFA_advance_loc1 */
-		dbuf_u8(b, delta);
-	} else {
-		dbuf_u8(b, 0x03);		/* DW_CFA_advance_loc2 */
-		dbuf_u16(b, delta);
-	}
-}
-
-static void cfa_offset(struct dbuf *b, unsigned off)
-{
-	dbuf_u8(b, DW_CFA_def_cfa_offset);
-	dbuf_uleb(b, off);
 }
 
 /*
@@ -60,11 +40,11 @@ void arch_table_cfi(struct dbuf *b, const struct table *tb)
 	if (tb->backend != TRAMP_SYSCALL)
 		return;
 	for (unsigned i = 0; i < tb->nslots; i++) {
-		advance(b, after);
-		cfa_offset(b, 16);
+		dbuf_cfa_advance(b, after);
+		dbuf_cfa_offset(b, 16);
 		if (i + 1 < tb->nslots) {
-			advance(b, stride - after);
-			cfa_offset(b, 0);
+			dbuf_cfa_advance(b, stride - after);
+			dbuf_cfa_offset(b, 0);
 		}
 	}
 }

@@ -21,7 +21,8 @@
  * addressing is relative to the stub, so a copy works at any 64-byte
  * aligned address of a code half.
  */
-	.if	ARCH_MP_STRIDE - SLOT_PAIR_SIZE != 24 || (ARCH_MP_CODE + SLOT_SEQ) & 0xfff || ARCH_MP_SLOTS != 1024
+	.if	ARCH_MP_STRIDE - SLOT_PAIR_SIZE != 24 || ARCH_MP_SLOTS != 1024 \
+		|| (ARCH_MP_CODE + SLOT_SEQ) & 0xfff
 	.error	"the slot arithmetic of the templates does not match the layout"
 	.endif
 

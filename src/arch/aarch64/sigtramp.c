@@ -43,7 +43,7 @@ static void enter_context(mcontext_t *m, const struct tramp_context *c,
 	for (unsigned i = 0; i < 31; i++)
 		img[i] = m->regs[i];
 	img[TRAMP_REG_SP] = m->sp;
-	arch_context_image(img, c);
+	context_image(img, c);
 	for (unsigned i = 0; i < 31; i++)
 		m->regs[i] = img[i];
 	m->sp = img[TRAMP_REG_SP];

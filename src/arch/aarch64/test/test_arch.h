@@ -180,8 +180,8 @@ uint64_t probe_ret_x0(void);
 #define TEST_MIXED_STRUCT_GPRS	1
 #define TEST_SRET_ARG0		0
 
-/* RSS budget of 1,000,000 live trampolines: 56 bytes a trampoline (16 of stub, 40 of slot: the pair twice, see
-   src/arch/aarch64/arch.h), plus slack. */
+/* RSS budget of 1,000,000 live trampolines: 56 bytes a trampoline (16 of
+   stub, 40 of slot: the pair twice, see src/arch/aarch64/arch.h), plus slack. */
 #define TEST_TRAMP_MIB	64
 
 /* Whether user space can single-step itself (x86 TF flag). */

@@ -169,7 +169,8 @@ uint64_t probe_ret_rdi(void), probe_ret_rsi(void), probe_ret_rax(void);
 #define TEST_MIXED_STRUCT_GPRS	0
 #define TEST_SRET_ARG0		1
 
-/* RSS budget of 1,000,000 live trampolines: 32 bytes a trampoline (16 of stub, 16 of slot), plus slack. */
+/* RSS budget of 1,000,000 live trampolines: 32 bytes a trampoline (16 of
+   stub, 16 of slot), plus slack. */
 #define TEST_TRAMP_MIB	48
 
 /* Whether user space can single-step itself (x86 TF flag). */
