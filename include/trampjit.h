@@ -54,6 +54,15 @@ enum tramp_kind {
  * starts with endbr64, and CHAIN, BIND and CONTEXT reach their target or
  * pc with an indirect jump: it must be a valid branch target (a function
  * compiled with -fcf-protection, or code starting with endbr64).
+ *
+ * On aarch64 (AAPCS64) every kind may also change x9, x10, x16 and x17
+ * (temporaries, IP0/IP1), BIND and HANDLER x18 too; CHAIN sets x18.
+ * x8 (the indirect result register), v0-v7 and the stack reach the
+ * target untouched.  Every trampoline and thunk entry starts with
+ * "bti c"; code is mapped with PROT_BTI when the program runs with BTI,
+ * and targets are reached with BR x17 or BLR: they must start with a
+ * landing pad then (compiled code does).  A context may not set sp, x16
+ * or x17 (TRAMP_CONTEXT_RESERVED).
  */
 
 /* How the call gets there.  See trampjit(7) for the trade-offs. */
@@ -171,6 +180,8 @@ struct tramp_context {
  * after the hidden pointer) and %rsi..%r8 move to %rdx..%r9.  The limit
  * is the same: the caller passes at most 5 integer register arguments,
  * the hidden pointer included.  Only valid with TRAMP_BIND (EINVAL).
+ * On aarch64 the result pointer travels in x8, which BIND never moves:
+ * TRAMP_BIND_SRET behaves exactly as BIND there.
  */
 #define TRAMP_BIND_SRET		1u
 

@@ -16,6 +16,9 @@
  * instruction bytes of both pages are identical, so a concurrent caller
  * sees the old pair or the new pair, never a mix, and never faults.  This
  * is why retarget stays atomic without an indirection through a data page.
+ * Architectures without a 16-byte single-copy-atomic load (aarch64) keep
+ * the thunk address inline and read the pair from the slot instead, with
+ * the slot protocol of their arch.h.
  * Page rebuilds are serialised per table by a mutex, so tramp_retarget()
  * on this backend is thread-safe but not async-signal-safe.
  *
