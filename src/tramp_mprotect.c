@@ -40,7 +40,9 @@
 #include "arch_backends.h"
 #include "os.h"
 
-#define NLOCKS	64
+/* Few stripes: a fork holds every lock of the library at once, and tools
+   that track held locks (ThreadSanitizer: 64 at most) must keep up. */
+#define NLOCKS	8
 
 /* Page rebuilds of a table, striped by table. */
 static pthread_mutex_t locks[NLOCKS] = {
@@ -52,27 +54,17 @@ static pthread_mutex_t *table_lock_of(const struct table *tb)
 	return &locks[((uintptr_t)tb->base >> SPAN_SHIFT) % NLOCKS];
 }
 
-/* A fork child must not inherit a lock held by a thread it lacks. */
-static void mp_fork_prepare(void)
+/* Lock order (internal.h): the stripes in index order. */
+void mprotect_fork_lock(void)
 {
 	for (int i = 0; i < NLOCKS; i++)
 		pthread_mutex_lock(&locks[i]);
 }
 
-static void mp_fork_release(void)
+void mprotect_fork_unlock(void)
 {
 	for (int i = NLOCKS - 1; i >= 0; i--)
 		pthread_mutex_unlock(&locks[i]);
-}
-
-static int mp_setup(void)
-{
-	if (pthread_atfork(mp_fork_prepare, mp_fork_release,
-			   mp_fork_release)) {
-		errno = ENOMEM;
-		return -1;
-	}
-	return 0;
 }
 
 static void mp_geometry(struct table *tb)
@@ -142,7 +134,6 @@ out:
 }
 
 const struct backend_ops backend_mprotect = {
-	.setup = mp_setup,
 	.geometry = mp_geometry,
 	.map_code = mp_map_code,
 	.publish = mp_publish,

@@ -155,12 +155,15 @@ static inline void for_each_backend(void (*fn)(enum tramp_backend))
 	CHECK(ran > 0);
 }
 
-/* Create a trampoline of the given shape, failing the test on error. */
-static inline struct tramp *make(enum tramp_kind k, enum tramp_backend b,
-				 void *target, void *data)
+/* Create a trampoline of the given shape, with data_size bytes of
+   co-allocated data, failing the test on error. */
+static inline struct tramp *make_sized(enum tramp_kind k,
+				       enum tramp_backend b, void *target,
+				       void *data, size_t data_size)
 {
 	struct tramp_spec spec = {
 		.kind = k, .backend = b, .data = data,
+		.data_size = data_size,
 	};
 	struct tramp *t;
 
@@ -172,6 +175,27 @@ static inline struct tramp *make(enum tramp_kind k, enum tramp_backend b,
 	CHECK(t != NULL);
 	CHECK(tramp_code(t) != NULL);
 	return t;
+}
+
+/* Create a trampoline of the given shape, failing the test on error. */
+static inline struct tramp *make(enum tramp_kind k, enum tramp_backend b,
+				 void *target, void *data)
+{
+	return make_sized(k, b, target, data, 0);
+}
+
+/* Trampoline tables mapped: each maps the stub file once. */
+static inline int stub_tables(void)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+	int n = 0;
+
+	CHECK(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, "trampjit-stubs") != NULL;
+	fclose(f);
+	return n;
 }
 
 #endif
