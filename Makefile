@@ -46,6 +46,12 @@ FFI_LIBS := $(if $(HAVE_LIBFFI),-lffi)
 HAVE_LIBUNWIND := $(shell printf '\043include <libunwind.h>\nint main(void){return unw_backtrace(0,0);}' | \
 	$(CC) -x c - -o /dev/null -lunwind -lunwind-generic 2>/dev/null && echo 1)
 OPTLIB_CFLAGS += $(if $(HAVE_LIBUNWIND),-DHAVE_LIBUNWIND)
+# Drop-in libraries: libffi closures (where ffi/arch/$(ARCH) knows libffi's
+# layout and <ffi.h> is installed) and GCC nested-function trampolines.
+HAVE_FFI_H := $(shell echo '\#include <ffi.h>' | $(CC) -E - >/dev/null 2>&1 && echo y)
+FFI_LIB := $(if $(and $(wildcard ffi/arch/$(ARCH)),$(HAVE_FFI_H)),$(O)/libtrampjit-ffi.so)
+# Its tests skip (77) where it is not built.
+OPTLIB_CFLAGS += $(if $(FFI_LIB),-DHAVE_FFI_DROPIN)
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Wno-unused-parameter
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
@@ -65,10 +71,6 @@ STATIC := $(O)/libtrampjit.a
 SHARED := $(O)/libtrampjit.so.$(VERSION)
 SONAME := libtrampjit.so.$(SOVER)
 
-# Drop-in libraries: libffi closures (where ffi/arch/$(ARCH) knows libffi's
-# layout and <ffi.h> is installed) and GCC nested-function trampolines.
-HAVE_FFI_H := $(shell echo '\#include <ffi.h>' | $(CC) -E - >/dev/null 2>&1 && echo y)
-FFI_LIB := $(if $(and $(wildcard ffi/arch/$(ARCH)),$(HAVE_FFI_H)),$(O)/libtrampjit-ffi.so)
 FFI_OBJS := $(addprefix $(O)/,$(patsubst %.c,%.o,$(wildcard ffi/*.c)))
 NESTED_LIBS := $(O)/libtrampjit-nested.so $(O)/libtrampjit-nested.a
 NESTED_OBJS := $(addprefix $(O)/,$(patsubst %.c,%.o,$(wildcard nested/*.c)))
@@ -201,11 +203,13 @@ $(O)/tests/%: $(O)/tests/%.o $(TEST_ASM_LIB) $(STATIC)
 $(O)/tests/dlclose: $(O)/libtrampjit.so
 
 # Tests of the libffi drop-in link it before libffi, as a user would.
+ifneq ($(FFI_LIB),)
 $(O)/tests/ffi-%: $(O)/tests/ffi-%.o $(O)/libtrampjit-ffi.so
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(SANFLAGS) -o $@ $< -L$(O) -ltrampjit-ffi \
 		-Wl,-rpath,$(abspath $(O)) $(call ldflags-of,tests/ffi-$*) \
 		$(APP_LDLIBS)
+endif
 
 # Tests of the nested-function drop-in link only it (trampjit is inside).
 $(O)/tests/nested-%: $(O)/tests/nested-%.o $(TEST_ASM_LIB) $(O)/libtrampjit-nested.a
@@ -214,7 +218,7 @@ $(O)/tests/nested-%: $(O)/tests/nested-%.o $(TEST_ASM_LIB) $(O)/libtrampjit-nest
 		$(APP_LDLIBS)
 
 # tests/dlopen-libraries loads libtrampjit.so and both drop-ins.
-$(O)/tests/dlopen-libraries: $(O)/libtrampjit.so $(O)/libtrampjit-ffi.so $(NESTED_LIBS)
+$(O)/tests/dlopen-libraries: $(O)/libtrampjit.so $(FFI_LIB) $(NESTED_LIBS)
 
 $(O)/bench/%.o: bench/%.c $(wildcard bench/*.h $(TEST_ARCH)/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
