@@ -98,7 +98,8 @@ EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 # -static there makes a static test; sanitizer runtimes cannot be linked
 # statically, so SANITIZE builds drop it (the test then skips); libunwind's
 # are dropped where the toolchain lacks it (the test then skips).
-ldflags-of = $(filter-out $(if $(SANITIZE),-static) $(if $(HAVE_LIBUNWIND),,-lunwind%),\
+ldflags-of = $(filter-out $(if $(SANITIZE),-static) $(if $(HAVE_LIBUNWIND),,-lunwind%) \
+	$(if $(HAVE_LIBFFI),,-lffi),\
 	$(shell cat $(1).ldflags 2>/dev/null))
 
 .PHONY: all lib check check-header check-install check-symbols check-tsan \
@@ -277,7 +278,7 @@ check-symbols: $(O)/libtrampjit.so
 
 # Install into temporary trees and build programs against them.
 check-install: lib
-	$(Q)CC="$(CC)" CXX="$(CXX)" SANFLAGS="$(SANFLAGS)" MAKE="$(MAKE)" \
+	$(Q)CC="$(CC)" CXX="$(CXX)" SANFLAGS="$(SANFLAGS)" MAKE="$(MAKE)" RUNNER="$(RUNNER)" \
 		sh tests/install.sh $(O); rc=$$?; [ $$rc = 0 ] || [ $$rc = 77 ]
 
 # The multi-threaded tests (those that include <pthread.h>) built with
