@@ -17,7 +17,7 @@ int main(void)
 		0xb8, 42, 0, 0, 0, 0xc3,
 	};
 	int five = 5;
-	struct tramp_spec spec = { TRAMP_BIND, TRAMP_STATIC, 0, 0, 0, 0 };
+	struct tramp_spec spec = { TRAMP_BIND, TRAMP_STATIC, 0, 0, 0, 0, 0 };
 	int (*fn)(int);
 	int (*jit)(void);
 	struct tramp *t;
