@@ -221,7 +221,9 @@ $(O)/tests/fake-libffi/libffi.so.8: tests/fake-libffi/fake-libffi.c tests/fake-l
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(APP_CFLAGS) -fPIC -shared -Wl,-soname,libffi.so.8 \
 		-Wl,--version-script=tests/fake-libffi/fake-libffi.map -o $@ $<
+ifneq ($(FFI_LIB),)
 $(O)/tests/ffi-layout: $(O)/tests/fake-libffi/libffi.so.8
+endif
 
 # Tests of the nested-function drop-in link only it (trampjit is inside).
 $(O)/tests/nested-%: $(O)/tests/nested-%.o $(TEST_ASM_LIB) $(O)/libtrampjit-nested.a
