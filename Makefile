@@ -15,9 +15,15 @@ endif
 AR := $(CROSS_COMPILE)ar
 
 ARCH ?= $(shell $(CC) -dumpmachine | sed -e 's/-.*//' -e 's/^amd64$$/x86_64/')
+HOST_ARCH := $(shell uname -m | sed -e 's/^amd64$$/x86_64/' -e 's/^arm64$$/aarch64/')
 O ?= build
 PREFIX ?= /usr/local
+# A foreign ARCH runs under qemu-user with the cross toolchain's sysroot.
+ifeq ($(ARCH),$(HOST_ARCH))
 RUNNER ?=
+else
+RUNNER ?= qemu-$(ARCH) -L $(or $(wildcard /usr/$(patsubst %-,%,$(CROSS_COMPILE))),/usr/$(ARCH)-linux-gnu)
+endif
 SANITIZE ?=
 
 ifeq ($(V),1)
@@ -30,16 +36,34 @@ ifeq ($(wildcard src/arch/$(ARCH)),)
 $(error trampjit: unsupported ARCH '$(ARCH)': no src/arch/$(ARCH))
 endif
 
+# Optional libraries, when the toolchain can link them: libffi
+# (-DHAVE_LIBFFI for its users).
+HAVE_LIBFFI := $(shell printf '\043include <ffi.h>\nint main(void){return ffi_prep_cif(0,FFI_DEFAULT_ABI,0,0,0);}' | \
+	$(CC) -x c - -o /dev/null -lffi 2>/dev/null && echo 1)
+OPTLIB_CFLAGS := $(if $(HAVE_LIBFFI),-DHAVE_LIBFFI)
+FFI_LIBS := $(if $(HAVE_LIBFFI),-lffi)
+# nongnu libunwind likewise (tests/unwind-libunwind.c skips without it).
+HAVE_LIBUNWIND := $(shell printf '\043include <libunwind.h>\nint main(void){return unw_backtrace(0,0);}' | \
+	$(CC) -x c - -o /dev/null -lunwind -lunwind-generic 2>/dev/null && echo 1)
+OPTLIB_CFLAGS += $(if $(HAVE_LIBUNWIND),-DHAVE_LIBUNWIND)
+# Drop-in libraries: libffi closures (where ffi/arch/$(ARCH) knows libffi's
+# layout and <ffi.h> is installed) and GCC nested-function trampolines.
+HAVE_FFI_H := $(shell echo '\#include <ffi.h>' | $(CC) -E - >/dev/null 2>&1 && echo y)
+FFI_LIB := $(if $(and $(wildcard ffi/arch/$(ARCH)),$(HAVE_FFI_H)),$(O)/libtrampjit-ffi.so)
+# Its tests skip (77) where it is not built.
+OPTLIB_CFLAGS += $(if $(FFI_LIB),-DHAVE_FFI_DROPIN)
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Wno-unused-parameter
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 CPPFLAGS_ALL := -Iinclude -Isrc -Isrc/arch/$(ARCH) -D_GNU_SOURCE -DTRAMPJIT_DEBUG
 LIB_CFLAGS := -std=c11 $(OPT) $(WARN) -fPIC -fvisibility=hidden $(SANFLAGS) $(CPPFLAGS_ALL) $(CFLAGS)
-APP_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(CFLAGS)
-APP_CXXFLAGS := $(OPT) $(WARN) -Wno-missing-field-initializers $(SANFLAGS) -Iinclude -fexceptions $(CXXFLAGS)
+APP_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(OPTLIB_CFLAGS) $(CFLAGS)
+APP_CXXFLAGS := $(OPT) $(WARN) -Wno-missing-field-initializers $(SANFLAGS) -Iinclude $(OPTLIB_CFLAGS) -fexceptions $(CXXFLAGS)
 APP_LDLIBS := -lpthread -ldl
-# The JIT peer of the benchmark, when Debian's libasmjit-dev is installed.
-ASMJIT_LIBS := $(if $(wildcard /usr/include/asmjit/core.h),-lasmjit -lrt)
+# The JIT peer of the benchmark, when Debian's libasmjit-dev is installed
+# (native builds only: it is an x86_64 library).
+ASMJIT_LIBS := $(if $(and $(filter $(ARCH),$(HOST_ARCH)),$(wildcard /usr/include/asmjit/core.h)),-lasmjit -lrt)
+ASMJIT_CFLAGS := $(if $(ASMJIT_LIBS),-DHAVE_ASMJIT)
 
 LIB_SRCS := $(wildcard src/*.c) $(wildcard src/arch/$(ARCH)/*.c) $(wildcard src/arch/$(ARCH)/*.S)
 LIB_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(LIB_SRCS))))
@@ -47,10 +71,6 @@ STATIC := $(O)/libtrampjit.a
 SHARED := $(O)/libtrampjit.so.$(VERSION)
 SONAME := libtrampjit.so.$(SOVER)
 
-# Drop-in libraries: libffi closures (where ffi/arch/$(ARCH) knows libffi's
-# layout and <ffi.h> is installed) and GCC nested-function trampolines.
-HAVE_FFI_H := $(shell echo '\#include <ffi.h>' | $(CC) -E - >/dev/null 2>&1 && echo y)
-FFI_LIB := $(if $(and $(wildcard ffi/arch/$(ARCH)),$(HAVE_FFI_H)),$(O)/libtrampjit-ffi.so)
 FFI_OBJS := $(addprefix $(O)/,$(patsubst %.c,%.o,$(wildcard ffi/*.c)))
 NESTED_LIBS := $(O)/libtrampjit-nested.so $(O)/libtrampjit-nested.a
 NESTED_OBJS := $(addprefix $(O)/,$(patsubst %.c,%.o,$(wildcard nested/*.c)))
@@ -58,25 +78,32 @@ NESTED_OBJS := $(addprefix $(O)/,$(patsubst %.c,%.o,$(wildcard nested/*.c)))
 TEST_C := $(wildcard tests/*.c)
 TEST_CC := $(wildcard tests/*.cc)
 TESTS := $(addprefix $(O)/,$(basename $(TEST_C) $(TEST_CC)))
-TEST_HELPERS := $(O)/tests/mdwe-exec
+TEST_HELPERS := $(O)/tests/mdwe-exec $(O)/tests/mdwe-preload
 TESTS := $(filter-out $(TEST_HELPERS),$(TESTS))
-TEST_ASM := $(wildcard tests/asm/*.S)
-TEST_ASM_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(TEST_ASM))))
+# Per-architecture test helpers: probes in assembly and machine code.
+TEST_ARCH := src/arch/$(ARCH)/test
+TEST_ASM := $(wildcard $(TEST_ARCH)/*.S)
+TEST_ASM_OBJS := $(addprefix $(O)/tests/asm/,$(notdir $(TEST_ASM:.S=.o)))
 TEST_ASM_LIB := $(O)/tests/asm/libtestasm.a
 
 BENCH_C := $(wildcard bench/*.c)
 BENCH_CC := $(wildcard bench/*.cc)
-BENCH_S := $(wildcard bench/*.S)
-BENCH_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(BENCH_C) $(BENCH_CC) $(BENCH_S))))
+BENCH_S := $(wildcard src/arch/$(ARCH)/bench/*.S)
+BENCH_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(BENCH_C) $(BENCH_CC)))) \
+	$(addprefix $(O)/bench/,$(notdir $(BENCH_S:.S=.o)))
 BENCH := $(O)/bench/trampjit-bench
-# Run by the bench: a user's program, linking the shared library.
-PLAIN_LOOP := $(O)/bench/trampjit-plain-loop
+# Run by the bench: a user's program, linking the shared library (and
+# libffi, so only where the toolchain has it).
+PLAIN_LOOP := $(if $(HAVE_LIBFFI),$(O)/bench/trampjit-plain-loop)
 EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 
 # Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags.
 # -static there makes a static test; sanitizer runtimes cannot be linked
-# statically, so SANITIZE builds drop it (the test then skips).
-ldflags-of = $(filter-out $(if $(SANITIZE),-static),$(shell cat $(1).ldflags 2>/dev/null))
+# statically, so SANITIZE builds drop it (the test then skips); libunwind's
+# are dropped where the toolchain lacks it (the test then skips).
+ldflags-of = $(filter-out $(if $(SANITIZE),-static) $(if $(HAVE_LIBUNWIND),,-lunwind%) \
+	$(if $(HAVE_LIBFFI),,-lffi),\
+	$(shell cat $(1).ldflags 2>/dev/null))
 
 .PHONY: all lib check check-header check-install check-symbols check-tsan \
 	check-clients bench readme install uninstall clean kernel-check
@@ -146,17 +173,17 @@ $(O)/libtrampjit-nested.a: $(NESTED_OBJS) $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(O)/tests/%.o: tests/%.c $(wildcard tests/*.h) include/trampjit.h
+$(O)/tests/%.o: tests/%.c $(wildcard tests/*.h $(TEST_ARCH)/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(APP_CFLAGS) -Itests -c $< -o $@
+	$(Q)$(CC) $(APP_CFLAGS) -Itests -I$(TEST_ARCH) -c $< -o $@
 
-$(O)/tests/%.o: tests/%.cc $(wildcard tests/*.h) include/trampjit.h
+$(O)/tests/%.o: tests/%.cc $(wildcard tests/*.h $(TEST_ARCH)/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CXX     $<")
-	$(Q)$(CXX) $(APP_CXXFLAGS) -Itests -c $< -o $@
+	$(Q)$(CXX) $(APP_CXXFLAGS) -Itests -I$(TEST_ARCH) -c $< -o $@
 
-$(O)/tests/asm/%.o: tests/asm/%.S
+$(O)/tests/asm/%.o: $(TEST_ARCH)/%.S
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(APP_CFLAGS) -c $< -o $@
 
@@ -166,20 +193,27 @@ $(TEST_ASM_LIB): $(TEST_ASM_OBJS)
 $(O)/tests/mdwe-exec: $(O)/tests/mdwe-exec.o
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $<
 
+# PR_SET_MDWE's rules for emulators that refuse it (see tests/run.sh).
+$(O)/tests/mdwe-preload.so: tests/mdwe-preload.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(APP_CFLAGS) -fPIC -shared -o $@ $<
+
 $(O)/tests/%: $(O)/tests/%.o $(TEST_ASM_LIB) $(STATIC)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(if $(wildcard tests/$*.cc),$(CXX),$(CC)) $(SANFLAGS) -o $@ $< $(TEST_ASM_LIB) \
-		$(STATIC) $(call ldflags-of,tests/$*) -lffi $(APP_LDLIBS)
+		$(STATIC) $(call ldflags-of,tests/$*) $(FFI_LIBS) $(APP_LDLIBS)
 
 # tests/dlclose loads the shared library built next to it.
 $(O)/tests/dlclose: $(O)/libtrampjit.so
 
 # Tests of the libffi drop-in link it before libffi, as a user would.
+ifneq ($(FFI_LIB),)
 $(O)/tests/ffi-%: $(O)/tests/ffi-%.o $(O)/libtrampjit-ffi.so
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(SANFLAGS) -o $@ $< -L$(O) -ltrampjit-ffi \
 		-Wl,-rpath,$(abspath $(O)) $(call ldflags-of,tests/ffi-$*) \
 		$(APP_LDLIBS)
+endif
 
 # tests/ffi-layout loads a stand-in libffi.so.8, in a directory of its own
 # (run.sh runs every file of $(O)/tests).
@@ -187,7 +221,9 @@ $(O)/tests/fake-libffi/libffi.so.8: tests/fake-libffi/fake-libffi.c tests/fake-l
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(APP_CFLAGS) -fPIC -shared -Wl,-soname,libffi.so.8 \
 		-Wl,--version-script=tests/fake-libffi/fake-libffi.map -o $@ $<
+ifneq ($(FFI_LIB),)
 $(O)/tests/ffi-layout: $(O)/tests/fake-libffi/libffi.so.8
+endif
 
 # Tests of the nested-function drop-in link only it (trampjit is inside).
 $(O)/tests/nested-%: $(O)/tests/nested-%.o $(TEST_ASM_LIB) $(O)/libtrampjit-nested.a
@@ -196,19 +232,19 @@ $(O)/tests/nested-%: $(O)/tests/nested-%.o $(TEST_ASM_LIB) $(O)/libtrampjit-nest
 		$(APP_LDLIBS)
 
 # tests/dlopen-libraries loads libtrampjit.so and both drop-ins.
-$(O)/tests/dlopen-libraries: $(O)/libtrampjit.so $(O)/libtrampjit-ffi.so $(NESTED_LIBS)
+$(O)/tests/dlopen-libraries: $(O)/libtrampjit.so $(FFI_LIB) $(NESTED_LIBS)
 
-$(O)/bench/%.o: bench/%.c $(wildcard bench/*.h) include/trampjit.h
+$(O)/bench/%.o: bench/%.c $(wildcard bench/*.h $(TEST_ARCH)/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(APP_CFLAGS) -Ibench -c $< -o $@
+	$(Q)$(CC) $(APP_CFLAGS) -Ibench -I$(TEST_ARCH) -c $< -o $@
 
-$(O)/bench/%.o: bench/%.cc $(wildcard bench/*.h) include/trampjit.h
+$(O)/bench/%.o: bench/%.cc $(wildcard bench/*.h $(TEST_ARCH)/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CXX     $<")
-	$(Q)$(CXX) $(APP_CXXFLAGS) -Ibench -c $< -o $@
+	$(Q)$(CXX) $(APP_CXXFLAGS) $(ASMJIT_CFLAGS) -Ibench -I$(TEST_ARCH) -c $< -o $@
 
-$(O)/bench/%.o: bench/%.S
+$(O)/bench/%.o: src/arch/$(ARCH)/bench/%.S
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(APP_CFLAGS) -c $< -o $@
 
@@ -217,13 +253,15 @@ $(BENCH): $(BENCH_OBJS) $(STATIC)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(if $(BENCH_CC),$(CXX),$(CC)) $(SANFLAGS) -o $@ $(BENCH_OBJS) $(STATIC) \
 		$(foreach f,$(basename $(BENCH_C) $(BENCH_CC)),$(call ldflags-of,$(f))) \
-		$(ASMJIT_LIBS) -lffi $(APP_LDLIBS) -lm
+		$(ASMJIT_LIBS) $(FFI_LIBS) $(APP_LDLIBS) -lm
 
+ifneq ($(PLAIN_LOOP),)
 $(PLAIN_LOOP): bench/plain/plain-loop.c $(O)/libtrampjit.so include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< -L$(O) -ltrampjit \
 		-Wl,-rpath,$(abspath $(O)) -lffi $(APP_LDLIBS)
+endif
 
 $(O)/examples/%: examples/%.c $(STATIC) include/trampjit.h
 	@mkdir -p $(dir $@)
@@ -247,7 +285,8 @@ check-header:
 	done
 	@echo "header in $(HEADER_STDS) $(HEADER_CXX_STDS), examples -pedantic: ok"
 
-check: all $(TESTS) $(TEST_HELPERS) check-header check-symbols check-install
+check: all $(TESTS) $(O)/tests/mdwe-exec $(O)/tests/mdwe-preload.so \
+		check-header check-symbols check-install
 	$(Q)$(CC) $(APP_CFLAGS) -o $(O)/examples/qsort-bind-shared examples/qsort-bind.c \
 		-L$(O) -ltrampjit -Wl,-rpath,$(abspath $(O)) $(APP_LDLIBS)
 	$(Q)$(RUNNER) $(O)/examples/qsort-bind-shared > /dev/null && echo "shared library: ok"
@@ -260,7 +299,7 @@ check-symbols: $(O)/libtrampjit.so
 
 # Install into temporary trees and build programs against them.
 check-install: lib
-	$(Q)CC="$(CC)" CXX="$(CXX)" SANFLAGS="$(SANFLAGS)" MAKE="$(MAKE)" \
+	$(Q)CC="$(CC)" CXX="$(CXX)" SANFLAGS="$(SANFLAGS)" MAKE="$(MAKE)" RUNNER="$(RUNNER)" \
 		sh tests/install.sh $(O); rc=$$?; [ $$rc = 0 ] || [ $$rc = 77 ]
 
 # The multi-threaded tests (those that include <pthread.h>) built with

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#if __has_include(<asmjit/core.h>)
+// HAVE_ASMJIT comes from the Makefile (see asmjit_peer.cc).
+#ifdef HAVE_ASMJIT
 #include <asmjit/core.h>
-#define HAVE_ASMJIT 1
 #endif
 
 extern "C" double asmjit_churn_ns(size_t size, long live, long n,

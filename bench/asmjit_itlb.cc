@@ -4,9 +4,9 @@
 #include <stddef.h>
 #include <string.h>
 
-#if __has_include(<asmjit/core.h>)
+// HAVE_ASMJIT comes from the Makefile (see asmjit_peer.cc).
+#ifdef HAVE_ASMJIT
 #include <asmjit/core.h>
-#define HAVE_ASMJIT 1
 #endif
 
 extern "C" int asmjit_itlb_make(long n, const void *src, size_t size,

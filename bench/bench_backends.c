@@ -25,6 +25,7 @@
 
 #include <trampjit.h>
 #include "bench.h"
+#include "test_arch.h"
 
 #ifndef PR_SET_MDWE
 #define PR_SET_MDWE 65
@@ -71,14 +72,11 @@ static void loop_getppid(void *arg, long n)
 }
 
 /* Fault floor: a call into a PROT_NONE page whose handler does nothing
-   but return from the call (rax = rdi + 1): one fault, one sigreturn. */
+   but return from the call with the argument plus one: one fault, one
+   sigreturn. */
 static void ret_handler(int sig, siginfo_t *si, void *uc)
 {
-	greg_t *g = ((ucontext_t *)uc)->uc_mcontext.gregs;
-
-	g[REG_RAX] = g[REG_RDI] + 1;
-	g[REG_RIP] = *(greg_t *)g[REG_RSP];
-	g[REG_RSP] += 8;
+	uc_return_inc(uc);
 }
 
 static void loop_fault(void *arg, long n)
@@ -167,7 +165,7 @@ static atomic_int spin_stop;
 static void *spinner(void *arg)
 {
 	while (!atomic_load_explicit(&spin_stop, memory_order_relaxed))
-		__asm__ volatile("pause");
+		cpu_relax();
 	return NULL;
 }
 

@@ -19,6 +19,7 @@
 
 #include <trampjit.h>
 #include "bench.h"
+#include "test_arch.h"
 
 #define TABLE	"naming 10,000 JIT objects (ns per object)"
 #define GDBTAB	"GDB JIT interface with gdb attached (us per name)"
@@ -183,8 +184,8 @@ static void debug_section(void)
 		return;
 	}
 	setenv("JITDUMPDIR", dir, 1);
-	memset(fn, 0xcc, sizeof(fn));
-	fn[0] = 0xc3;				/* ret */
+	memset(fn, 0, sizeof(fn));
+	code_ret(fn, 0);
 	for (long i = 0; i < n; i++) {
 		code[i] = jit_create_code(fn, sizeof(fn));
 		if (!code[i]) {

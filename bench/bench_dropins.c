@@ -10,7 +10,9 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#ifdef HAVE_LIBFFI
 #include <ffi.h>
+#endif
 #include <libgen.h>
 #include <limits.h>
 #include <stdint.h>
@@ -24,19 +26,23 @@
 
 #define DROP	"drop-ins: create+free (ns per pair)"
 
+#ifdef HAVE_LIBFFI
 typedef void *alloc_fn(size_t, void **);
 typedef ffi_status prep_fn(ffi_closure *, ffi_cif *,
 			   void (*)(ffi_cif *, void *, void **, void *),
 			   void *, void *);
 typedef void free_fn(void *);
+#endif
 typedef void created_fn(void *, void *, void *);
 typedef void deleted_fn(void);
 
+#ifdef HAVE_LIBFFI
 struct ffi_api {
 	alloc_fn *alloc;
 	prep_fn *prep;
 	free_fn *free;
 };
+#endif
 
 struct nested_api {
 	created_fn *created;
@@ -44,18 +50,21 @@ struct nested_api {
 	int call;		/* call through the trampoline too */
 };
 
+#ifdef HAVE_LIBFFI
 static ffi_cif cif;
 
 static void closure_fn(ffi_cif *c, void *ret, void **args, void *data)
 {
 	*(ffi_arg *)ret = 0;
 }
+#endif
 
 static long chain_target(long x)
 {
 	return x + 1;
 }
 
+#ifdef HAVE_LIBFFI
 static void loop_ffi(void *arg, long n)
 {
 	struct ffi_api *a = arg;
@@ -69,6 +78,7 @@ static void loop_ffi(void *arg, long n)
 		a->free(c);
 	}
 }
+#endif
 
 static void loop_nested(void *arg, long n)
 {
@@ -170,13 +180,17 @@ static void pair(const char *row, const char *other, double ours,
 	}
 }
 
+#ifdef HAVE_LIBFFI
 static void ffi_rows(long n)
 {
+	static ffi_type *args[] = { &ffi_type_sint };
 	struct ffi_api stock = {
 		ffi_closure_alloc, ffi_prep_closure_loc, ffi_closure_free,
 	}, ours;
 	void *h = drop_in("libtrampjit-ffi.so");
 
+	if (ffi_prep_cif(&cif, FFI_DEFAULT_ABI, 1, &ffi_type_sint, args))
+		abort();
 	if (!h) {
 		bench_note(DROP, "libffi row skipped: %s", dlerror());
 		return;
@@ -190,6 +204,12 @@ static void ffi_rows(long n)
 	     bench_time(loop_ffi, &ours, n).med,
 	     bench_time(loop_ffi, &stock, n).med);
 }
+#else
+static void ffi_rows(long n)
+{
+	bench_note(DROP, "libffi row skipped: no libffi for this toolchain");
+}
+#endif
 
 static void nested_rows(long n)
 {
@@ -227,11 +247,8 @@ static void nested_rows(long n)
 
 static void dropins_section(void)
 {
-	static ffi_type *args[] = { &ffi_type_sint };
 	long n = bench_n(1000000);
 
-	if (ffi_prep_cif(&cif, FFI_DEFAULT_ABI, 1, &ffi_type_sint, args))
-		abort();
 	ffi_rows(n);
 	nested_rows(n);
 	pair("BIND + 64 B of data: co-allocated vs calloc", "create+calloc",

@@ -14,6 +14,7 @@
 
 #include <trampjit.h>
 #include "bench.h"
+#include "test_arch.h"
 
 enum { JIT_PW, JIT_AL, JITFD, REG_PW, REG_AL, REG_SW, DUAL, NMECH };
 
@@ -23,8 +24,13 @@ static const char *const mech_names[NMECH] = {
 	"dual-view buffer",
 };
 
-static const unsigned char ret1[] = { 0xb8, 1, 0, 0, 0, 0xc3 };
-static const unsigned char ret2[] = { 0xb8, 2, 0, 0, 0, 0xc3 };
+static unsigned char ret1[CODE_RET_LEN], ret2[CODE_RET_LEN];
+
+__attribute__((constructor)) static void ret_init(void)
+{
+	code_ret(ret1, 1);
+	code_ret(ret2, 2);
+}
 
 static struct jit_region *region;	/* of the region mechanisms */
 static void *dual_rw;			/* RW view of the last dual buffer */
@@ -135,11 +141,6 @@ static int use_one(int m)
 	return run1(mk(m, ret1, sizeof(ret1)));
 }
 
-/* A frame-pointer function: push %rbp; mov %rsp,%rbp; movabs $fn,%rax;
-   call *%rax; pop %rbp; ret (its argument passes through), and its CFI. */
-static const unsigned char call_cfi[] = {
-	0x41, 0x0e, 16, 0x86, 2, 0x43, 0x0d, 6, 0x4d, 0x0c, 7, 8,
-};
 
 __attribute__((noinline)) static long bt_callee(long x)
 {
@@ -158,20 +159,18 @@ __attribute__((noinline)) static int bt_caller(void *code)
    jit_name_unwind(); 1: not even then */
 static int probe_unwind(int m)
 {
-	unsigned char c[18] = { 0x55, 0x48, 0x89, 0xe5, 0x48, 0xb8 };
-	uint64_t a = (uint64_t)(uintptr_t)bt_callee;
+	unsigned char c[JIT_CALL_LEN];	/* frame-pointer call of bt_callee */
 	void *code;
 
-	memcpy(c + 6, &a, 8);
-	memcpy(c + 14, "\xff\xd0\x5d\xc3", 4);
+	code_call(c, (void *)bt_callee);
 	backtrace((void *[1]){ 0 }, 1);
 	code = mk(m, c, sizeof(c));
 	if (!code)
 		return 2;
 	if (bt_caller(code))
 		return 0;
-	if (jit_name_unwind(code, sizeof(c), "probe", call_cfi,
-			    sizeof(call_cfi)))
+	if (jit_name_unwind(code, sizeof(c), "probe", jit_call_cfi,
+			    sizeof(jit_call_cfi)))
 		return 2;
 	return bt_caller(code) ? 3 : 1;
 }

@@ -4,7 +4,9 @@
  * indirect calls and the two stub-shape floors; create+destroy throughput
  * with 1 and 100,000 live, on 1 and 2 threads; libffi closures as the peer.
  */
+#ifdef HAVE_LIBFFI
 #include <ffi.h>
+#endif
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,6 +76,7 @@ static void call_row(const char *row, long (*fn)(long))
 			     bench_scalar(s.med / ind), "x");
 }
 
+#ifdef HAVE_LIBFFI
 /* libffi: a closure with signature long(long). */
 static void ffi_inc(ffi_cif *cif, void *ret, void **args, void *data)
 {
@@ -93,6 +96,26 @@ static void *ffi_make(void **code)
 	return c;
 }
 
+static void ffi_init(void)
+{
+	ffi_prep_cif(&inc_cif, FFI_DEFAULT_ABI, 1, &ffi_type_slong, inc_args);
+}
+#else
+/* No libffi for this toolchain: the peer rows are left out. */
+static void *ffi_make(void **code)
+{
+	return NULL;
+}
+
+static void ffi_closure_free(void *c)
+{
+}
+
+static void ffi_init(void)
+{
+}
+#endif
+
 static void call_section(void)
 {
 	struct tramp_context ctx = { .pc = (void *)bench_inc };
@@ -106,7 +129,7 @@ static void call_section(void)
 	void *code;
 	void *c;
 
-	ffi_prep_cif(&inc_cif, FFI_DEFAULT_ABI, 1, &ffi_type_slong, inc_args);
+	ffi_init();
 	bench_result(CALLS, "direct call", "ns/call",
 		     bench_time(loop_direct, NULL, bench_n(20000000)), "ns");
 	call_row("indirect call", bench_inc);
@@ -184,6 +207,19 @@ static void *churn_run(void *arg)
 	return NULL;
 }
 
+/* Whether libffi closures can be made here. */
+static int ffi_make_ok(void)
+{
+	void *code, *c;
+
+	ffi_init();
+	c = ffi_make(&code);
+	if (!c)
+		return 0;
+	ffi_closure_free(c);
+	return 1;
+}
+
 /* Mops/s of nthreads running churn_run at once (median of reps). */
 static struct stats churn(int nthreads, long live, int ffi)
 {
@@ -224,15 +260,20 @@ static void create_section(void)
 		snprintf(row, sizeof(row), "%ld live", lives[l]);
 		t1 = churn(1, lives[l], 0);
 		t2 = churn(2, lives[l], 0);
-		f1 = churn(1, lives[l], 1);
 		bench_result(CREATE, row, "trampjit 1 thread", t1, "Mops/s");
 		bench_result(CREATE, row, "trampjit 2 threads", t2, "Mops/s");
-		bench_result(CREATE, row, "libffi 1 thread", f1, "Mops/s");
-		bench_result(CREATE, row, "vs libffi", bench_scalar(t1.med /
-			     f1.med), "x");
+		if (ffi_make_ok()) {
+			f1 = churn(1, lives[l], 1);
+			bench_result(CREATE, row, "libffi 1 thread", f1,
+				     "Mops/s");
+			bench_result(CREATE, row, "vs libffi",
+				     bench_scalar(t1.med / f1.med), "x");
+		}
 		bench_result(CREATE, row, "2 vs 1 thread",
 			     bench_scalar(t2.med / t1.med), "x");
 	}
+	if (!ffi_make_ok())
+		bench_note(CREATE, "No libffi for this toolchain: no peer.");
 	bench_note(CREATE, "Targets: >= 3x libffi alloc+prep+free with 1 and "
 		   "100,000 live; 2 threads >= 1.6x one thread.");
 }

@@ -81,6 +81,15 @@ enum tramp_kind {
  * starts with endbr64, and CHAIN, BIND and CONTEXT reach their target or
  * pc with an indirect jump: it must be a valid branch target (a function
  * compiled with -fcf-protection, or code starting with endbr64).
+ *
+ * On aarch64 (AAPCS64) every kind may also change x9, x10, x16 and x17
+ * (temporaries, IP0/IP1), BIND and HANDLER x18 too; CHAIN sets x18.
+ * x8 (the indirect result register), v0-v7 and the stack reach the
+ * target untouched.  Every trampoline and thunk entry starts with
+ * "bti c"; code is mapped with PROT_BTI when the program runs with BTI,
+ * and targets are reached with BR x17 or BLR: they must start with a
+ * landing pad then (compiled code does).  A context may not set sp, x16
+ * or x17 (TRAMP_CONTEXT_RESERVED).
  */
 
 /* How the call gets there.  See trampjit(7) for the trade-offs. */
@@ -124,6 +133,32 @@ enum {
 	 (i) == 4 ? TRAMP_REG_R8 : (i) == 5 ? TRAMP_REG_R9 : -1)
 #define TRAMP_REG_CHAIN	TRAMP_REG_R10	/* static chain (GCC nested fns) */
 #define TRAMP_REG_SP	TRAMP_REG_RSP	/* may not be set by a context */
+/* Registers a context may not set (bits by index). */
+#define TRAMP_CONTEXT_RESERVED	(1ull << TRAMP_REG_SP)
+#elif defined(__aarch64__)
+enum {
+	TRAMP_REG_X0, TRAMP_REG_X1, TRAMP_REG_X2, TRAMP_REG_X3,
+	TRAMP_REG_X4, TRAMP_REG_X5, TRAMP_REG_X6, TRAMP_REG_X7,
+	TRAMP_REG_X8, TRAMP_REG_X9, TRAMP_REG_X10, TRAMP_REG_X11,
+	TRAMP_REG_X12, TRAMP_REG_X13, TRAMP_REG_X14, TRAMP_REG_X15,
+	TRAMP_REG_X16, TRAMP_REG_X17, TRAMP_REG_X18, TRAMP_REG_X19,
+	TRAMP_REG_X20, TRAMP_REG_X21, TRAMP_REG_X22, TRAMP_REG_X23,
+	TRAMP_REG_X24, TRAMP_REG_X25, TRAMP_REG_X26, TRAMP_REG_X27,
+	TRAMP_REG_X28, TRAMP_REG_X29, TRAMP_REG_X30, TRAMP_REG_XSP,
+	TRAMP_NREGS,
+	TRAMP_NARGREGS = 8,	/* integer argument registers x0-x7 */
+	TRAMP_NVECREGS = 8	/* vector argument registers v0-v7 */
+};
+#define TRAMP_REG_ARG(i)	((i) < 8 ? TRAMP_REG_X0 + (i) : -1)
+#define TRAMP_REG_FP	TRAMP_REG_X29	/* frame pointer */
+#define TRAMP_REG_LR	TRAMP_REG_X30	/* link register */
+#define TRAMP_REG_CHAIN	TRAMP_REG_X18	/* static chain (GCC nested fns) */
+#define TRAMP_REG_SP	TRAMP_REG_XSP	/* may not be set by a context */
+/* Registers a context may not set: sp, and x16/x17 (IP0/IP1, the
+   veneer registers), which carry the final stack pointer and pc. */
+#define TRAMP_CONTEXT_RESERVED						\
+	((1ull << TRAMP_REG_SP) | (1ull << TRAMP_REG_X16) |		\
+	 (1ull << TRAMP_REG_X17))
 #else
 #error "trampjit: unsupported architecture"
 #endif
@@ -178,6 +213,8 @@ struct tramp_context {
  * after the hidden pointer) and %rsi..%r8 move to %rdx..%r9.  The limit
  * is the same: the caller passes at most 5 integer register arguments,
  * the hidden pointer included.  Only valid with TRAMP_BIND (EINVAL).
+ * On aarch64 the result pointer travels in x8, which BIND never moves:
+ * TRAMP_BIND_SRET behaves exactly as BIND there.
  */
 #define TRAMP_BIND_SRET		1u
 
@@ -331,8 +368,9 @@ unsigned tramp_vector_count(const struct tramp_frame *f);
  * two-register structs, double or float (xmm0), second vector (xmm1),
  * all 16 bytes of xmm0 or xmm1 (__m128, __float128, _Float128, or struct
  * halves), long double (x87 st0) and _Complex long double (st0 real, st1
- * imaginary).  Returning a struct in memory: copy it to the pointer in
- * tramp_arg(f, 0) and return that pointer with tramp_set_return().
+ * imaginary).  Returning a struct in memory: copy it to
+ * tramp_struct_return(f) (x86_64: the pointer in tramp_arg(f, 0)) and
+ * return that pointer with tramp_set_return().
  * A handler that sets none returns 0 in rax, rdx, xmm0 and xmm1, and
  * nothing on the x87 stack.  tramp_set_return_vector() returns 0, or -1
  * with EINVAL (NULL f or v, i > 1).
@@ -346,11 +384,26 @@ unsigned tramp_vector_count(const struct tramp_frame *f);
  * keeps the low 16 bytes of each vector register only).  All accessors
  * are async-signal-safe.
  */
+/*
+ * aarch64 (AAPCS64): integer/pointer in x0 (x1 the second word), double or
+ * float in v0 (v1-v3 the further members of a homogeneous float struct),
+ * long double and __float128 (IEEE quad) and 16-byte vectors in all of q0
+ * (tramp_set_return_vector and tramp_set_return_long_double; the
+ * _Complex long double parts in q0 and q1).  A 16-byte struct mixing
+ * integers and floating point comes back in x0 and x1
+ * (tramp_set_return2 with the double's bits).  A struct returned in memory
+ * goes to tramp_struct_return(f) (x8; the arguments are not shifted).
+ * The frame keeps all 16 bytes of q0-q7; SVE registers are not kept.
+ */
 void tramp_set_return(struct tramp_frame *f, uintptr_t v);
 void tramp_set_return2(struct tramp_frame *f, uintptr_t lo, uintptr_t hi);
 void tramp_set_return_double(struct tramp_frame *f, double v);
 void tramp_set_return_double2(struct tramp_frame *f, double a, double b);
 void tramp_set_return_float(struct tramp_frame *f, float v);
+/* Where a struct returned in memory goes: the hidden first argument on
+   x86_64 (then tramp_arg(f, 0); the visible arguments start at 1), x8 on
+   aarch64 (arguments are not shifted).  NULL for a NULL f. */
+void *tramp_struct_return(const struct tramp_frame *f);
 int tramp_set_return_vector(struct tramp_frame *f, unsigned i,
 			    const void *v);
 void tramp_set_return_long_double(struct tramp_frame *f, long double v);

@@ -109,6 +109,25 @@ void dbuf_uleb(struct dbuf *b, uint64_t v)
 	} while (v);
 }
 
+void dbuf_cfa_advance(struct dbuf *b, unsigned delta)
+{
+	if (delta < 64) {
+		dbuf_u8(b, 0x40 | delta);	/* DW_CFA_advance_loc */
+	} else if (delta < 256) {
+		dbuf_u8(b, 0x02);		/* DW_CFA_advance_loc1 */
+		dbuf_u8(b, delta);
+	} else {
+		dbuf_u8(b, 0x03);		/* DW_CFA_advance_loc2 */
+		dbuf_u16(b, delta);
+	}
+}
+
+void dbuf_cfa_offset(struct dbuf *b, unsigned off)
+{
+	dbuf_u8(b, 0x0e);			/* DW_CFA_def_cfa_offset */
+	dbuf_uleb(b, off);
+}
+
 void dbuf_sleb(struct dbuf *b, int64_t v)
 {
 	for (;;) {

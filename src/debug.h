@@ -29,6 +29,9 @@ void dbuf_u32(struct dbuf *b, uint32_t v);
 void dbuf_u64(struct dbuf *b, uint64_t v);
 void dbuf_uleb(struct dbuf *b, uint64_t v);
 void dbuf_sleb(struct dbuf *b, int64_t v);
+/* DW_CFA_advance_loc* by delta bytes; DW_CFA_def_cfa_offset off. */
+void dbuf_cfa_advance(struct dbuf *b, unsigned delta);
+void dbuf_cfa_offset(struct dbuf *b, unsigned off);
 void dbuf_align(struct dbuf *b, size_t a, unsigned fill);
 
 /* A named code range.  All fields are guarded by the registry lock. */

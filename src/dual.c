@@ -11,10 +11,10 @@
  * writable view.  Committing is cache maintenance (__builtin___clear_cache,
  * nothing on x86_64, IC/DC on arm64, the riscv_flush_icache syscall on
  * riscv64) plus, on request, one membarrier SYNC_CORE so threads that may
- * hold patched instructions in their pipelines refetch them.  qemu-user
- * keeps stale translations of code patched through an alias; portable
- * JITs tested under it must remap the RX view, which this API does not do
- * on native kernels, where it would cost a TLB shootdown per commit.
+ * hold patched instructions in their pipelines refetch them.  Where an
+ * emulator (qemu-user) keeps stale translations of code patched through
+ * an alias, the commit also remaps the RX pages (see codesync.c); native
+ * kernels never pay that TLB shootdown.
  */
 #include "internal.h"
 #include "os.h"
@@ -83,7 +83,8 @@ int jit_dual_commit(const void *addr, size_t len, unsigned flags)
 		errno = EINVAL;
 		return -1;
 	}
-	if (os_code_written(rx, rx + HEAP_RW_DELTA, len))
+	if (os_code_written(rx, rx + HEAP_RW_DELTA, len) ||
+	    heap_sync(HEAP_DUAL, rx, len))
 		return -1;
 	if (flags & JIT_DUAL_SYNC_CORE)
 		return os_membarrier_sync_core();

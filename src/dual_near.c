@@ -262,7 +262,8 @@ int near_commit(const void *addr, size_t len, unsigned flags)
 		errno = EINVAL;
 		return -1;
 	}
-	__builtin___clear_cache((char *)rx, (char *)rx + len);
+	if (code_sync((char *)rx, len, n->fd, (off_t)(rx - n->rx)))
+		return -1;
 	if (flags & JIT_DUAL_SYNC_CORE)
 		return os_membarrier_sync_core();
 	return 0;

@@ -73,8 +73,8 @@ static void refill(struct heap *h, struct chunk *c, unsigned first,
 	size_t off = (size_t)chunk_off(c) + ((size_t)first << GRAN_SHIFT);
 
 	if (c->rw_ok)
-		memset(h->base + ARENA + off, arch_code_fill,
-		       (size_t)n << GRAN_SHIFT);
+		code_fill_mem(h->base + ARENA + off, (size_t)n << GRAN_SHIFT,
+			      off);
 	else
 		code_fill(h->fd, (off_t)off, (size_t)n << GRAN_SHIFT);
 }

@@ -259,11 +259,11 @@ static inline char *slot_udata(const struct table *tb, unsigned i)
 /* The target word of a slot: 0 when free. */
 static inline uintptr_t slot_target(const void *slot)
 {
-	return __atomic_load_n((const uintptr_t *)slot + 1, __ATOMIC_ACQUIRE);
+	return arch_slot_target(slot);
 }
 
-/* arch: context application (arch.c). */
-uintptr_t arch_context_image(uintptr_t *img, const struct tramp_context *c);
+/* tramp.c: a context applied to a register image (see there). */
+uintptr_t context_image(uintptr_t *img, const struct tramp_context *c);
 
 /* jit_kernel.c: the kernel module's JIT objects (JIT_APPEND_KERNEL).
    kjit_create: code mapped read+execute by the module; kjit_region: an
@@ -309,16 +309,27 @@ void sigchain_deliver(struct sigchain *c, int sig, siginfo_t *si, void *uc);
 #include <signal.h>
 #include <sys/types.h>
 
-/* arch/<arch>/jit_trap.c: the filler of unwritten code space; the
-   address of the filler-sized breakpoint instruction behind a SIGTRAP (0:
-   not a breakpoint exception); whether the bytes now at pc (before: the
-   byte at pc - 1, -1 if unreadable) make a breakpoint instruction ending
-   where that one ended, so that no stale byte is needed to explain the
-   trap.  The helpers are async-signal-safe. */
-extern const unsigned char arch_code_fill;
+/* arch/<arch>/jit_trap.c: the address of the filler-sized breakpoint
+   instruction behind a SIGTRAP (0: not a breakpoint exception); whether
+   the bytes now at pc (before: the byte at pc - 1, -1 if unreadable) make
+   a breakpoint instruction ending where that one ended, so that no stale
+   filler is needed to explain the trap; resuming a signal context
+   elsewhere.  The helpers are async-signal-safe.  The filler of unwritten
+   code space is ARCH_FILL_WORD (arch.h), repeated from every
+   ARCH_INSN_SIZE-aligned file offset. */
 uintptr_t arch_breakpoint_pc(const siginfo_t *si, const void *uc);
 int arch_breakpoint_explained(uintptr_t pc, int before);
 void arch_set_pc(void *uc, uintptr_t pc);
+
+/* Fill len bytes at p, which lies at file (or code) offset off, with the
+   filler in its phase for that offset. */
+void code_fill_mem(void *p, size_t len, size_t off);
+/* Whether the instruction at pc is the filler.  Async-signal-safe. */
+int code_is_fill(const void *pc);
+/* Make len bytes of code written at rx (file fd, offset off) visible to
+   instruction fetch: cache maintenance, plus a remap of the pages where an
+   emulator keeps stale translations (codesync.c).  Returns 0 or -1. */
+int code_sync(char *rx, size_t len, int fd, off_t off);
 
 /*
  * trap.c: the address ranges whose filler may have been replaced by code
@@ -340,7 +351,7 @@ void trap_swap_end(void);
 extern unsigned long jit_stat_fixups, jit_stat_retries, jit_stat_flushes,
 	jit_stat_swaps, jit_stat_membarrier_failures;
 
-/* Fill len bytes of fd at off with arch_code_fill.  Returns 0 or -1. */
+/* Fill len bytes of fd at off with the filler.  Returns 0 or -1. */
 int code_fill(int fd, off_t off, size_t len);
 
 
@@ -356,6 +367,8 @@ void *heap_alloc(enum heap_id id, size_t len, char **rw);
 int heap_free(enum heap_id id, void *code);
 enum heap_id heap_of(const void *addr, int *is_rw);
 int heap_range_live(enum heap_id id, const void *rx, size_t len);
+/* code_sync() for len bytes written at rx in heap id. */
+int heap_sync(enum heap_id id, char *rx, size_t len);
 /* dual_near.c: near dual-view buffers, for dual.c.  near_rw/near_rx: the
    address in the other view, or NULL (lock-free).  near_commit and
    near_free return 1 when addr is not a near buffer's, else what the

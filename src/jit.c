@@ -33,7 +33,7 @@ void *jit_create_code(const void *source, size_t len)
 		memcpy(rw, source, len);
 	if ((id != HEAP_ALIAS && os_pwrite_all(heaps[id].fd, source, len,
 					       (off_t)(rx - heaps[id].base))) ||
-	    os_code_written(rx, source, len)) {
+	    os_code_written(rx, source, len) || heap_sync(id, rx, len)) {
 		int e = errno;
 
 		heap_free(id, rx);
@@ -41,6 +41,11 @@ void *jit_create_code(const void *source, size_t len)
 		return NULL;
 	}
 	return rx;
+}
+
+int heap_sync(enum heap_id id, char *rx, size_t len)
+{
+	return code_sync(rx, len, heaps[id].fd, (off_t)(rx - heaps[id].base));
 }
 
 int jit_destroy_code(void *code)

@@ -168,9 +168,11 @@ int jitdump_add(const struct dsym *s)
 	dbuf_put(&b, s->name, nlen);
 	/* The code is copied without touching it: the name may outlive it
 	   (code the program unmapped), and then the record is refused.  No
-	   instruction runs in an unreadable table (PROT_NONE): int3 filler. */
+	   instruction runs in an unreadable table (PROT_NONE): the filler. */
+	uint32_t fill = ARCH_FILL_WORD;
+
 	for (size_t i = 0; i < s->len; i++)
-		dbuf_u8(&b, 0xcc);
+		dbuf_u8(&b, ((const unsigned char *)&fill)[i % sizeof(fill)]);
 	if (b.err) {
 		errno = b.err;
 		return -1;

@@ -22,6 +22,13 @@
 #include <unistd.h>
 
 #include "os.h"
+#include "internal.h"
+
+/* Protection bits every executable mapping adds (PROT_BTI on arm64 when
+   the process uses BTI). */
+#ifndef ARCH_CODE_PROT
+#define ARCH_CODE_PROT	0
+#endif
 
 #ifndef MFD_EXEC
 #define MFD_EXEC	0x0010U
@@ -96,8 +103,9 @@ int os_unreserve(void *addr, size_t len)
  * Once copied, the page no longer follows the memfd: every write of code
  * ends in os_code_written(), which finds such copies in /proc/self/pagemap
  * (present, not file-backed) and writes the new bytes into them the way
- * the debugger did, through /proc/self/mem, first byte last.  Breakpoints
- * elsewhere in the page stay; one inside the new bytes is overwritten.
+ * the debugger did, through /proc/self/mem, first instruction last.
+ * Breakpoints elsewhere in the page stay; one inside the new bytes is
+ * overwritten.
  */
 static _Atomic int code_private;	/* map code MAP_PRIVATE from now on */
 static _Atomic int code_private_used;	/* some code was mapped private */
@@ -140,7 +148,7 @@ void *os_map_code(void *addr, size_t len, int fd, off_t off)
 		atomic_store_explicit(&code_private_used, 1,
 				      memory_order_relaxed);
 	}
-	p = mmap(addr, len, PROT_READ | PROT_EXEC,
+	p = mmap(addr, len, PROT_READ | PROT_EXEC | ARCH_CODE_PROT,
 		 share | (addr ? MAP_FIXED : 0), fd, off);
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -196,7 +204,8 @@ static int refresh_copies(char *p, const char *src, size_t len)
 			break;
 		}
 		if (lo <= p) {
-			lo = p + 1;	/* the first byte goes last */
+			/* the first instruction goes last */
+			lo = p + (len < ARCH_INSN_SIZE ? len : ARCH_INSN_SIZE);
 			first_copied = 1;
 		}
 		if (hi > p + len)
@@ -206,7 +215,8 @@ static int refresh_copies(char *p, const char *src, size_t len)
 					(size_t)(hi - lo));
 	}
 	if (!ret && first_copied)
-		ret = mem_write(mem, p, src, 1);
+		ret = mem_write(mem, p, src,
+				len < ARCH_INSN_SIZE ? len : ARCH_INSN_SIZE);
 	if (mem >= 0)
 		close(mem);
 	close(pm);
@@ -257,7 +267,8 @@ int os_unmap(void *addr, size_t len)
 
 int os_protect(void *addr, size_t len, int prot)
 {
-	return unmapped(mprotect(addr, len, prot));
+	return unmapped(mprotect(addr, len, prot & PROT_EXEC ?
+				 prot | ARCH_CODE_PROT : prot));
 }
 
 /* Which memfd flags worked last; read by any thread (jitfd_memfd_mode). */
@@ -516,6 +527,28 @@ void *os_map_marker(int fd, size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* Without process_vm_readv (ENOSYS under qemu-user and in some seccomp
+   sandboxes): mincore() says whether every page is mapped, then a copy. */
+static int read_mapped(void *dst, const void *src, size_t len)
+{
+	size_t ps = os_page_size();
+	uintptr_t lo = (uintptr_t)src & ~(ps - 1);
+	uintptr_t hi = ((uintptr_t)src + len + ps - 1) & ~(ps - 1);
+	unsigned char vec[64];
+
+	for (; lo < hi; lo += sizeof(vec) * ps) {
+		size_t n = hi - lo < sizeof(vec) * ps ? hi - lo :
+			   sizeof(vec) * ps;
+
+		if (mincore((void *)lo, n, vec)) {
+			errno = errno == ENOMEM ? EFAULT : errno;
+			return -1;
+		}
+	}
+	memcpy(dst, src, len);
+	return 0;
+}
+
 int os_read_mem(void *dst, const void *src, size_t len)
 {
 	struct iovec local = { dst, len }, remote = { (void *)src, len };
@@ -523,6 +556,8 @@ int os_read_mem(void *dst, const void *src, size_t len)
 
 	if (n == (ssize_t)len)
 		return 0;
+	if (n < 0 && errno == ENOSYS)
+		return read_mapped(dst, src, len);
 	if (n >= 0)
 		errno = EFAULT;	/* stopped at an unmapped page */
 	return -1;

@@ -169,23 +169,36 @@ static int grow(struct region *r, size_t end)
 
 /* ---- PWRITE and ALIAS ------------------------------------------------- */
 
+/* Bytes of the first instruction, written last (ARCH_INSN_SIZE, or len
+   when shorter). */
+static size_t head_len(size_t len)
+{
+	return len < ARCH_INSN_SIZE ? len : ARCH_INSN_SIZE;
+}
+
 static int put_pwrite(struct region *r, size_t off, const char *src,
 		      size_t len)
 {
-	if (len > 1 && os_pwrite_all(r->fd, src + 1, len - 1,
-				     (off_t)off + 1))
+	size_t h = head_len(len);
+
+	if (len > h && os_pwrite_all(r->fd, src + h, len - h,
+				     (off_t)(off + h)))
 		return -1;
-	return os_pwrite_all(r->fd, src, 1, (off_t)off);
+	if (os_pwrite_all(r->fd, src, h, (off_t)off))
+		return -1;
+	return code_sync(r->rx + off, len, r->fd, (off_t)off);
 }
 
 static int put_alias(struct region *r, size_t off, const char *src,
 		     size_t len)
 {
+	size_t h = head_len(len);
+
 	if (!r->rw_ok && map_rw(r))
 		return -1;
-	memcpy(r->rw + off + 1, src + 1, len - 1);
-	__atomic_store_n(r->rw + off, src[0], __ATOMIC_RELEASE);
-	return 0;
+	memcpy(r->rw + off + h, src + h, len - h);
+	arch_store_insn(r->rw + off, src, h);
+	return code_sync(r->rx + off, len, r->fd, (off_t)off);
 }
 
 /* ---- SWAP ------------------------------------------------------------- */
@@ -234,7 +247,7 @@ static int swap_page(struct region *r, size_t i, size_t off, const char *src,
 	memcpy(r->page, r->rx + ps, p);
 	lo = r->used > ps ? r->used - ps : 0;
 	if (lo < p)
-		memset(r->page + lo, arch_code_fill, p - lo);
+		code_fill_mem(r->page + lo, p - lo, lo);
 	lo = off > ps ? off - ps : 0;
 	hi = off + len - ps < p ? off + len - ps : p;
 	memcpy(r->page + lo, src + ps + lo - off, hi - lo);

@@ -40,7 +40,7 @@ static int backend_index(enum tramp_backend b)
 int context_check(const struct tramp_context *c)
 {
 	uint64_t allowed = (((uint64_t)1 << TRAMP_NREGS) - 1) &
-			   ~((uint64_t)1 << TRAMP_REG_SP);
+			   ~(uint64_t)TRAMP_CONTEXT_RESERVED;
 
 	if (!c || (c->mask & ~allowed) || c->nstack > TRAMP_CONTEXT_MAX_STACK ||
 	    (c->flags & ~TRAMP_CONTEXT_MOVE_SP) || !c->pc) {
@@ -48,6 +48,34 @@ int context_check(const struct tramp_context *c)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Apply c to a register image (by TRAMP_REG_* index) whose stack pointer
+ * entry is the stack pointer of the call: write the stack words below it,
+ * choose the final stack pointer, load the masked registers.  Returns the
+ * final stack pointer.  Writes only below the call's stack pointer;
+ * async-signal-safe.  The signal backends apply it to a ucontext, the
+ * context thunks of some architectures call it (others do the same in
+ * assembly).
+ */
+__attribute__((no_sanitize_address)) uintptr_t
+context_image(uintptr_t *img, const struct tramp_context *c)
+{
+	uintptr_t *sp = (uintptr_t *)img[TRAMP_REG_SP];
+	uintptr_t final;
+	unsigned i;
+
+	for (i = 0; i < c->nstack; i++)
+		sp[-1 - (long)i] = c->stack[i];
+	final = (uintptr_t)sp;
+	if (c->flags & TRAMP_CONTEXT_MOVE_SP)
+		final -= c->nstack * sizeof(uintptr_t);
+	for (i = 0; i < TRAMP_NREGS; i++)
+		if ((c->mask >> i & 1) && !(TRAMP_CONTEXT_RESERVED >> i & 1))
+			img[i] = c->regs[i];
+	img[TRAMP_REG_SP] = final;
+	return final;
 }
 
 /* Whether slot s is live.  One 16-byte load, as the pair was stored: an
@@ -272,7 +300,7 @@ static int retarget(struct tramp *t, struct table *tb, void *target,
 			errno = EINVAL;
 			return -1;
 		}
-		lo = ((uintptr_t *)t)[0];
+		arch_load_pair(t, &lo, &hi);
 		hi = (uintptr_t)target;
 	} else if (tb->dclass) {
 		char *own = own_data(tb, t);
@@ -387,10 +415,12 @@ static __attribute__((noinline)) void destroy(struct tramp *t,
 {
 	const struct backend_ops *ops = backends[tb->backend];
 	unsigned i = slot_index(tb, t);
+	uintptr_t lo, hi;
 	void *ctx = NULL;
 
+	arch_load_pair(t, &lo, &hi);
 	if (tb->kind == TRAMP_CONTEXT)
-		ctx = ((void **)t)[0];
+		ctx = (void *)lo;
 	arch_store_pair(t, 0, 0);
 	if (ops->retire)
 		ops->retire(tb, i);

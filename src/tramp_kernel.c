@@ -36,6 +36,8 @@
 #include "os.h"
 #include "../kernel/trampfd.h"
 
+#ifdef ARCH_TRAMPFD	/* the module exists for this architecture */
+
 #define KFAULT_SLOTS	8192	/* 128 KiB of addresses + 128 KiB of slots */
 #define KCALL_SLOTS	3072	/* 192 KiB of stubs + 48 KiB of slots */
 
@@ -169,3 +171,33 @@ const struct backend_ops backend_kernel_call = {
 	.publish = kernel_publish,
 	.retire = kernel_retire,
 };
+#else
+/* No module for this architecture: both backends answer ENOSYS. */
+static int kernel_setup(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+static void kernel_geometry(struct table *tb)
+{
+}
+
+static int kernel_map_code(struct table *tb)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+const struct backend_ops backend_kernel = {
+	.setup = kernel_setup,
+	.geometry = kernel_geometry,
+	.map_code = kernel_map_code,
+};
+
+const struct backend_ops backend_kernel_call = {
+	.setup = kernel_setup,
+	.geometry = kernel_geometry,
+	.map_code = kernel_map_code,
+};
+#endif

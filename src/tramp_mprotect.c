@@ -16,6 +16,9 @@
  * instruction bytes of both pages are identical, so a concurrent caller
  * sees the old pair or the new pair, never a mix, and never faults.  This
  * is why retarget stays atomic without an indirection through a data page.
+ * Architectures without a 16-byte single-copy-atomic load (aarch64) keep
+ * the thunk address inline and read the pair from the slot instead, with
+ * the slot protocol of their arch.h.
  * Page rebuilds are serialised per table by a mutex, so tramp_retarget()
  * on this backend is thread-safe but not async-signal-safe.
  *
@@ -74,8 +77,14 @@ static void mp_geometry(struct table *tb)
 /* Write every stub of the half read-write, then make it read+execute. */
 static int mp_map_code(struct table *tb)
 {
-	const void *thunk = tb->kind == TRAMP_HANDLER ? tramp_handler_thunk :
-			    tramp_context_thunk;
+	static const char *const thunks[NKINDS] = {
+		[TRAMP_CHAIN] = tramp_chain_thunk,
+		[TRAMP_BIND] = tramp_bind_thunk,
+		[KIND_BIND_SRET] = tramp_bind_sret_thunk,
+		[TRAMP_HANDLER] = tramp_handler_thunk,
+		[TRAMP_CONTEXT] = tramp_context_thunk,
+	};
+	const char *thunk = thunks[tb->kind];
 
 	if (!os_map_data(tb->base, tb->code_size))
 		return -1;
@@ -83,7 +92,7 @@ static int mp_map_code(struct table *tb)
 		char *stub = slot_code(tb, i);
 
 		memcpy(stub, arch_mp_templates[tb->kind], ARCH_MP_STRIDE);
-		if (tb->kind == TRAMP_HANDLER || tb->kind == TRAMP_CONTEXT)
+		if (ARCH_MP_THUNK_KINDS >> tb->kind & 1)
 			memcpy(stub + ARCH_MP_THUNK, &thunk, sizeof(thunk));
 	}
 	return os_protect(tb->base, tb->code_size, PROT_READ | PROT_EXEC);
@@ -107,7 +116,9 @@ static int mp_publish(struct table *tb, unsigned i)
 	}
 	memcpy(fresh, page, ps);
 	arch_load_pair(slot_at(tb, i), &lo, &hi);
-	arch_store_pair(fresh + (stub - page) + ARCH_MP_PAIR, lo, hi);
+	memcpy(fresh + (stub - page) + ARCH_MP_PAIR, &lo, sizeof(lo));
+	memcpy(fresh + (stub - page) + ARCH_MP_PAIR + sizeof(lo), &hi,
+	       sizeof(hi));
 	if (os_protect(fresh, ps, PROT_READ | PROT_EXEC) ||
 	    os_move(fresh, ps, page)) {
 		err = errno;

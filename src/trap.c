@@ -95,7 +95,7 @@ static int byte_before(uintptr_t pc)
 static int stale_filler(uintptr_t pc)
 {
 	return pc && lookup(pc) &&
-	       *(volatile const unsigned char *)pc != arch_code_fill &&
+	       !code_is_fill((const void *)pc) &&
 	       !arch_breakpoint_explained(pc, byte_before(pc));
 }
 
@@ -219,7 +219,25 @@ static pthread_once_t fill_once = PTHREAD_ONCE_INIT;
 
 static void fill_init(void)
 {
-	memset(fill_page, arch_code_fill, sizeof(fill_page));
+	code_fill_mem(fill_page, sizeof(fill_page), 0);
+}
+
+void code_fill_mem(void *p, size_t len, size_t off)
+{
+	uint32_t w = ARCH_FILL_WORD;
+	unsigned char *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		b[i] = ((const unsigned char *)&w)[(off + i) % sizeof(w)];
+}
+
+int code_is_fill(const void *pc)
+{
+	uint32_t w = ARCH_FILL_WORD;
+
+	return !memcmp((const void *)pc,
+		       (const unsigned char *)&w + (uintptr_t)pc % sizeof(w),
+		       ARCH_INSN_SIZE);
 }
 
 int code_fill(int fd, off_t off, size_t len)

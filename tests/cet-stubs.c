@@ -4,19 +4,19 @@
  * tables of every kind on every backend are created and each trampoline is
  * called (a stub that outgrew its stride, as endbr64 once made it, sends
  * calls to the wrong slot or into the next stub).  Code addresses are
- * distinct and evenly spaced; built with -fcf-protection=branch or full,
- * every executable entry starts with endbr64, and without it none does.
+ * distinct and evenly spaced; every executable entry starts with the
+ * landing pad where the build has them (x86_64: endbr64 with
+ * -fcf-protection=branch or full, and none without; aarch64: bti c).
  */
 #include <stdint.h>
 #include "harness.h"
+#include "test_arch.h"
 
-uint64_t chain_target_r10(void), probe_ret_rdi(void), probe_ret_rsi(void);
-uint64_t probe_ret_rax(void);
 
 #define NCHAIN	8200	/* more than a table of any backend */
 #define NKIND	4200	/* more than a static table */
 
-static const unsigned char endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
+static const unsigned char pad[4] = TEST_LANDING_PAD;
 
 static void h_data(struct tramp_frame *f, void *data)
 {
@@ -38,16 +38,16 @@ static struct tramp *make_one(int kind, enum tramp_backend b, uintptr_t v,
 	switch (kind) {
 	case 0:
 		spec.kind = TRAMP_CHAIN;
-		spec.target = (void *)chain_target_r10;
+		spec.target = (void *)chain_target_reg;
 		break;
 	case 1:
 		spec.kind = TRAMP_BIND;
-		spec.target = (void *)probe_ret_rdi;
+		spec.target = (void *)probe_ret_arg0;
 		break;
 	case 2:
 		spec.kind = TRAMP_BIND;
 		spec.flags = TRAMP_BIND_SRET;
-		spec.target = (void *)probe_ret_rsi;
+		spec.target = (void *)probe_ret_sret_data;
 		break;
 	case 3:
 		spec.kind = TRAMP_HANDLER;
@@ -57,9 +57,9 @@ static struct tramp *make_one(int kind, enum tramp_backend b, uintptr_t v,
 		spec.kind = TRAMP_CONTEXT;
 		spec.data = NULL;
 		memset(c, 0, sizeof(*c));
-		c->mask = 1ull << TRAMP_REG_RAX;
-		c->regs[TRAMP_REG_RAX] = v;
-		c->pc = (void *)probe_ret_rax;
+		c->mask = 1ull << TEST_RET_REG;
+		c->regs[TEST_RET_REG] = v;
+		c->pc = (void *)probe_ret_reg;
 		spec.context = c;
 		break;
 	}
@@ -106,13 +106,11 @@ static void run(enum tramp_backend b)
 			int bytes = b != TRAMP_FAULT && b != TRAMP_KERNEL;
 
 			if (bytes)
-				has = !memcmp(entry, endbr64, 4);
-#if defined(__CET__) && (__CET__ & 1)
-			CHECK(!bytes || has);
-#else
-			/* The module's stubs serve every process: always. */
-			CHECK(has == (b == TRAMP_KERNEL_CALL));
-#endif
+				has = !memcmp(entry, pad, 4);
+			if (TEST_LANDING_PADS)
+				CHECK(!bytes || has);
+			else	/* the module's stubs serve every process */
+				CHECK(has == (b == TRAMP_KERNEL_CALL));
 			if (fn() != 0x1000 + i) {
 				fprintf(stderr, "kind %d on %s: trampoline "
 					"%u reached another slot\n", kind,

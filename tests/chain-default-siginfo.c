@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 #include "seccomp-trap.h"
 
 
@@ -36,7 +37,7 @@ static void child(int sig, char *page)
 	raise(SIGSTOP);			/* the parent is watching */
 	if (sig == SIGTRAP) {
 		CHECK(jit_region_create(1 << 16, JIT_APPEND_PWRITE));
-		__asm__ volatile("int3");
+		TEST_FATAL_TRAP();
 	} else {
 		spec.backend = sig == SIGSEGV ? TRAMP_FAULT : TRAMP_SYSCALL;
 		if (!tramp_create(&spec))

@@ -42,10 +42,10 @@ static void run(enum tramp_backend b)
 
 		memset(&c, 0, sizeof(c));
 		c.mask = 1ull << TRAMP_REG_ARG(0) | 1ull << TRAMP_REG_ARG(1) |
-			 1ull << TRAMP_REG_R10;
+			 1ull << TRAMP_REG_CHAIN;
 		c.regs[TRAMP_REG_ARG(0)] = 3;
 		c.regs[TRAMP_REG_ARG(1)] = (uintptr_t)n;
-		c.regs[TRAMP_REG_R10] = 10;
+		c.regs[TRAMP_REG_CHAIN] = 10;
 		c.nstack = n;
 		for (unsigned i = 0; i < n; i++)
 			c.stack[i] = 0xabc0 + i;

@@ -95,7 +95,7 @@ static void cfi(void)
 	static const unsigned char expr[] = { 0x0f, 2, 0x77, 8 };
 	static const unsigned char trunc[] = { 0x0e, 0x80 };
 	static const unsigned char far[] = { 0x02, 200, 0x0e, 16 };
-	static const unsigned char reg[] = { 0x0d, 40 };
+	static const unsigned char reg[] = { 0x0d, 120 };	/* no such register */
 	static const unsigned char vendor[] = { 0x1c };
 	static const unsigned char ok[] = { 0x41, 0x0e, 16, 0x4d, 0x0e, 8 };
 

@@ -14,19 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "harness.h"
-
-/*
- * A frame-pointer function that calls fn(arg) and returns its value:
- *	push %rbp; mov %rsp,%rbp; movabs $fn,%rax; call *%rax; pop %rbp; ret
- * (the argument in %rdi passes through untouched).
- */
-static const unsigned char jit_call_cfi[] = {
-	0x41, 0x0e, 16,		/* after push: CFA = rsp + 16 */
-	0x86, 2,		/* rbp at CFA - 16 */
-	0x43, 0x0d, 6,		/* after mov: CFA = rbp + 16 */
-	0x4d, 0x0c, 7, 8,	/* after pop: CFA = rsp + 8 */
-};
-#define JIT_CALL_LEN	18
+#include "test_arch.h"
 
 static inline void *code_new(const void *src, size_t len)
 {
@@ -46,16 +34,9 @@ static inline void *code_new(const void *src, size_t len)
 
 static inline void *jit_call_new(void *fn)
 {
-	unsigned char c[JIT_CALL_LEN] = {
-		0x55, 0x48, 0x89, 0xe5, 0x48, 0xb8,
-	};
-	uint64_t a = (uint64_t)(uintptr_t)fn;
+	unsigned char c[JIT_CALL_LEN];
 
-	memcpy(c + 6, &a, 8);
-	c[14] = 0xff;
-	c[15] = 0xd0;
-	c[16] = 0x5d;
-	c[17] = 0xc3;
+	code_call(c, fn);
 	return code_new(c, sizeof(c));
 }
 

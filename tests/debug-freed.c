@@ -7,8 +7,9 @@
 #include <stdint.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
-static const unsigned char ret5[] = { 0xb8, 5, 0, 0, 0, 0xc3 };
+static unsigned char ret5[CODE_RET_LEN];	/* return 5 */
 
 static long f(long x) { return x; }
 
@@ -19,6 +20,7 @@ int main(void)
 	void *c;
 	int fd;
 
+	code_ret(ret5, 5);
 	c = jit_create_code(ret5, sizeof(ret5));
 	CHECK(c && jit_name(c, sizeof(ret5), "short_lived") == 0);
 	CHECK(jit_destroy_code(c) == 0);

@@ -15,9 +15,10 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "test_arch.h"
 
 /* mov $0x2a, %eax; ret */
-static const unsigned char ret42[] = { 0xb8, 0x2a, 0, 0, 0, 0xc3 };
+static unsigned char ret42[CODE_RET_LEN];	/* return 42 */
 
 static void refused(void *code, size_t len)
 {
@@ -45,7 +46,8 @@ static void stale_chunk(void)
 	void *code;
 
 	CHECK(src);
-	memset(src, 0xc3, len);
+	memset(src, 0, len);
+	code_ret(src, 0);
 	code = jit_create_code(src, len);
 	free(src);
 	CHECK(code);
@@ -142,6 +144,7 @@ static void publisher(void)
 
 int main(void)
 {
+	code_ret(ret42, 42);
 	stale_jitfd();
 	stale_chunk();
 	stale_region();

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "test_arch.h"
 
 struct api {
 	struct tramp *(*create)(const struct tramp_spec *);
@@ -32,7 +33,7 @@ static pthread_barrier_t used, closed;
 static struct api api;
 
 /* mov $0x2a, %eax; ret */
-static const unsigned char ret42[] = { 0xb8, 0x2a, 0, 0, 0, 0xc3 };
+static unsigned char ret42[CODE_RET_LEN];	/* return 42 */
 
 static void on_trap(int sig)
 {
@@ -112,6 +113,7 @@ int main(void)
 	int st;
 	void *h;
 
+	code_ret(ret42, 42);
 	CHECK(!sigaction(SIGTRAP, &sa, NULL));
 	CHECK(!pthread_barrier_init(&used, NULL, 2));
 	CHECK(!pthread_barrier_init(&closed, NULL, 2));
@@ -127,7 +129,7 @@ int main(void)
 	CHECK(!dlclose(h));
 	pthread_barrier_wait(&closed);
 	CHECK(!pthread_join(th, NULL));	/* the key destructor ran */
-	__asm__ volatile("int3");	/* the library's handler chains */
+	TEST_FOREIGN_TRAP();		/* the library's handler chains */
 	CHECK(traps == 1);
 	CHECK(fn() == 42);
 	pid = fork();			/* the library's atfork handlers */
@@ -144,7 +146,7 @@ int main(void)
 	fn = (int (*)(void))api.region_append(r, ret42, sizeof(ret42));
 	CHECK(fn && fn() == 42);
 	api.region_destroy(r);
-	__asm__ volatile("int3");
+	TEST_FOREIGN_TRAP();
 	CHECK(traps == 2);
 	CHECK(!dlclose(h));
 	return 0;

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
 #define FAILS(expr, err)						\
 	do {								\
@@ -25,9 +26,7 @@
 
 static void put_ret(unsigned char *rw, uint32_t v)
 {
-	rw[0] = 0xb8;
-	memcpy(rw + 1, &v, 4);
-	rw[5] = 0xc3;
+	code_ret(rw, v);
 }
 
 static int call(const void *c)
@@ -61,7 +60,7 @@ static void basics(void)
 
 	CHECK(rx && rw && rx != rw);
 	CHECK((uintptr_t)rx % 64 == 0);
-	CHECK(*(unsigned char *)rx == 0xcc && *(unsigned char *)rw == 0xcc);
+	CHECK(test_is_fill(rx) && test_is_fill(rw));
 	CHECK(jit_dual_rw(rx) == rw && jit_dual_rx(rw) == rx);
 	CHECK(jit_dual_rw(rx + 100) == (char *)rw + 100);
 	CHECK(jit_dual_rx((char *)rw + 100) == rx + 100);
@@ -72,17 +71,17 @@ static void basics(void)
 	FAILS(jit_dual_rw(NULL), EINVAL);
 
 	put_ret(rw, 1);
-	CHECK(jit_dual_commit(rx, 6, 0) == 0);
+	CHECK(jit_dual_commit(rx, CODE_RET_LEN, 0) == 0);
 	CHECK(call(rx) == 1);
 	put_ret(rw, 2);				/* patch in place */
-	CHECK(jit_dual_commit(rw, 6, 0) == 0);
+	CHECK(jit_dual_commit(rw, CODE_RET_LEN, 0) == 0);
 	CHECK(call(rx) == 2);
 	put_ret((unsigned char *)rw + 64, 3);
-	CHECK(jit_dual_commit(rx + 64, 6, JIT_DUAL_SYNC_CORE) == 0);
+	CHECK(jit_dual_commit(rx + 64, CODE_RET_LEN, JIT_DUAL_SYNC_CORE) == 0);
 	CHECK(call(rx + 64) == 3);
 	CHECK(jit_dual_commit(rx, 256, 0) == 0);
 
-	FAILS_INT(jit_dual_commit(rx, 6, 2), EINVAL);
+	FAILS_INT(jit_dual_commit(rx, CODE_RET_LEN, 2), EINVAL);
 	FAILS_INT(jit_dual_commit(rx, 0, 0), EINVAL);
 	FAILS_INT(jit_dual_commit(rx, 257, 0), EINVAL);
 	FAILS_INT(jit_dual_commit(rx + 200, SIZE_MAX, 0), EINVAL);
@@ -103,7 +102,7 @@ static void basics(void)
 	CHECK(jit_dual_free(rw2) == 0);		/* by the RW view */
 	FAILS_INT(jit_dual_free(rx), EINVAL);
 	FAILS_INT(jit_dual_free(rw2), EINVAL);
-	FAILS_INT(jit_dual_commit(rx, 6, 0), EINVAL);
+	FAILS_INT(jit_dual_commit(rx, CODE_RET_LEN, 0), EINVAL);
 }
 
 /* The child runs the code and has no RW view; the parent keeps its own. */
@@ -116,7 +115,7 @@ static void forked(void)
 
 	CHECK(rx);
 	put_ret(rw, 42);
-	CHECK(jit_dual_commit(rx, 6, 0) == 0);
+	CHECK(jit_dual_commit(rx, CODE_RET_LEN, 0) == 0);
 	perms_at(rw, perms);
 	CHECK(perms[1] == 'w');
 	pid = fork();
@@ -132,16 +131,17 @@ static void forked(void)
 	CHECK(waitpid(pid, &st, 0) == pid);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	put_ret(rw, 43);
-	CHECK(jit_dual_commit(rw, 6, 0) == 0);
+	CHECK(jit_dual_commit(rw, CODE_RET_LEN, 0) == 0);
 	CHECK(call(rx) == 43);
 	CHECK(jit_dual_free(rx) == 0);
 }
 
 /*
- * Retargeting under a running thread.  The entry is a two-byte jmp rel8
- * to one of NSLOT 16-byte slots; each round writes mov $round, %eax; ret
- * into the next slot, commits it, patches the jump's one displacement
- * byte, commits with JIT_DUAL_SYNC_CORE and then publishes the round.  A
+ * Retargeting under a running thread.  The entry is a branch to one of
+ * NSLOT 16-byte slots; each round writes "return round" into the next
+ * slot, commits it, patches the branch with one store (code_branch_retarget
+ * in test_arch.h), commits with JIT_DUAL_SYNC_CORE and then publishes the
+ * round.  A
  * caller that saw round g before its call must get at least g.  Slots are
  * rewritten NSLOT rounds after they were left, when no caller is inside.
  */
@@ -177,8 +177,7 @@ static void sync_core(void)
 	entry = jit_dual_alloc(16 * (NSLOT + 1), (void **)&rw);
 	CHECK(entry);
 	put_ret(rw + 16, 0);
-	rw[0] = 0xeb;				/* jmp rel8 to slot 0 */
-	rw[1] = 16 - 2;
+	code_branch(rw, 16);			/* to slot 0 */
 	CHECK(jit_dual_commit(entry, 16 * (NSLOT + 1), 0) == 0);
 	CHECK(call(entry) == 0);
 	CHECK(jit_get_stats(&a) == 0);
@@ -187,10 +186,10 @@ static void sync_core(void)
 		unsigned s = 16 * (1 + g % NSLOT);
 
 		put_ret(rw + s, g);
-		CHECK(jit_dual_commit(entry + s, 6, 0) == 0);
-		__atomic_store_n(&rw[1], (unsigned char)(s - 2),
-				 __ATOMIC_RELEASE);
-		CHECK(jit_dual_commit(entry, 2, JIT_DUAL_SYNC_CORE) == 0);
+		CHECK(jit_dual_commit(entry + s, CODE_RET_LEN, 0) == 0);
+		code_branch_retarget(rw, s);
+		CHECK(jit_dual_commit(entry, CODE_BRANCH_LEN,
+				      JIT_DUAL_SYNC_CORE) == 0);
 		atomic_store_explicit(&round_done, g, memory_order_release);
 		CHECK(call(entry) == (int)g);
 	}

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include "harness.h"
+#include "test_arch.h"
 
 #define ALT_SIZE	65536
 #define NTHREADS	4
@@ -20,11 +21,11 @@ static void handler_add(struct tramp_frame *f, void *data)
 	tramp_set_return(f, tramp_arg(f, 0) + (uintptr_t)data);
 }
 
-static long context_r10(void)
+static long context_chain(void)
 {
 	long v;
 
-	__asm__ volatile("mov %%r10, %0" : "=r"(v));
+	READ_CHAIN_REG(v);
 	return v;
 }
 
@@ -34,9 +35,9 @@ static void make_all(enum tramp_backend b)
 {
 	static struct tramp_context ctx;
 
-	ctx.mask = 1ull << TRAMP_REG_R10;
-	ctx.regs[TRAMP_REG_R10] = 777;
-	ctx.pc = (void *)context_r10;
+	ctx.mask = 1ull << TRAMP_REG_CHAIN;
+	ctx.regs[TRAMP_REG_CHAIN] = 777;
+	ctx.pc = (void *)context_chain;
 	tb[0] = make(TRAMP_BIND, b, (void *)bind_add, (void *)100);
 	tb[1] = make(TRAMP_HANDLER, b, (void *)handler_add, (void *)200);
 	tb[2] = tramp_create(&(struct tramp_spec){ .kind = TRAMP_CONTEXT,

@@ -3,6 +3,15 @@
    raw, java raw) run from read+execute code that has no writable view;
    closure data is private (a fork child re-prepares its copy), threads
    allocate and free concurrently, bad input and bad ABIs fail cleanly. */
+#ifndef HAVE_FFI_DROPIN
+#include "harness.h"
+
+int main(void)
+{
+	SKIP("no libtrampjit-ffi for this architecture (ffi/arch/<arch> "
+	     "and <ffi.h> needed)");
+}
+#else
 #include <ffi.h>
 #include <pthread.h>
 #include <signal.h>
@@ -237,3 +246,4 @@ int main(void)
 	bad_input();
 	return 0;
 }
+#endif

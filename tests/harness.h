@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/prctl.h>
 
 #include <trampjit.h>
@@ -66,6 +67,30 @@ static inline int open_fds(void)
 		n++;
 	closedir(d);
 	return n;
+}
+
+/* Whether tests/run.sh runs us under an emulator (qemu-user): then
+   memory figures are the emulator's. */
+static inline int emulated(void)
+{
+	const char *r = getenv("TRAMPJIT_TEST_RUNNER");
+
+	return r && *r;
+}
+
+/*
+ * Whether a child's wait status st is qemu-aarch64 7.2 aborting itself
+ * (its cpu_exec assertion "cpu == current_cpu", then SIGABRT or exit
+ * 127) where the kernel would have killed the program with SIGSEGV, as
+ * it does after the fault backend's handler has redirected a call.  Only
+ * under an emulator; the caller says so on stderr.
+ */
+#include <sys/wait.h>
+static inline int emulator_aborted(int st)
+{
+	return emulated() &&
+	       ((WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT) ||
+		(WIFEXITED(st) && WEXITSTATUS(st) == 127));
 }
 
 /* By enum tramp_backend value (TRAMP_KERNEL is 8); NULL: no backend has

@@ -9,14 +9,17 @@
 #include <stdint.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
-static const unsigned char ret7[] = { 0xb8, 7, 0, 0, 0, 0xc3 };
+static unsigned char ret7[CODE_RET_LEN];	/* return 7 */
 
 int main(void)
 {
 	int fds, fd, p[2];
-	void *ok = jit_create_code(ret7, sizeof(ret7));
+	void *ok;
 
+	code_ret(ret7, 7);
+	ok = jit_create_code(ret7, sizeof(ret7));
 	CHECK(ok && ((int (*)(void))ok)() == 7);
 	fds = open_fds();
 	errno = 0;
@@ -28,9 +31,9 @@ int main(void)
 	CHECK(jit_destroy_code((void *)ret7) == -1 && errno == EINVAL);
 	CHECK(jit_destroy_code((void *)1) == -1 && errno == EINVAL);
 
-	CHECK(jitfd_create(NULL, 6, 0) == -1 && errno == EINVAL);
+	CHECK(jitfd_create(NULL, CODE_RET_LEN, 0) == -1 && errno == EINVAL);
 	CHECK(jitfd_create(ret7, 0, 0) == -1 && errno == EINVAL);
-	CHECK(jitfd_create(ret7, 6, 0x100) == -1 && errno == EINVAL);
+	CHECK(jitfd_create(ret7, CODE_RET_LEN, 0x100) == -1 && errno == EINVAL);
 	CHECK(jitfd_create(ret7, SIZE_MAX, 0) == -1 && errno == ENOMEM);
 	CHECK(jitfd_map(-1) == NULL && errno == EBADF);
 	CHECK(jitfd_map(1000) == NULL && errno == EBADF);

@@ -13,17 +13,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
-/* A function of `len` bytes returning v: mov $v, %eax; ret; then int3. */
+/* A function of `len` bytes returning v, then filler-free junk. */
 static unsigned char *func(size_t len, uint32_t v)
 {
 	unsigned char *b = malloc(len);
 
-	CHECK(b && len >= 6);
-	memset(b, 0xcc, len);
-	b[0] = 0xb8;
-	memcpy(b + 1, &v, 4);
-	b[5] = 0xc3;
+	CHECK(b && len >= CODE_RET_LEN);
+	memset(b, 0x5a, len);
+	code_ret(b, v);
 	return b;
 }
 
@@ -80,7 +79,7 @@ static void *hammer(void *arg)
 
 int main(void)
 {
-	static const size_t sizes[] = { 6, 64, 65, 1024, 4096, 65536,
+	static const size_t sizes[] = { CODE_RET_LEN, 64, 65, 1024, 4096, 65536,
 					(size_t)3 << 20 };
 	void *c[8], *keep;
 	struct jit_stats st0, st1;

@@ -13,9 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
-/* mov $0x2a, %eax; ret */
-static const unsigned char ret42[] = { 0xb8, 0x2a, 0, 0, 0, 0xc3 };
+static unsigned char ret42[CODE_RET_LEN];	/* return 42 */
 
 static int send_fd(int sock, int fd)
 {
@@ -60,6 +60,7 @@ int main(void)
 	void *code;
 	pid_t pid;
 
+	code_ret(ret42, 42);
 	CHECK(jitfd_memfd_mode() && jitfd_memfd_mode()[0]);
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	/* The child exists before the fd: it can only get it by message. */

@@ -9,12 +9,13 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "test_arch.h"
 
 #define THREADS	4
 #define ROUNDS	200
 
 /* mov $0x2a, %eax; ret */
-static const unsigned char ret42[] = { 0xb8, 0x2a, 0, 0, 0, 0xc3 };
+static unsigned char ret42[CODE_RET_LEN];	/* return 42 */
 
 static int known(const char *m)
 {
@@ -49,6 +50,7 @@ int main(void)
 {
 	pthread_t th[2 * THREADS];
 
+	code_ret(ret42, 42);
 	for (int i = 0; i < 2 * THREADS; i++)
 		CHECK(!pthread_create(&th[i], NULL, i & 1 ? reader : creator,
 				      NULL));

@@ -11,10 +11,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
 #define ROUNDS	400
 
-static const unsigned char ret7[] = { 0xb8, 7, 0, 0, 0, 0xc3 };
+static unsigned char ret7[CODE_RET_LEN];	/* return 7 */
 
 /* The code a worker has just made, for the namer to race with. */
 static _Atomic(void *) latest;
@@ -95,6 +96,7 @@ int main(void)
 	char map[64];
 	pthread_t w[2], n;
 
+	code_ret(ret7, 7);
 	CHECK(mkdtemp(dir));
 	CHECK(setenv("JITDUMPDIR", dir, 1) == 0);
 	if (jit_debug_enable(JIT_DEBUG_ALL) != 0)

@@ -9,8 +9,9 @@
 #include <stdint.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
-static const unsigned char ret7[6] = { 0xb8, 7, 0, 0, 0, 0xc3 };
+static unsigned char ret7[CODE_RET_LEN];	/* return 7 */
 
 static int call(void *c)
 {
@@ -64,22 +65,24 @@ static void bad_append(int mode)
 	void *c;
 
 	CHECK(r);
-	FAILS(jit_region_append(r, NULL, 6), EINVAL);
+	FAILS(jit_region_append(r, NULL, CODE_RET_LEN), EINVAL);
 	FAILS(jit_region_append(r, ret7, 0), EINVAL);
-	FAILS(jit_region_append(NULL, ret7, 6), EINVAL);
-	FAILS(jit_region_append((struct jit_region *)&x, ret7, 6), EINVAL);
-	FAILS(jit_region_append((struct jit_region *)1, ret7, 6), EINVAL);
+	FAILS(jit_region_append(NULL, ret7, CODE_RET_LEN), EINVAL);
+	FAILS(jit_region_append((struct jit_region *)&x, ret7,
+				    CODE_RET_LEN), EINVAL);
+	FAILS(jit_region_append((struct jit_region *)1, ret7,
+				    CODE_RET_LEN), EINVAL);
 	FAILS(jit_region_append(r, ret7, 8193), ENOMEM);
 	FAILS(jit_region_append(r, ret7, SIZE_MAX), ENOMEM);
 	/* Nothing changed: the first append lands at the start. */
-	c = jit_region_append(r, ret7, 6);
+	c = jit_region_append(r, ret7, CODE_RET_LEN);
 	CHECK(c && call(c) == 7);
-	CHECK(*((unsigned char *)c + 6) == 0xcc);
+	CHECK(test_is_fill((unsigned char *)c + CODE_RET_LEN));
 	FAILS(jit_region_append(r, ret7, 8192), ENOMEM);
-	CHECK(jit_region_append(r, ret7, 6) == (char *)c + 16);
+	CHECK(jit_region_append(r, ret7, CODE_RET_LEN) == (char *)c + 16);
 
 	jit_region_destroy(r);
-	FAILS(jit_region_append(r, ret7, 6), EINVAL);
+	FAILS(jit_region_append(r, ret7, CODE_RET_LEN), EINVAL);
 	jit_region_destroy(r);
 	jit_region_destroy(NULL);
 	jit_region_destroy((struct jit_region *)&x);
@@ -89,9 +92,9 @@ static void bad_append(int mode)
 	/* A new region in the same slot: the old handle stays dead. */
 	r2 = jit_region_create(4096, mode);
 	CHECK(r2 && r2 != r);
-	FAILS(jit_region_append(r, ret7, 6), EINVAL);
+	FAILS(jit_region_append(r, ret7, CODE_RET_LEN), EINVAL);
 	jit_region_destroy(r);
-	c = jit_region_append(r2, ret7, 6);
+	c = jit_region_append(r2, ret7, CODE_RET_LEN);
 	CHECK(c && call(c) == 7);
 	jit_region_destroy(r2);
 }
@@ -111,7 +114,7 @@ static void no_leaks(void)
 
 		r = jit_region_create(cap, i % 3);
 		CHECK(r);
-		c = jit_region_append(r, ret7, 6);
+		c = jit_region_append(r, ret7, CODE_RET_LEN);
 		CHECK(c && call(c) == 7);
 		CHECK(maps_of((uintptr_t)c, (uintptr_t)c + span) > 0);
 		jit_region_destroy(r);
@@ -123,6 +126,7 @@ static void no_leaks(void)
 
 int main(void)
 {
+	code_ret(ret7, 7);
 	bad_create();
 	for (int mode = JIT_APPEND_PWRITE; mode <= JIT_APPEND_SWAP; mode++)
 		bad_append(mode);

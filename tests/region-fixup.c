@@ -12,9 +12,10 @@
 #include <stdint.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
-static const unsigned char ret1[] = { 0xb8, 1, 0, 0, 0, 0xc3 };
-static const unsigned char ret7[] = { 0xb8, 7, 0, 0, 0, 0xc3 };
+static unsigned char ret1[CODE_RET_LEN];	/* return 1 */
+static unsigned char ret7[CODE_RET_LEN];	/* return 7 */
 
 static struct sigaction library;	/* the handler we chain to */
 static struct jit_region *region;
@@ -56,7 +57,7 @@ static void run(int mode)
 	first = jit_region_append(region, ret1, sizeof(ret1));
 	CHECK(first && ((int (*)(void))first)() == 1);
 	expect = (char *)first + JIT_REGION_ALIGN;
-	CHECK(*(unsigned char *)expect == 0xcc);
+	CHECK(test_is_fill(expect));
 
 	sa.sa_sigaction = racing_writer;
 	sigemptyset(&sa.sa_mask);
@@ -80,6 +81,8 @@ static void run(int mode)
 
 int main(void)
 {
+	code_ret(ret1, 1);
+	code_ret(ret7, 7);
 	struct sigaction sa = { .sa_flags = SA_SIGINFO,
 				.sa_sigaction = program_trap };
 

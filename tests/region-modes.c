@@ -11,19 +11,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
 static const char *const mode_names[] = { "pwrite", "alias", "swap" };
 
-/* A function of len bytes returning v: mov $v, %eax; nops; ret. */
+/* A function of len bytes returning v that runs through them. */
 static unsigned char *func(size_t len, uint32_t v)
 {
 	unsigned char *b = malloc(len);
 
-	CHECK(b && len >= 6);
-	memset(b, 0x90, len);
-	b[0] = 0xb8;
-	memcpy(b + 1, &v, 4);
-	b[len - 1] = 0xc3;
+	CHECK(b && len >= CODE_RET_LEN);
+	code_func(b, len, v);
 	return b;
 }
 
@@ -88,12 +86,12 @@ static void basic(int mode)
 
 	CHECK(r);
 	for (uint32_t i = 0; i < 300; i++) {
-		f[i] = append(r, 6 + i % 11, 1000 + i);
+		f[i] = append(r, CODE_RET_LEN + i % 11, 1000 + i);
 		CHECK(f[i]);
 		CHECK((uintptr_t)f[i] % JIT_REGION_ALIGN == 0);
 		if (i)
 			CHECK((char *)f[i] == (char *)f[i - 1] +
-			      ((6 + (i - 1) % 11 + 15) & ~15u));
+			      ((CODE_RET_LEN + (i - 1) % 11 + 15) & ~15u));
 		CHECK(call(f[i]) == (int)(1000 + i));
 	}
 	for (uint32_t i = 0; i < 300; i++)
@@ -111,7 +109,7 @@ static void basic(int mode)
 	errno = 0;
 	CHECK(!append(r, 16 * ps, 1) && errno == ENOMEM);
 	CHECK(call(big2) == 78);
-	void *next = append(r, 6, 79);
+	void *next = append(r, CODE_RET_LEN, 79);
 	CHECK(next == (char *)big2 + ((2 * ps + 300 + 15) & ~(size_t)15));
 	CHECK(call(next) == 79);
 	CHECK(mode != JIT_APPEND_PWRITE || writable_region_views() == 0);
@@ -127,14 +125,15 @@ static void exhaust(int mode)
 	void *f[1024], *c;
 
 	CHECK(r);
-	while ((c = append(r, 6 + n % 10, (uint32_t)n)) != NULL) {
+	while ((c = append(r, CODE_RET_LEN + n % (JIT_REGION_ALIGN + 1 - CODE_RET_LEN),
+			   (uint32_t)n)) != NULL) {
 		CHECK(n < 1024);
 		f[n++] = c;
 	}
 	CHECK(errno == ENOMEM);
 	CHECK(n == ps / JIT_REGION_ALIGN);
 	errno = 0;
-	CHECK(!append(r, 6, 1) && errno == ENOMEM);
+	CHECK(!append(r, CODE_RET_LEN, 1) && errno == ENOMEM);
 	for (size_t i = 0; i < n; i++)
 		CHECK(call(f[i]) == (int)i);
 	jit_region_destroy(r);
@@ -164,15 +163,15 @@ static void forked(int mode)
 		CHECK(writable_region_views() == 0);
 		CHECK(read(fds[0], &c, 1) == 1);
 		p = (char *)f[19] + 48;
-		CHECK(*(unsigned char *)p == 0xcc);
-		CHECK(append(r, 6, 900) == p);
+		CHECK(test_is_fill(p));
+		CHECK(append(r, CODE_RET_LEN, 900) == p);
 		CHECK(call(p) == 900);
 		for (uint32_t i = 0; i < 20; i++)
 			CHECK(call(f[i]) == (int)(500 + i));
 		jit_region_destroy(r);
 		_exit(0);
 	}
-	p = append(r, 6, 600);
+	p = append(r, CODE_RET_LEN, 600);
 	CHECK(p == (char *)f[19] + 48);
 	CHECK(write(fds[1], "x", 1) == 1);
 	CHECK(waitpid(pid, &st, 0) == pid);

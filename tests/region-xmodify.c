@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
 #define NFUNCS	20000
 #define NCALLERS 2
@@ -54,7 +55,7 @@ static void run(int mode)
 	struct jit_region *r;
 	struct jit_stats a, b;
 	pthread_t t[NCALLERS];
-	unsigned char code[6] = { 0xb8, 0, 0, 0, 0, 0xc3 };
+	unsigned char code[CODE_RET_LEN];
 
 	r = jit_region_create((size_t)NFUNCS * JIT_REGION_ALIGN, mode);
 	CHECK(r);
@@ -75,7 +76,7 @@ static void run(int mode)
 		while (k > LAG && atomic_load_explicit(&seen,
 				memory_order_relaxed) < k - LAG)
 			sched_yield();
-		memcpy(code + 1, &k, 4);
+		code_ret(code, k);
 		funcs[k] = jit_region_append(r, code, sizeof(code));
 		CHECK(funcs[k]);
 		atomic_store_explicit(&latest, k, memory_order_release);

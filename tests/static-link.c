@@ -16,7 +16,7 @@
 #include "unwind-common.h"
 
 /* mov $0x2a, %eax; ret */
-static const unsigned char ret42[] = { 0xb8, 0x2a, 0, 0, 0, 0xc3 };
+static unsigned char ret42[CODE_RET_LEN];	/* return 42 */
 
 static void run(enum tramp_backend b)
 {
@@ -73,6 +73,7 @@ static void no_shared_objects(void)
 
 int main(void)
 {
+	code_ret(ret42, 42);
 	if (getauxval(AT_BASE))
 		SKIP("not statically linked (sanitizer builds cannot link "
 		     "with -static)");

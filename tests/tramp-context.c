@@ -7,9 +7,10 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include "harness.h"
+#include "test_arch.h"
 
 void ctx_probe(void);
-extern uintptr_t ctx_seen[16], ctx_above[8], ctx_below[8];
+extern uintptr_t ctx_seen[TRAMP_NREGS], ctx_above[8], ctx_below[8];
 
 static jmp_buf back;
 
@@ -29,11 +30,7 @@ __attribute__((noinline)) static void call_it(void *code, uintptr_t a0,
 
 static void fill(struct tramp_context *c, unsigned nstack, unsigned flags)
 {
-	static const int regs[] = {
-		TRAMP_REG_RAX, TRAMP_REG_RBX, TRAMP_REG_RBP, TRAMP_REG_R9,
-		TRAMP_REG_R10, TRAMP_REG_R11, TRAMP_REG_R12, TRAMP_REG_R13,
-		TRAMP_REG_R14, TRAMP_REG_R15, TRAMP_REG_ARG(0),
-	};
+	static const int regs[] = { TEST_CTX_REGS };
 
 	memset(c, 0, sizeof(*c));
 	for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
@@ -47,15 +44,15 @@ static void fill(struct tramp_context *c, unsigned nstack, unsigned flags)
 	c->pc = (void *)ctx_probe;
 }
 
-/* The registers of the last probe: masked ones set, rsi (unmasked, the
-   second argument) kept. */
+/* The registers of the last probe: masked ones set, the second argument
+   register (unmasked) kept. */
 static void check_regs(const struct tramp_context *c, uintptr_t a1)
 {
 	for (int i = 0; i < TRAMP_NREGS; i++)
 		if (c->mask >> i & 1)
 			CHECK(ctx_seen[i] == c->regs[i]);
-	if (!(c->mask >> TRAMP_REG_RSI & 1))
-		CHECK(ctx_seen[TRAMP_REG_RSI] == a1);
+	if (!(c->mask >> TRAMP_REG_ARG(1) & 1))
+		CHECK(ctx_seen[TRAMP_REG_ARG(1)] == a1);
 }
 
 static void run(enum tramp_backend b)
@@ -91,10 +88,10 @@ static void run(enum tramp_backend b)
 	check_regs(&c, 0x5678);
 	for (unsigned i = 0; i < 8; i++)
 		CHECK(ctx_above[i] == 0xc0de0007 - i);
-	CHECK(ctx_seen[TRAMP_REG_RSP] % 8 == 0);
+	CHECK(ctx_seen[TRAMP_REG_SP] % 8 == 0);
 
 	/* Retarget: only the pc may change, atomically with nothing. */
-	uintptr_t rsp_before = ctx_seen[TRAMP_REG_RSP];
+	uintptr_t rsp_before = ctx_seen[TRAMP_REG_SP];
 	CHECK(tramp_retarget(t, (void *)ctx_probe, (void *)1) == -1 &&
 	      errno == EINVAL);
 	CHECK(tramp_retarget(t, NULL, NULL) == -1 && errno == EINVAL);
@@ -102,24 +99,25 @@ static void run(enum tramp_backend b)
 	memset(ctx_above, 0, sizeof(uintptr_t) * 8);
 	call_it(tramp_code(t), 3, 0x9abc);
 	check_regs(&c, 0x9abc);
-	CHECK(ctx_seen[TRAMP_REG_RSP] == rsp_before);
+	CHECK(ctx_seen[TRAMP_REG_SP] == rsp_before);
 	CHECK(ctx_above[7] == 0xc0de0000);
 	tramp_destroy(t);
 
 	/* Every register but rsp, no words: the stack pointer is the
 	   call's, and the return address on top is call_it's. */
 	fill(&c, 0, 0);
-	c.mask = ((1ull << TRAMP_NREGS) - 1) & ~(1ull << TRAMP_REG_RSP);
+	c.mask = ((1ull << TRAMP_NREGS) - 1) & ~TRAMP_CONTEXT_RESERVED;
 	for (int i = 0; i < TRAMP_NREGS; i++)
 		c.regs[i] = 0x7700 + (uintptr_t)i;
 	t = tramp_create(&spec);
 	CHECK(t);
 	call_it(tramp_code(t), 4, 0);
 	for (int i = 0; i < TRAMP_NREGS; i++)
-		if (i != TRAMP_REG_RSP)
+		if (!(TRAMP_CONTEXT_RESERVED >> i & 1))
 			CHECK(ctx_seen[i] == 0x7700 + (uintptr_t)i);
-	CHECK(ctx_above[0] == ret);
-	CHECK(ctx_seen[TRAMP_REG_RSP] == rsp_before + 64);
+	if (TEST_RET_ON_STACK)
+		CHECK(ctx_above[0] == ret);
+	CHECK(ctx_seen[TRAMP_REG_SP] == rsp_before + 64);
 	tramp_destroy(t);
 	fprintf(stderr, "context on %s: ok\n", backend_names[b]);
 }
@@ -163,7 +161,7 @@ static void check_jump(void)
 	if (!setjmp(back))
 		tramp_jump(&c);
 	CHECK(ctx_below[7] == 0xc0de0000 && ctx_below[6] == 0xc0de0001);
-	CHECK(ctx_seen[TRAMP_REG_R15] == c.regs[TRAMP_REG_R15]);
+	CHECK(ctx_seen[TEST_CTX_HIGH_REG] == c.regs[TEST_CTX_HIGH_REG]);
 }
 
 int main(void)

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * TRAMP_HANDLER: libffi's ffi_call (a caller nobody here wrote) calls
- * handler trampolines with integer, float, stack-passed, varargs and
- * struct-returning signatures; a handler may destroy its own trampoline.
+ * TRAMP_HANDLER: the compiler and libffi's ffi_call (a caller nobody here
+ * wrote; where the toolchain has libffi) call handler trampolines with
+ * integer, float, stack-passed, varargs and struct-returning signatures;
+ * a handler may destroy its own trampoline.
  */
+#ifdef HAVE_LIBFFI
 #include <ffi.h>
+#endif
 #include <stdint.h>
 #include "harness.h"
+#include "test_arch.h"
 
 static int calls;
 
@@ -79,19 +83,28 @@ static void h_two_doubles(struct tramp_frame *f, void *data)
 				 tramp_arg_double(f, 0) * 2);
 }
 
+/* {long, double}: rax + xmm0 on x86_64, x0 + x1 on aarch64. */
 static void h_long_double(struct tramp_frame *f, void *data)
 {
-	tramp_set_return(f, tramp_arg(f, 0) * 7);
-	tramp_set_return_double(f, 0.25);
+	double q = 0.25;
+	uint64_t bits;
+
+	memcpy(&bits, &q, sizeof(bits));
+	if (TEST_MIXED_STRUCT_GPRS) {
+		tramp_set_return2(f, tramp_arg(f, 0) * 7, bits);
+	} else {
+		tramp_set_return(f, tramp_arg(f, 0) * 7);
+		tramp_set_return_double(f, q);
+	}
 }
 
 /* struct big(long): returned in memory through the hidden pointer. */
 static void h_big(struct tramp_frame *f, void *data)
 {
-	struct big *out = (struct big *)tramp_arg(f, 0);
+	struct big *out = tramp_struct_return(f);
 
 	for (int i = 0; i < 4; i++)
-		out->v[i] = (long)tramp_arg(f, 1) + i;
+		out->v[i] = (long)tramp_arg(f, TEST_SRET_ARG0) + i;
 	tramp_set_return(f, (uintptr_t)out);
 }
 
@@ -106,7 +119,62 @@ static void h_suicide(struct tramp_frame *f, void *data)
 	tramp_set_return(f, 99);
 }
 
-static void run(enum tramp_backend b)
+/* The calls as the compiler makes them. */
+static void run_c(enum tramp_backend b)
+{
+	struct tramp *t;
+
+	t = make(TRAMP_HANDLER, b, (void *)h_int, (void *)5);
+	CHECK(((int (*)(int))tramp_code(t))(14) == 47);
+	CHECK(tramp_retarget(t, (void *)h_int, (void *)1) == 0);
+	CHECK(((int (*)(int))tramp_code(t))(2) == 7);
+	tramp_destroy(t);
+
+	t = make(TRAMP_HANDLER, b, (void *)h_dif, NULL);
+	CHECK(((double (*)(double, int, float))tramp_code(t))(1.5, 3, 0.25f) ==
+	      150 + 30 + 0.25);
+	tramp_destroy(t);
+
+	t = make(TRAMP_HANDLER, b, (void *)h_mixed, NULL);
+	CHECK(((long (*)(long, double, long, double, long, long, double, long,
+			 long, double, long, long))tramp_code(t))(
+		1, 1, 2, 2, 3, 4, 3, 5, 6, 4, 7, 8) ==
+	      12345678L * 10000 + 1234);
+	tramp_destroy(t);
+
+	t = make(TRAMP_HANDLER, b, (void *)h_doubles, NULL);
+	CHECK(((double (*)(double, double, double, double, double, double,
+			   double, double, double, double, long, long))
+	       tramp_code(t))(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 3, 4) ==
+	      341 + 3000000 + 40000000);
+	tramp_destroy(t);
+
+	t = make(TRAMP_HANDLER, b, (void *)h_varargs, NULL);
+	CHECK(((long (*)(int, ...))tramp_code(t))(3, 2L, 10.0, 3L, 100.0, 4L,
+						   1000.0) == 20 + 300 + 4000);
+	tramp_destroy(t);
+
+	t = make(TRAMP_HANDLER, b, (void *)h_two_longs, NULL);
+	struct two_longs rl = ((struct two_longs (*)(long))tramp_code(t))(40);
+	CHECK(rl.a == 41 && rl.b == 42);
+	CHECK(tramp_retarget(t, (void *)h_two_doubles, NULL) == 0);
+	struct two_doubles rd =
+		((struct two_doubles (*)(double))tramp_code(t))(8);
+	CHECK(rd.x == 4 && rd.y == 16);
+	CHECK(tramp_retarget(t, (void *)h_long_double, NULL) == 0);
+	struct long_double rm =
+		((struct long_double (*)(long))tramp_code(t))(40);
+	CHECK(rm.a == 280 && rm.x == 0.25);
+	CHECK(tramp_retarget(t, (void *)h_big, NULL) == 0);
+	struct big rb = ((struct big (*)(long))tramp_code(t))(40);
+	for (int i = 0; i < 4; i++)
+		CHECK(rb.v[i] == 40 + i);
+	tramp_destroy(t);
+}
+
+#ifdef HAVE_LIBFFI
+/* The same calls made by libffi. */
+static void run_ffi(enum tramp_backend b)
 {
 	ffi_cif cif;
 	ffi_arg r;
@@ -123,9 +191,6 @@ static void run(enum tramp_backend b)
 				   at) == FFI_OK);
 		ffi_call(&cif, FFI_FN(tramp_code(t)), &r, av);
 		CHECK((int)r == 47);
-		/* And from C directly, with retarget of data. */
-		CHECK(tramp_retarget(t, (void *)h_int, (void *)1) == 0);
-		CHECK(((int (*)(int))tramp_code(t))(2) == 7);
 		tramp_destroy(t);
 	}
 	/* double(double, int, float) */
@@ -245,6 +310,18 @@ static void run(enum tramp_backend b)
 			CHECK(rb.v[i] == 40 + i);
 		tramp_destroy(t);
 	}
+}
+#endif
+
+static void run(enum tramp_backend b)
+{
+	run_c(b);
+#ifdef HAVE_LIBFFI
+	run_ffi(b);
+#else
+	fprintf(stderr, "note: no libffi for %s here: calls made by the "
+		"compiler only\n", TEST_ARCH_NAME);
+#endif
 	/* A handler destroys its own trampoline. */
 	{
 		struct tramp *self;

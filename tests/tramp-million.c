@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Scale: 1,000,000 live trampolines (a quarter of each kind) fit in fewer
- * than 2,000 VMAs and add under 48 MiB of RSS, even after every one has
- * been called (so every code page is resident too).
+ * than 2,000 VMAs and add under TEST_TRAMP_MIB of RSS (test_arch.h), even
+ * after every one has been called (so every code page is resident too).
+ * Under an emulator ($TRAMPJIT_TEST_RUNNER set by tests/run.sh) the RSS is
+ * the emulator's, with its translations and page tables: only reported.
  */
 #include <stdint.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
 #define N	1000000
 
@@ -82,7 +85,11 @@ int main(void)
 		(rss1 - rss0) * 1024.0 / N, rss2 - rss0,
 		(rss2 - rss0) * 1024.0 / N);
 	CHECK(v < 2000);
-	CHECK(rss2 - rss0 < 48 * 1024);
+	if (emulated())
+		fprintf(stderr, "note: RSS not checked under %s\n",
+			getenv("TRAMPJIT_TEST_RUNNER"));
+	else
+		CHECK(rss2 - rss0 < TEST_TRAMP_MIB * 1024);
 	for (long i = 0; i < N; i++)
 		tramp_destroy(t[i]);
 

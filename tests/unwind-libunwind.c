@@ -8,6 +8,16 @@
  * separate program because linking libunwind changes backtrace().
  */
 #define _GNU_SOURCE
+#ifndef HAVE_LIBUNWIND
+#include "harness.h"
+#include "test_arch.h"
+
+int main(void)
+{
+	SKIP("nongnu libunwind is not installed for %s (libunwind-dev)",
+	     TEST_ARCH_NAME);
+}
+#else
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
@@ -64,3 +74,4 @@ int main(void)
 	jit();
 	return 0;
 }
+#endif

@@ -85,6 +85,11 @@ unsigned tramp_vector_count(const struct tramp_frame *f)
 	return f ? (unsigned)(f->al & 0xff) : 0;
 }
 
+void *tramp_struct_return(const struct tramp_frame *f)
+{
+	return f ? (void *)f->gpr[0] : NULL;
+}
+
 void tramp_set_return(struct tramp_frame *f, uintptr_t v)
 {
 	if (f)
@@ -151,28 +156,3 @@ void tramp_set_return_long_double2(struct tramp_frame *f, long double re,
 	}
 }
 
-/*
- * Apply c to a register image whose RSP entry is the stack pointer of the
- * call: write the stack words below it, choose the final stack pointer, load
- * the masked registers.  Returns the final stack pointer.  Writes only below
- * the call's stack pointer; async-signal-safe.  The signal backends apply
- * it to a ucontext; the static thunks do the same in assembly (thunks.S).
- */
-__attribute__((no_sanitize_address)) uintptr_t
-arch_context_image(uintptr_t *img, const struct tramp_context *c)
-{
-	uintptr_t *sp = (uintptr_t *)img[TRAMP_REG_RSP];
-	uintptr_t final;
-	unsigned i;
-
-	for (i = 0; i < c->nstack; i++)
-		sp[-1 - (long)i] = c->stack[i];
-	final = (uintptr_t)sp;
-	if (c->flags & TRAMP_CONTEXT_MOVE_SP)
-		final -= c->nstack * sizeof(uintptr_t);
-	for (i = 0; i < TRAMP_NREGS; i++)
-		if ((c->mask >> i & 1) && i != TRAMP_REG_RSP)
-			img[i] = c->regs[i];
-	img[TRAMP_REG_RSP] = final;
-	return final;
-}

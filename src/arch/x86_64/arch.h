@@ -76,7 +76,12 @@
 #define CTX_PC		208
 #define CTX_MOVE_SP	1	/* TRAMP_CONTEXT_MOVE_SP */
 
+/* The trampjit kernel module (kernel/) serves this architecture:
+   TRAMP_KERNEL and TRAMP_KERNEL_CALL are built (tramp_kernel.c). */
+#define ARCH_TRAMPFD	1
+
 #ifndef __ASSEMBLER__
+#include <stddef.h>
 #include <stdint.h>
 
 /* struct tramp_frame is public (trampjit.h); arch.c checks FRAME_*. */
@@ -105,6 +110,41 @@ static inline void arch_store_pair(void *p, uintptr_t lo, uintptr_t hi)
 			 : "=m"(*(char (*)[16])p)
 			 : "r"(lo), "r"(hi)
 			 : "xmm14", "xmm15", "memory");
+}
+
+/* The target word of a slot: 0 when free. */
+static inline uintptr_t arch_slot_target(const void *slot)
+{
+	return __atomic_load_n((const uintptr_t *)slot + 1, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * JIT code: the filler is int3 in every byte; the first instruction of an
+ * append is its first byte, stored last (x86 fetches bytes coherently).
+ */
+#define ARCH_FILL_WORD	0xccccccccu
+#define ARCH_INSN_SIZE	1
+
+/* Store the first n (<= ARCH_INSN_SIZE) bytes of an append. */
+static inline void arch_store_insn(void *dst, const void *src, size_t n)
+{
+	if (n)
+		__atomic_store_n((unsigned char *)dst,
+				 *(const unsigned char *)src, __ATOMIC_RELEASE);
+}
+
+/* Machine code of "return v" (int), for probes; returns its length. */
+static inline size_t arch_code_return(unsigned char *buf, unsigned v)
+{
+	static const unsigned char c[6] = { 0xb8, 0, 0, 0, 0, 0xc3 };
+
+	for (unsigned i = 0; i < sizeof(c); i++)
+		buf[i] = c[i];
+	buf[1] = (unsigned char)v;
+	buf[2] = (unsigned char)(v >> 8);
+	buf[3] = (unsigned char)(v >> 16);
+	buf[4] = (unsigned char)(v >> 24);
+	return sizeof(c);
 }
 
 /* Stub tables and thunks, in stubs.S and thunks.S. */

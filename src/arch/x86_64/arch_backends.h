@@ -42,6 +42,8 @@
 #define ARCH_MP_SLOTS		1536
 #define ARCH_MP_THUNK		104
 #define ARCH_MP_PAIR		112
+/* Kinds whose stubs get the thunk word (bits by enum tramp_kind). */
+#define ARCH_MP_THUNK_KINDS	0xc
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>

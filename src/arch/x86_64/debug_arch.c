@@ -11,7 +11,6 @@
 #define DW_RSP		7
 #define DW_RIP		16	/* the return-address column */
 #define DW_CFA_def_cfa		0x0c
-#define DW_CFA_def_cfa_offset	0x0e
 #define DW_CFA_offset		0x80
 
 const unsigned arch_elf_machine = 62;	/* EM_X86_64 */
@@ -28,25 +27,6 @@ void arch_cie_rules(struct dbuf *b)
 	dbuf_uleb(b, 8);
 	dbuf_u8(b, DW_CFA_offset | DW_RIP);
 	dbuf_uleb(b, 1);
-}
-
-static void advance(struct dbuf *b, unsigned delta)
-{
-	if (delta < 64) {
-		dbuf_u8(b, 0x40 | delta);	/* DW_CFA_advance_loc */
-	} else if (delta < 256) {
-		dbuf_u8(b, 0x02);		/* DW_CFA_advance_loc1 */
-		dbuf_u8(b, delta);
-	} else {
-		dbuf_u8(b, 0x03);		/* DW_CFA_advance_loc2 */
-		dbuf_u16(b, delta);
-	}
-}
-
-static void cfa_offset(struct dbuf *b, unsigned off)
-{
-	dbuf_u8(b, DW_CFA_def_cfa_offset);
-	dbuf_uleb(b, off);
 }
 
 /*
@@ -77,8 +57,8 @@ static void kcall_cfi(struct dbuf *b, const struct table *tb)
 		for (unsigned k = 0; k < n; k++) {
 			unsigned off = i * tb->code_stride + kcall_cfa[k][0];
 
-			advance(b, off - at);
-			cfa_offset(b, kcall_cfa[k][1]);
+			dbuf_cfa_advance(b, off - at);
+			dbuf_cfa_offset(b, kcall_cfa[k][1]);
 			at = off;
 		}
 	}
@@ -94,13 +74,13 @@ void arch_table_cfi(struct dbuf *b, const struct table *tb)
 	if (tb->backend != TRAMP_SYSCALL)
 		return;
 	for (unsigned i = 0; i < tb->nslots; i++) {
-		advance(b, entry + 1);		/* after push %rcx */
-		cfa_offset(b, 16);
-		advance(b, 1);			/* after push %rax */
-		cfa_offset(b, 24);
+		dbuf_cfa_advance(b, entry + 1);		/* after push %rcx */
+		dbuf_cfa_offset(b, 16);
+		dbuf_cfa_advance(b, 1);			/* after push %rax */
+		dbuf_cfa_offset(b, 24);
 		if (i + 1 < tb->nslots) {
-			advance(b, stride - entry - 2);	/* next stub */
-			cfa_offset(b, 8);
+			dbuf_cfa_advance(b, stride - entry - 2);	/* next stub */
+			dbuf_cfa_offset(b, 8);
 		}
 	}
 }

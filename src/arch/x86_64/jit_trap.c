@@ -1,16 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * x86_64 side of the JIT half's fault fixups: the trapping filler byte,
- * telling a stale filler breakpoint from every other SIGTRAP, and
- * rewinding the program counter of a signal context.
+ * x86_64 side of the JIT half's fault fixups (the filler, int3, is
+ * ARCH_FILL_WORD in arch.h): telling a stale filler breakpoint from every
+ * other SIGTRAP, and rewinding the program counter of a signal context.
  */
 #include <signal.h>
 #include <ucontext.h>
 
 #include "internal.h"
-
-/* int3: any stray jump into unwritten space traps at once. */
-const unsigned char arch_code_fill = 0xcc;
 
 #define TRAP_BP		3	/* #BP, the breakpoint exception vector */
 

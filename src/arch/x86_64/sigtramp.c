@@ -50,7 +50,7 @@ static void enter_context(greg_t *g, const struct tramp_context *c,
 
 	for (unsigned i = 0; i < TRAMP_NREGS; i++)
 		img[i] = (uintptr_t)g[greg_of[i]];
-	arch_context_image(img, c);
+	context_image(img, c);
 	for (unsigned i = 0; i < TRAMP_NREGS; i++)
 		g[greg_of[i]] = (greg_t)img[i];
 	g[REG_RIP] = (greg_t)pc;

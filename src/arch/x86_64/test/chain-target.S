@@ -4,17 +4,17 @@
 #include <cet.h>
 
 	.text
-	.globl	chain_target_r10
-	.type	chain_target_r10, @function
-chain_target_r10:
+	.globl	chain_target_reg
+	.type	chain_target_reg, @function
+chain_target_reg:
 	_CET_ENDBR
 	mov	%r10, %rax
 	ret
-	.size	chain_target_r10, . - chain_target_r10
+	.size	chain_target_reg, . - chain_target_reg
 
-	.globl	chain_target_r10_plus_args
-	.type	chain_target_r10_plus_args, @function
-chain_target_r10_plus_args:
+	.globl	chain_target_reg_plus_args
+	.type	chain_target_reg_plus_args, @function
+chain_target_reg_plus_args:
 	_CET_ENDBR
 	lea	(%r10, %rdi), %rax
 	add	%rsi, %rax
@@ -24,6 +24,6 @@ chain_target_r10_plus_args:
 	add	%r9, %rax
 	add	8(%rsp), %rax
 	ret
-	.size	chain_target_r10_plus_args, . - chain_target_r10_plus_args
+	.size	chain_target_reg_plus_args, . - chain_target_reg_plus_args
 
 	.section .note.GNU-stack, "", %progbits
