@@ -20,6 +20,7 @@
 
 #include <trampjit.h>
 #include "bench.h"
+#include "test_arch.h"
 
 #define ITLB	"iTLB: 100,000 small JIT functions called round-robin"
 #define FN_SIZE	64
@@ -28,7 +29,7 @@
 int asmjit_itlb_make(long n, const void *src, size_t size, void **fns);
 void asmjit_itlb_free(void);
 
-/* lea 1(%rdi), %rax; ret; then int3 up to FN_SIZE. */
+/* Returns 1 (the architecture's code_ret), then zeros up to FN_SIZE. */
 static unsigned char fn_bytes[FN_SIZE];
 
 static double cpu_ns(void)
@@ -50,7 +51,7 @@ static double call_all(void *const *fns, long n, int rounds)
 			long (*fn)(long);
 
 			memcpy(&fn, &fns[i], sizeof(fn));
-			x = fn(x);
+			x += fn(x);
 		}
 	if (x != (long)rounds * n)
 		abort();
@@ -260,8 +261,8 @@ static void itlb_section(void)
 
 	if (!fns || !shuf || !perm)
 		goto out;
-	memset(fn_bytes, 0xcc, sizeof(fn_bytes));
-	memcpy(fn_bytes, "\x48\x8d\x47\x01\xc3", 5);
+	memset(fn_bytes, 0, sizeof(fn_bytes));
+	code_ret(fn_bytes, 1);
 	srand(12345);
 	for (long i = 0; i < n; i++)
 		perm[i] = i;
