@@ -335,7 +335,7 @@ $(KBENCH): kernel/bench.c $(STATIC) include/trampjit.h
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(STATIC) $(APP_LDLIBS)
 
-kernel-check: all $(TESTS) $(TEST_HELPERS) $(KTESTS) $(KBENCH)
+kernel-check: all $(TESTS) $(O)/tests/mdwe-exec $(KTESTS) $(KBENCH)
 	$(Q)sh kernel/check.sh $(O)
 
 # Refresh README.md's headline table and chart from $(O)/report.
