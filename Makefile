@@ -2,7 +2,7 @@
 # trampjit: one GNU Makefile, no configure step.
 # Knobs: CC CXX CROSS_COMPILE ARCH O RUNNER SANITIZE V PREFIX DESTDIR
 # Targets: all lib check check-clients bench install uninstall clean kernel-check
-#          check-pages
+#          check-guest
 
 VERSION := 0.1.0
 SOVER := 1
@@ -108,7 +108,7 @@ ldflags-of = $(filter-out $(if $(SANITIZE),-static) $(if $(HAVE_LIBUNWIND),,-lun
 
 .PHONY: all lib check check-header check-install check-symbols check-tsan \
 	check-clients bench readme install uninstall clean kernel-check \
-	check-pages
+	check-guest
 .SECONDARY:
 
 all: lib $(EXAMPLES) $(BENCH) $(PLAIN_LOOP)
@@ -340,12 +340,10 @@ $(KBENCH): kernel/bench.c $(STATIC) include/trampjit.h
 kernel-check: all $(TESTS) $(O)/tests/mdwe-exec $(KTESTS) $(KBENCH)
 	$(Q)sh kernel/check.sh $(O)
 
-# The aarch64 build's page-size-dependent tests on Debian's 16 KiB-page
-# arm64 kernel, booted under qemu-system (tests/pages/check.sh).
-check-pages: $(TESTS) $(O)/tests/mdwe-exec
-	$(Q)[ "$(ARCH)" = aarch64 ] || \
-		{ echo "check-pages: build with CROSS_COMPILE=aarch64-linux-gnu-"; exit 1; }
-	$(Q)sh tests/pages/check.sh $(O)
+# A cross build's page-size and kernel tests on a Debian kernel booted
+# under qemu-system: aarch64 on 16 KiB pages, riscv64 (tests/guest/).
+check-guest: $(TESTS) $(O)/tests/mdwe-exec
+	$(Q)sh tests/guest/check.sh $(O)
 
 # Refresh README.md's headline table and chart from $(O)/report.
 readme:
