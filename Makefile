@@ -141,7 +141,7 @@ $(O)/libtrampjit.so: $(SHARED)
 	$(Q)ln -sf $(notdir $(SHARED)) $(O)/$(SONAME)
 	$(Q)ln -sf $(notdir $(SHARED)) $@
 
-$(O)/ffi/%.o: ffi/%.c $(wildcard ffi/arch/$(ARCH)/*.h src/*.h) include/trampjit.h
+$(O)/ffi/%.o: ffi/%.c $(wildcard ffi/*.h ffi/arch/$(ARCH)/*.h src/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(LIB_CFLAGS) -Iffi/arch/$(ARCH) -c $< -o $@

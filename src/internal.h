@@ -219,14 +219,15 @@ static inline struct table *pool_table_of(const void *addr)
 				    memory_order_acquire);
 }
 
-/* tramp.c, for the libffi drop-in: the public calls on a trampoline with
-   co-allocated data, each with one table lookup.  tramp_create_coalloc:
-   tramp_create() that also gives the code and data addresses;
-   tramp_retarget_data, tramp_destroy_data: on the trampoline whose data
-   starts at data (-1 with EINVAL when none does). */
+/* tramp.c, for the libffi drop-in: trampolines with co-allocated data,
+   each call with one table lookup.  tramp_create_coalloc: tramp_create()
+   that also gives the code and data addresses; tramp_data_slot: the live
+   slot whose data starts at data, and its table (NULL with EINVAL when
+   none does); tramp_destroy_data: tramp_destroy() of that slot (-1 with
+   EINVAL when none). */
 struct tramp *tramp_create_coalloc(const struct tramp_spec *spec,
 				   void **code, void **data);
-int tramp_retarget_data(void *data, void *target);
+struct tramp *tramp_data_slot(const void *data, struct table **tbp);
 int tramp_destroy_data(void *data);
 
 /* tramp.c: the slot behind a live trampoline's code address, or NULL.

@@ -360,9 +360,7 @@ void *tramp_data(const struct tramp *t)
 	return (void *)lo;
 }
 
-/* The live slot whose co-allocated data starts at data, and its table;
-   NULL with EINVAL for anything else. */
-static struct tramp *data_slot(const void *data, struct table **tbp)
+struct tramp *tramp_data_slot(const void *data, struct table **tbp)
 {
 	struct table *tb = pool_table_of(data);
 	unsigned shift;
@@ -389,15 +387,7 @@ struct tramp *tramp_lookup_data(const void *data)
 {
 	struct table *tb;
 
-	return data_slot(data, &tb);
-}
-
-int tramp_retarget_data(void *data, void *target)
-{
-	struct table *tb;
-	struct tramp *t = data_slot(data, &tb);
-
-	return t ? retarget(t, tb, target, NULL) : -1;
+	return tramp_data_slot(data, &tb);
 }
 
 struct tramp *tramp_lookup(const void *code)
@@ -458,7 +448,7 @@ void tramp_destroy(struct tramp *t)
 int tramp_destroy_data(void *data)
 {
 	struct table *tb;
-	struct tramp *t = data_slot(data, &tb);
+	struct tramp *t = tramp_data_slot(data, &tb);
 
 	if (!t)
 		return -1;
