@@ -95,6 +95,8 @@ BENCH := $(O)/bench/trampjit-bench
 # Run by the bench: a user's program, linking the shared library (and
 # libffi, so only where the toolchain has it).
 PLAIN_LOOP := $(if $(HAVE_LIBFFI),$(O)/bench/trampjit-plain-loop)
+# And a user's program linking the libffi drop-in before libffi.
+FFI_LOOP := $(if $(and $(HAVE_LIBFFI),$(FFI_LIB)),$(O)/bench/trampjit-ffi-loop)
 EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 
 # Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags.
@@ -109,7 +111,7 @@ ldflags-of = $(filter-out $(if $(SANITIZE),-static) $(if $(HAVE_LIBUNWIND),,-lun
 	check-clients bench readme install uninstall clean kernel-check
 .SECONDARY:
 
-all: lib $(EXAMPLES) $(BENCH) $(PLAIN_LOOP)
+all: lib $(EXAMPLES) $(BENCH) $(PLAIN_LOOP) $(FFI_LOOP)
 
 # The libraries alone: what install needs (no asmjit or libunwind; the
 # libffi drop-in only where <ffi.h> is installed).
@@ -260,6 +262,14 @@ $(PLAIN_LOOP): bench/plain/plain-loop.c $(O)/libtrampjit.so include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< -L$(O) -ltrampjit \
+		-Wl,-rpath,$(abspath $(O)) -lffi $(APP_LDLIBS)
+endif
+
+ifneq ($(FFI_LOOP),)
+$(FFI_LOOP): bench/plain/ffi-loop.c $(FFI_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< -L$(O) -ltrampjit-ffi \
 		-Wl,-rpath,$(abspath $(O)) -lffi $(APP_LDLIBS)
 endif
 
