@@ -20,6 +20,8 @@
  * RTLD_LOCAL (Python's _ctypes), and otherwise with RTLD_NEXT.  Raw and
  * Java raw closures translate their arguments here: libffi's own helpers
  * for them pass the code address as the closure, which is not one here.
+ * Allocation and freeing, through a per-thread cache of freed closures,
+ * are cache.c's.
  */
 #include <dlfcn.h>
 #include <errno.h>
