@@ -12,9 +12,8 @@
  *
  * A slot's target says what its closure is: closure_unprepared
  * (allocated), a libffi entry (prepared), closure_freed (in a cache), or
- * 0 (back in the pool).  A cached closure's trampoline field (its first
- * FFI_LAYOUT_TRAMP_SIZE bytes, which only this library reads) holds the
- * links, and is zeroed when the closure is handed out again.
+ * 0 (back in the pool).  The cache is an array per thread, apart from the
+ * closures: a program writing to a closure it freed cannot corrupt it.
  *
  * Each thread remembers the closure it allocated last, with its slot and
  * table, so that preparing and freeing it needs no directory lookup (any
@@ -38,7 +37,7 @@
 _Thread_local __attribute__((tls_model("initial-exec")))
 struct closure_cache *closure_tls;
 struct closure_cache closure_off = {
-	.n = { [0 ... NCLASSES - 2] = CLOSURE_CACHE_MAX },
+	.n = { [0 ... NCLASSES - 2] = CLOSURE_CACHE_MAX + 1 },
 };
 
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
@@ -76,12 +75,8 @@ static void cache_exit(void *arg)
 
 	closure_tls = &closure_off;
 	for (unsigned k = 0; k < NCLASSES - 1; k++)
-		while (cc->head[k]) {
-			struct cached *c = cc->head[k];
-
-			cc->head[k] = c->next;
-			tramp_destroy_data(c);
-		}
+		while (cc->n[k])
+			tramp_destroy_data(cc->c[k][--cc->n[k]].closure);
 	free(cc);
 }
 
@@ -136,15 +131,13 @@ void *closure_lookup(const void *closure, struct table **tbp)
 	return s;
 }
 
-void closure_free_slow(struct cached *c, unsigned k)
+void closure_free_slow(void *closure, void *slot, struct table *tb)
 {
 	struct closure_cache *cc = cache();
+	unsigned k = tb->dclass - 1u;
 
-	if (cc->n[k] < CLOSURE_CACHE_MAX) {
-		c->next = cc->head[k];
-		cc->head[k] = c;
-		cc->n[k]++;
-		return;
-	}
-	tramp_destroy_data(c);
+	if (cc->n[k] < CLOSURE_CACHE_MAX)
+		cache_put(cc, k, closure, slot, tb);
+	else
+		tramp_destroy_data(closure);
 }

@@ -12,21 +12,24 @@
 #include "internal.h"
 #include "ffi_layout.h"
 
+/* Hidden declarations too: addresses without the GOT. */
+#pragma GCC visibility push(hidden)
+
 #define CLOSURE_CACHE_MAX 32	/* freed closures per thread and class */
 
-/* A cached (freed) closure's trampoline field. */
+/* A freed closure in a cache (the closure's own memory is not used). */
 struct cached {
-	struct cached *next;	/* next in the cache */
-	void *code;		/* the closure's code address */
+	void *closure;		/* the closure */
+	void *code;		/* its code address */
 	void *slot;		/* its trampoline's slot */
 	struct table *tb;	/* and table */
 };
-_Static_assert(sizeof(struct cached) <= FFI_LAYOUT_TRAMP_SIZE, "cached");
 
 /* A thread's cache, and the closure it allocated last (the memo). */
 struct closure_cache {
-	struct cached *head[NCLASSES - 1];	/* by data class - 1 */
-	unsigned n[NCLASSES - 1];		/* closures in head[] */
+	/* Freed closures by data class - 1, the last freed at n - 1. */
+	struct cached c[NCLASSES - 1][CLOSURE_CACHE_MAX];
+	unsigned n[NCLASSES - 1];	/* how many in c[] */
 	const void *memo;	/* the closure this thread allocated last */
 	void *memo_slot;	/* its slot */
 	struct table *memo_tb;	/* and table */
@@ -34,10 +37,29 @@ struct closure_cache {
 /* This thread's cache, malloc'ed on its first closure (the static TLS
    of a library loaded by dlopen is scarce): NULL before, closure_off
    when it has none (no memory, or the thread is exiting).  closure_off
-   is never written: empty, and full for closure_free. */
+   is never written; its counts, CLOSURE_CACHE_MAX + 1, make it look
+   empty to closure_alloc and full to closure_free. */
 extern _Thread_local __attribute__((tls_model("initial-exec")))
 struct closure_cache *closure_tls;
 extern struct closure_cache closure_off;
+
+/* Whether a cache holding n closures can give one: 0 < n <= max. */
+static inline int cache_has(unsigned n)
+{
+	return n - 1 < CLOSURE_CACHE_MAX;
+}
+
+/* Put a freed closure in cc's class k.  pre: cc->n[k] < max. */
+static inline void cache_put(struct closure_cache *cc, unsigned k,
+			     void *closure, void *slot, struct table *tb)
+{
+	struct cached *e = &cc->c[k][cc->n[k]++];
+
+	e->closure = closure;
+	e->code = slot_code(tb, slot_index(tb, slot));
+	e->slot = slot;
+	e->tb = tb;
+}
 
 /* Trampoline targets of closures that must not run: allocated but not
    (successfully) prepared, and freed.  Both abort with a message. */
@@ -49,7 +71,7 @@ void closure_freed(void);
    as is (no cache yet, or a full one). */
 void *closure_alloc_new(size_t size, void **code);
 void *closure_lookup(const void *closure, struct table **tbp);
-void closure_free_slow(struct cached *c, unsigned k);
+void closure_free_slow(void *closure, void *slot, struct table *tb);
 
 /*
  * A closure of size bytes (1..TRAMP_DATA_MAX), its code in *code, its
@@ -61,21 +83,19 @@ static inline void *closure_alloc(size_t size, void **code)
 {
 	struct closure_cache *cc = closure_tls;
 	unsigned k = class_of(size) - 1;
-	struct cached *c;
-	void *slot;
+	struct cached *e;
 
-	if (__builtin_expect(!cc || !(c = cc->head[k]), 0))
+	if (__builtin_expect(!cc || !cache_has(cc->n[k]), 0))
 		return closure_alloc_new(size, code);
-	cc->head[k] = c->next;
-	cc->n[k]--;
-	slot = c->slot;
-	*code = c->code;
-	cc->memo = c;
-	cc->memo_slot = slot;
-	cc->memo_tb = c->tb;
-	__builtin_memset(c, 0, FFI_LAYOUT_TRAMP_SIZE);
-	arch_store_pair(slot, (uintptr_t)c, (uintptr_t)closure_unprepared);
-	return c;
+	e = &cc->c[k][--cc->n[k]];
+	*code = e->code;
+	cc->memo = e->closure;
+	cc->memo_slot = e->slot;
+	cc->memo_tb = e->tb;
+	__builtin_memset(e->closure, 0, FFI_LAYOUT_TRAMP_SIZE);
+	arch_store_pair(e->slot, (uintptr_t)e->closure,
+			(uintptr_t)closure_unprepared);
+	return e->closure;
 }
 
 /* closure_slot, also giving the slot's table in *tbp. */
@@ -126,7 +146,6 @@ static inline void closure_set(void *slot, void *closure,
 static inline void closure_free(void *closure)
 {
 	struct closure_cache *cc = closure_tls;
-	struct cached *c = closure;
 	struct table *tb;
 	void *slot = closure_slot_tb(closure, &tb);
 	unsigned k;
@@ -134,17 +153,13 @@ static inline void closure_free(void *closure)
 	if (!slot)
 		return;
 	closure_set(slot, closure, (void *)closure_freed);
-	c->code = slot_code(tb, slot_index(tb, slot));
-	c->slot = slot;
-	c->tb = tb;
 	k = tb->dclass - 1u;
-	if (__builtin_expect(!cc || cc->n[k] >= CLOSURE_CACHE_MAX, 0)) {
-		closure_free_slow(c, k);
-		return;
-	}
-	c->next = cc->head[k];
-	cc->head[k] = c;
-	cc->n[k]++;
+	if (__builtin_expect(!cc || cc->n[k] >= CLOSURE_CACHE_MAX, 0))
+		closure_free_slow(closure, slot, tb);
+	else
+		cache_put(cc, k, closure, slot, tb);
 }
+
+#pragma GCC visibility pop
 
 #endif
