@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* libtrampjit-ffi's cache of freed closures, linked before libffi: a freed
    closure comes back with an empty trampoline field and works as a new
-   one; while freed it is never callable and never prepared; double frees
+   one; while freed it is never callable and never prepared, and writing
+   to it corrupts nothing; double frees
    and frees of closures freed elsewhere are ignored; closures freed on
    other threads, raw closures and both data classes reuse it; a fork
    child reuses its copy of the parent's cache; thread exit returns the
@@ -123,6 +124,26 @@ static void double_free(void)
 				   add_fn, &a, code) == FFI_BAD_ABI);
 	ffi_closure_free(c2);
 	ffi_closure_free(c1);
+}
+
+/* A program writing all over a closure it freed corrupts nothing of the
+   library's: the closure comes back with an empty trampoline field. */
+static void scribble(void)
+{
+	int a = 9;
+	void *code, *code2, *code3;
+	ffi_closure *c = new_closure(sizeof(ffi_closure), &a, &code), *d, *e;
+
+	ffi_closure_free(c);
+	memset(c, 0x5a, sizeof(*c));
+	d = ffi_closure_alloc(sizeof(ffi_closure), &code2);
+	CHECK(d == c && code2 == code && zero_tramp(d));
+	CHECK(ffi_prep_closure_loc(d, &cif, add_fn, &a, code2) == FFI_OK);
+	CHECK(call(code2, 1) == 10);
+	e = new_closure(sizeof(ffi_closure), &a, &code3);
+	CHECK(e != d && call(code3, 2) == 11);
+	ffi_closure_free(e);
+	ffi_closure_free(d);
 }
 
 /* Raw closures reuse plain ones and the other way round. */
@@ -296,6 +317,7 @@ int main(void)
 			   cif_args) == FFI_OK);
 	reuse();
 	double_free();
+	scribble();
 	raw_reuse();
 	cross_thread();
 	forked();
