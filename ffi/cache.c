@@ -113,12 +113,9 @@ void *closure_alloc_new(size_t size, void **code)
 	void *data;
 
 	t = tramp_create_coalloc(&spec, code, &data);
-	if (!t || cc == &closure_off)
-		return t ? data : NULL;
-	cc->memo = data;
-	cc->memo_slot = t;
-	cc->memo_tb = pool_table_of(t);
-	return data;
+	if (t && cc != &closure_off)
+		cached_put(&cc->memo, data, t, pool_table_of(t), *code);
+	return t ? data : NULL;
 }
 
 /* Keeps errno: freeing or preparing something else is no error. */

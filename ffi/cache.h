@@ -17,22 +17,20 @@
 
 #define CLOSURE_CACHE_MAX 32	/* freed closures per thread and class */
 
-/* A freed closure in a cache (the closure's own memory is not used). */
+/* A closure as a cache keeps it (the closure's own memory is not used). */
 struct cached {
 	void *closure;		/* the closure */
-	void *code;		/* its code address */
 	void *slot;		/* its trampoline's slot */
-	struct table *tb;	/* and table */
+	struct table *tb;	/* its table */
+	void *code;		/* its code address */
 };
 
 /* A thread's cache, and the closure it allocated last (the memo). */
 struct closure_cache {
+	struct cached memo;		/* the closure allocated last */
+	unsigned n[NCLASSES - 1];	/* how many in c[] */
 	/* Freed closures by data class - 1, the last freed at n - 1. */
 	struct cached c[NCLASSES - 1][CLOSURE_CACHE_MAX];
-	unsigned n[NCLASSES - 1];	/* how many in c[] */
-	const void *memo;	/* the closure this thread allocated last */
-	void *memo_slot;	/* its slot */
-	struct table *memo_tb;	/* and table */
 };
 /* This thread's cache, malloc'ed on its first closure (the static TLS
    of a library loaded by dlopen is scarce): NULL before, closure_off
@@ -42,6 +40,24 @@ struct closure_cache {
 extern _Thread_local __attribute__((tls_model("initial-exec")))
 struct closure_cache *closure_tls;
 extern struct closure_cache closure_off;
+
+/*
+ * Exactly one access of x's size.  A cache entry is read right after it
+ * was written, and one operation's output is the next one's input: a load
+ * that the compiler widens over two fields stored one by one misses store
+ * forwarding, and moving pairs through vector registers lengthens that
+ * chain.
+ */
+#define ONCE(x)	(*(__typeof__(x) volatile *)&(x))
+
+static inline void cached_put(struct cached *e, void *closure, void *slot,
+			      struct table *tb, void *code)
+{
+	ONCE(e->closure) = closure;
+	ONCE(e->slot) = slot;
+	ONCE(e->tb) = tb;
+	ONCE(e->code) = code;
+}
 
 /* Whether a cache holding n closures can give one: 0 < n <= max. */
 static inline int cache_has(unsigned n)
@@ -53,12 +69,8 @@ static inline int cache_has(unsigned n)
 static inline void cache_put(struct closure_cache *cc, unsigned k,
 			     void *closure, void *slot, struct table *tb)
 {
-	struct cached *e = &cc->c[k][cc->n[k]++];
-
-	e->closure = closure;
-	e->code = slot_code(tb, slot_index(tb, slot));
-	e->slot = slot;
-	e->tb = tb;
+	cached_put(&cc->c[k][cc->n[k]++], closure, slot, tb,
+		   slot_code(tb, slot_index(tb, slot)));
 }
 
 /* Trampoline targets of closures that must not run: allocated but not
@@ -84,32 +96,41 @@ static inline void *closure_alloc(size_t size, void **code)
 	struct closure_cache *cc = closure_tls;
 	unsigned k = class_of(size) - 1;
 	struct cached *e;
+	void *c, *slot;
 
 	if (__builtin_expect(!cc || !cache_has(cc->n[k]), 0))
 		return closure_alloc_new(size, code);
 	e = &cc->c[k][--cc->n[k]];
-	*code = e->code;
-	cc->memo = e->closure;
-	cc->memo_slot = e->slot;
-	cc->memo_tb = e->tb;
-	__builtin_memset(e->closure, 0, FFI_LAYOUT_TRAMP_SIZE);
-	arch_store_pair(e->slot, (uintptr_t)e->closure,
-			(uintptr_t)closure_unprepared);
-	return e->closure;
+	c = ONCE(e->closure);
+	slot = ONCE(e->slot);
+	*code = ONCE(e->code);
+	cached_put(&cc->memo, c, slot, ONCE(e->tb), *code);
+	__builtin_memset(c, 0, FFI_LAYOUT_TRAMP_SIZE);
+	arch_store_pair(slot, (uintptr_t)c, (uintptr_t)closure_unprepared);
+	return c;
 }
 
-/* closure_slot, also giving the slot's table in *tbp. */
+/* The slot of closure if it is an allocated closure of this library, and
+   in *tbp (if not NULL) its table; NULL for anything else. */
 static inline void *closure_slot_tb(const void *closure, struct table **tbp)
 {
 	struct closure_cache *cc = closure_tls;
 	uintptr_t lo, hi;
 	void *s;
 
-	if (__builtin_expect(cc && closure && closure == cc->memo, 1)) {
-		s = cc->memo_slot;
-		*tbp = cc->memo_tb;
-	} else if (!(s = closure_lookup(closure, tbp))) {
-		return NULL;
+	if (__builtin_expect(cc && closure && closure == ONCE(cc->memo.closure),
+			     1)) {
+		s = ONCE(cc->memo.slot);
+		if (tbp)
+			*tbp = ONCE(cc->memo.tb);
+	} else {
+		struct table *tb;
+
+		s = closure_lookup(closure, &tb);
+		if (!s)
+			return NULL;
+		if (tbp)
+			*tbp = tb;
 	}
 	arch_load_pair(s, &lo, &hi);
 	return hi && hi != (uintptr_t)closure_freed ? s : NULL;
@@ -120,9 +141,7 @@ static inline void *closure_slot_tb(const void *closure, struct table **tbp)
    lookup for the closure this thread allocated last. */
 static inline void *closure_slot(const void *closure)
 {
-	struct table *tb;
-
-	return closure_slot_tb(closure, &tb);
+	return closure_slot_tb(closure, NULL);
 }
 
 /* Whether p lies in this library's trampoline tables (closure data, slots
