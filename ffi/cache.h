@@ -115,11 +115,11 @@ static inline void *closure_alloc(size_t size, void **code)
 static inline void *closure_slot_tb(const void *closure, struct table **tbp)
 {
 	struct closure_cache *cc = closure_tls;
+	const void *memo = cc ? ONCE(cc->memo.closure) : NULL;
 	uintptr_t lo, hi;
 	void *s;
 
-	if (__builtin_expect(cc && closure && closure == ONCE(cc->memo.closure),
-			     1)) {
+	if (__builtin_expect(closure && closure == memo, 1)) {
 		s = ONCE(cc->memo.slot);
 		if (tbp)
 			*tbp = ONCE(cc->memo.tb);
