@@ -133,6 +133,27 @@ struct slot_cache {
 };
 extern _Thread_local __attribute__((tls_model("initial-exec")))
 struct slot_cache pool_caches[NBACKENDS][NKINDS];
+/* Caches of the data classes, malloc'ed on a thread's first use (NULL
+   before, and again once its exit flushed them): static TLS is scarce for
+   libraries loaded by dlopen (glibc's surplus is a few KiB shared by all
+   of them), so it holds only the class 0 caches. */
+struct pool_dcaches {
+	struct slot_cache c[NBACKENDS][NKINDS][NCLASSES - 1];	/* class-1 */
+};
+extern _Thread_local __attribute__((tls_model("initial-exec")))
+struct pool_dcaches *pool_dcaches;
+
+/* This thread's cache of (b, k, dclass), or NULL when the data classes
+   have none yet. */
+static inline struct slot_cache *slot_cache_of(unsigned b, unsigned k,
+					       unsigned dclass)
+{
+	struct pool_dcaches *d = pool_dcaches;
+
+	if (!dclass)
+		return &pool_caches[b][k];
+	return d ? &d->c[b][k][dclass - 1] : NULL;
+}
 
 /* pre: c->n > 0. */
 static inline void *slot_cache_pop(struct slot_cache *c)
