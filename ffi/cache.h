@@ -85,6 +85,14 @@ void *closure_alloc_new(size_t size, void **code);
 void *closure_lookup(const void *closure, struct table **tbp);
 void closure_free_slow(void *closure, void *slot, struct table *tb);
 
+/* Point closure's trampoline (slot from closure_slot) at target, with the
+   closure as its data. */
+static inline void closure_set(void *slot, void *closure,
+			       const void *target)
+{
+	arch_store_pair(slot, (uintptr_t)closure, (uintptr_t)target);
+}
+
 /*
  * A closure of size bytes (1..TRAMP_DATA_MAX), its code in *code, its
  * trampoline pointed at closure_unprepared; its trampoline field (the
@@ -106,7 +114,7 @@ static inline void *closure_alloc(size_t size, void **code)
 	*code = ONCE(e->code);
 	cached_put(&cc->memo, c, slot, ONCE(e->tb), *code);
 	__builtin_memset(c, 0, FFI_LAYOUT_TRAMP_SIZE);
-	arch_store_pair(slot, (uintptr_t)c, (uintptr_t)closure_unprepared);
+	closure_set(slot, c, (void *)closure_unprepared);
 	return c;
 }
 
@@ -149,14 +157,6 @@ static inline void *closure_slot(const void *closure)
 static inline int closure_area(const void *p)
 {
 	return pool_table_of(p) != NULL;
-}
-
-/* Point closure's trampoline (slot from closure_slot) at target, with the
-   closure as its data. */
-static inline void closure_set(void *slot, void *closure,
-			       const void *target)
-{
-	arch_store_pair(slot, (uintptr_t)closure, (uintptr_t)target);
 }
 
 /* Free closure: its trampoline is pointed at closure_freed at once.
