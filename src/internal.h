@@ -138,7 +138,8 @@ struct slot_cache pool_caches[NBACKENDS][NKINDS];
    libraries loaded by dlopen (glibc's surplus is a few KiB shared by all
    of them), so it holds only the class 0 caches. */
 struct pool_dcaches {
-	struct slot_cache c[NBACKENDS][NKINDS][NCLASSES - 1];	/* class-1 */
+	/* by backend, kind and data class - 1 */
+	struct slot_cache c[NBACKENDS][NKINDS][NCLASSES - 1];
 };
 extern _Thread_local __attribute__((tls_model("initial-exec")))
 struct pool_dcaches *pool_dcaches;

@@ -323,14 +323,12 @@ static void cache_flush_all(void *unused)
 /* This thread's cache for (b, k, dc), or NULL (ENOMEM). */
 static struct slot_cache *cache_of(unsigned b, unsigned k, unsigned dc)
 {
-	if (!dc)
-		return &pool_caches[b][k];
-	if (!pool_dcaches) {
+	if (dc && !pool_dcaches) {
 		pool_dcaches = calloc(1, sizeof(*pool_dcaches));
 		if (!pool_dcaches)
 			return NULL;
 	}
-	return &pool_dcaches->c[b][k][dc - 1];
+	return slot_cache_of(b, k, dc);
 }
 
 /* Make sure this thread's caches are flushed when it exits.
