@@ -96,6 +96,8 @@ BENCH := $(O)/bench/trampjit-bench
 # Run by the bench: a user's program, linking the shared library (and
 # libffi, so only where the toolchain has it).
 PLAIN_LOOP := $(if $(HAVE_LIBFFI),$(O)/bench/trampjit-plain-loop)
+# And a user's program linking the libffi drop-in before libffi.
+FFI_LOOP := $(if $(and $(HAVE_LIBFFI),$(FFI_LIB)),$(O)/bench/trampjit-ffi-loop)
 EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 
 # Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags.
@@ -111,7 +113,7 @@ ldflags-of = $(filter-out $(if $(SANITIZE),-static) $(if $(HAVE_LIBUNWIND),,-lun
 	check-guest
 .SECONDARY:
 
-all: lib $(EXAMPLES) $(BENCH) $(PLAIN_LOOP)
+all: lib $(EXAMPLES) $(BENCH) $(PLAIN_LOOP) $(FFI_LOOP)
 
 # The libraries alone: what install needs (no asmjit or libunwind; the
 # libffi drop-in only where <ffi.h> is installed).
@@ -143,7 +145,7 @@ $(O)/libtrampjit.so: $(SHARED)
 	$(Q)ln -sf $(notdir $(SHARED)) $(O)/$(SONAME)
 	$(Q)ln -sf $(notdir $(SHARED)) $@
 
-$(O)/ffi/%.o: ffi/%.c $(wildcard ffi/arch/$(ARCH)/*.h src/*.h) include/trampjit.h
+$(O)/ffi/%.o: ffi/%.c $(wildcard ffi/*.h ffi/arch/$(ARCH)/*.h src/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(LIB_CFLAGS) -Iffi/arch/$(ARCH) -c $< -o $@
@@ -262,6 +264,14 @@ $(PLAIN_LOOP): bench/plain/plain-loop.c $(O)/libtrampjit.so include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< -L$(O) -ltrampjit \
+		-Wl,-rpath,$(abspath $(O)) -lffi $(APP_LDLIBS)
+endif
+
+ifneq ($(FFI_LOOP),)
+$(FFI_LOOP): bench/plain/ffi-loop.c $(FFI_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< -L$(O) -ltrampjit-ffi \
 		-Wl,-rpath,$(abspath $(O)) -lffi $(APP_LDLIBS)
 endif
 
