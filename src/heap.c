@@ -31,43 +31,45 @@ struct heap heaps[HEAP_COUNT] = {
 void bits_put(uint64_t *w, unsigned i, unsigned n, int v)
 {
 	while (n) {
-		if (!(i & 63) && n >= 64) {
-			w[i >> 6] = v ? ~(uint64_t)0 : 0;
-			i += 64;
-			n -= 64;
-		} else {
-			bit_put(w, i++, v);
-			n--;
-		}
+		unsigned b = i & 63, k = 64 - b < n ? 64 - b : n;
+		uint64_t m = (k == 64 ? ~(uint64_t)0 :
+			      (((uint64_t)1 << k) - 1)) << b;
+
+		if (v)
+			w[i >> 6] |= m;
+		else
+			w[i >> 6] &= ~m;
+		i += k;
+		n -= k;
 	}
 }
 
-/* First granule of a free run of n in [from, to), or -1. */
+/* First granule of a free run of n in [from, to), or -1: a word at a time,
+   from each free granule to the next busy one.  pre: to <= NGRAN. */
 static long run_find(const struct chunk *c, unsigned from, unsigned to,
 		     unsigned n)
 {
-	unsigned i = from, j;
+	unsigned i = from, w, j;
+	uint64_t m;
 
 	while (i + n <= to) {
-		if (!(i & 63) && c->busy[i >> 6] == ~(uint64_t)0) {
-			i += 64;
-			continue;
+		w = i >> 6;
+		m = ~c->busy[w] & (~(uint64_t)0 << (i & 63));
+		while (!m) {
+			if (++w * 64 >= to)
+				return -1;
+			m = ~c->busy[w];
 		}
-		if (bit(c->busy, i)) {
-			i++;
-			continue;
-		}
-		for (j = i + 1; j < i + n; j++) {
-			if (!(j & 63) && j + 64 <= i + n && !c->busy[j >> 6]) {
-				j += 63;
-				continue;
-			}
-			if (bit(c->busy, j))
-				break;
-		}
+		i = w * 64 + (unsigned)__builtin_ctzll(m);
+		if (i + n > to)
+			return -1;
+		m = c->busy[w] & (~(uint64_t)0 << (i & 63));
+		while (!m && (w + 1) * 64 < i + n)
+			m = c->busy[++w];
+		j = m ? w * 64 + (unsigned)__builtin_ctzll(m) : (w + 1) * 64;
 		if (j >= i + n)
 			return i;
-		i = j + 1;
+		i = j;
 	}
 	return -1;
 }
