@@ -271,12 +271,32 @@ void *heap_alloc(enum heap_id id, size_t len, char **rw)
 	} else {
 		rx = alloc_small(h, (unsigned)((len + (1u << GRAN_SHIFT) - 1) >>
 					       GRAN_SHIFT));
+		/* The quarantine's coalesced refill must not rewrite
+		   bytes of this object around its write. */
+		if (rx && !h->views)
+			__atomic_fetch_add(&h->chunks[(size_t)(rx - h->base) >>
+						      CHUNK_SHIFT]->writing,
+					   1, __ATOMIC_RELAXED);
 	}
 out:
 	pthread_mutex_unlock(&h->lock);
 	if (rx && rw)
 		*rw = h->views ? rx + ARENA : NULL;
 	return rx;
+}
+
+void heap_written(enum heap_id id, char *rx)
+{
+	struct heap *h = &heaps[id];
+	struct chunk *c;
+
+	if (h->views)
+		return;
+	/* Owned by the caller: its chunk stays. */
+	c = __atomic_load_n(&h->chunks[(size_t)(rx - h->base) >> CHUNK_SHIFT],
+			    __ATOMIC_RELAXED);
+	if (!c->big)
+		__atomic_fetch_sub(&c->writing, 1, __ATOMIC_RELEASE);
 }
 
 enum heap_id heap_of(const void *addr, int *is_rw)

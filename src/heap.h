@@ -41,6 +41,8 @@ struct chunk {
 	uint64_t busy[NWORDS];	/* allocated or quarantined granules */
 	uint64_t head[NWORDS];	/* first granule of each live object */
 	uint64_t tail[NWORDS];	/* last granule of each object */
+	unsigned writing;	/* HEAP_PWRITE: objects allocated here whose
+				   code is still being written (atomic) */
 };
 
 /* A freed object waiting for its space to be released. */
@@ -100,6 +102,10 @@ static inline off_t chunk_off(const struct chunk *c)
 void quarantine_put(struct heap *h, struct chunk *c, unsigned first,
 		    unsigned n);
 int quarantine_flush(struct heap *h);
+
+/* HEAP_PWRITE: the code of the object at rx, returned by heap_alloc, is
+   written (or failed to be).  Called once per allocation. */
+void heap_written(enum heap_id id, char *rx);
 
 /* heap_fork.c: make the memfd of the next fork snapshot of h, unless it
    exists.  Returns 0, or -1 with errno.  pre: h->lock held. */

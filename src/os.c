@@ -225,6 +225,11 @@ static int refresh_copies(char *p, const char *src, size_t len)
 	return ret;
 }
 
+int os_code_copied(void)
+{
+	return atomic_load_explicit(&code_private_used, memory_order_relaxed);
+}
+
 int os_code_written(void *code, const void *src, size_t len)
 {
 	char *p = code;

@@ -39,6 +39,9 @@ void os_code_private(void);
    /proc/self/pagemap or /proc/self/mem cannot be used (only possible once
    code was mapped private).  pre: len > 0. */
 int os_code_written(void *code, const void *src, size_t len);
+/* Whether some code was mapped private (see os_code_written), so a code
+   page may differ from its file. */
+int os_code_copied(void);
 
 /* Map len bytes of private anonymous read-write memory at addr (MAP_FIXED)
    or anywhere when addr is NULL. */

@@ -214,7 +214,7 @@ void trap_swap_end(void)
 	__atomic_fetch_add(&jit_stat_swaps, 1, __ATOMIC_RELAXED);
 }
 
-static unsigned char fill_page[4096];
+static unsigned char fill_page[CODE_FILL_PAGE];
 static pthread_once_t fill_once = PTHREAD_ONCE_INIT;
 
 static void fill_init(void)
@@ -251,6 +251,12 @@ int code_is_fill(const void *pc)
 	return !memcmp((const void *)pc,
 		       (const unsigned char *)&w + (uintptr_t)pc % sizeof(w),
 		       ARCH_INSN_SIZE);
+}
+
+const unsigned char *code_fill_page(void)
+{
+	pthread_once(&fill_once, fill_init);
+	return fill_page;
 }
 
 int code_fill(int fd, off_t off, size_t len)
