@@ -9,7 +9,9 @@
  * granule, which gives the length back).  Allocation is next-fit.  Objects
  * above 1 MiB get a run of whole chunks of their own, unmapped on destroy.
  * Freed small objects go to the quarantine (heap_quarantine.c), which
- * decides when their granules may hold new code.
+ * decides when their granules may hold new code.  In the heaps with views,
+ * objects of up to 1 KiB are handed out from per-thread caches and all
+ * small frees collected per thread, without the lock (heap_cache.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +37,6 @@ void bits_put(uint64_t *w, unsigned i, unsigned n, int v)
 		unsigned b = i & 63, k = 64 - b < n ? 64 - b : n;
 		uint64_t m = (k == 64 ? ~(uint64_t)0 :
 			      (((uint64_t)1 << k) - 1)) << b;
-
 		uint64_t x = __atomic_load_n(&w[i >> 6], __ATOMIC_RELAXED);
 
 		__atomic_store_n(&w[i >> 6], v ? x | m : x & ~m,

@@ -146,8 +146,8 @@ unsigned tail_of(const struct chunk *c, unsigned g);
 /*
  * heap_cache.c: per-thread caches of the heaps with views.  Objects of up
  * to TCLASSES granules are reserved in runs of TCACHE per size and handed
- * out without the lock; frees collect TFREES at a time before they join
- * the quarantine under the lock.
+ * out without the lock; frees collect TFREES (or TFBYTES) at a time before
+ * they join the quarantine under the lock.
  * tcache_alloc: a reserved object of n granules made live, or NULL.
  * tcache_refill: after the lock holder allocated from h->cur, reserve
  * more of n granules there for this thread (pre: lock held).
@@ -156,6 +156,7 @@ unsigned tail_of(const struct chunk *c, unsigned g);
 #define TCLASSES	16	/* granules: objects up to 1 KiB */
 #define TCACHE		16	/* reserved objects per size */
 #define TFREES		32	/* frees collected per thread */
+#define TFBYTES		((size_t)128 << 10) /* or their bytes */
 char *tcache_alloc(struct heap *h, enum heap_id id, unsigned n);
 void tcache_refill(struct heap *h, enum heap_id id, unsigned n);
 void tcache_free(struct heap *h, enum heap_id id, struct chunk *c,

@@ -17,7 +17,7 @@
  * Freeing: heap_free takes the head bit with an atomic and (that is the
  * check against foreign, interior and double frees, and one of two racing
  * frees wins), and the object joins this thread's list; every TFREES
- * objects, the list joins the quarantine under the lock.  The quarantine
+ * objects or TFBYTES, the list joins the quarantine under the lock.  The quarantine
  * (heap_quarantine.c) then refills and releases as before, so freed code
  * stays intact until its batch is released and traps afterwards; objects
  * on a thread's list are simply not in a batch yet.
@@ -26,7 +26,7 @@
  * to the quarantine (a thread-specific destructor).  Limits: objects
  * reserved or freed on a thread only wait there, so an allocation that
  * finds the heap full may fail while other threads hold up to TCACHE
- * objects per size and TFREES frees each; and a fork child keeps the
+ * objects per size (136 KiB) and frees of less than TFBYTES each; and a fork child keeps the
  * forking thread's cache, but the caches of the parent's other threads
  * stay busy space in the child, as their threads do not exist there.  A
  * reserved object of a chunk whose RW view the child has not mapped again
@@ -38,6 +38,7 @@
 
 struct tcache {
 	unsigned nfree;			/* entries in frees */
+	size_t fbytes;			/* their bytes */
 	struct qent frees[TFREES];	/* freed, not yet quarantined */
 	unsigned n[TCLASSES];		/* reserved objects per size */
 	uint32_t off[TCLASSES][TCACHE];	/* their RX offsets */
@@ -106,6 +107,7 @@ static void drain_frees(struct heap *h, struct tcache *t)
 			quarantine_put(h, t->frees[i].c, t->frees[i].first,
 				       t->frees[i].n);
 	t->nfree = 0;
+	t->fbytes = 0;
 }
 
 char *tcache_alloc(struct heap *h, enum heap_id id, unsigned n)
@@ -155,7 +157,8 @@ void tcache_free(struct heap *h, enum heap_id id, struct chunk *c,
 		return;
 	}
 	t->frees[t->nfree++] = (struct qent){ c, g, n };
-	if (t->nfree == TFREES) {
+	t->fbytes += (size_t)n << GRAN_SHIFT;
+	if (t->nfree == TFREES || t->fbytes >= TFBYTES) {
 		pthread_mutex_lock(&h->lock);
 		drain_frees(h, t);
 		pthread_mutex_unlock(&h->lock);
