@@ -237,19 +237,32 @@ static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t hold_cond = PTHREAD_COND_INITIALIZER;
 static int hold_state;	/* 1: holding its reservation; 2: may exit */
 
-static void *reserve_and_wait(void *arg)
+static void hold_set(int state)
 {
-	void *p = dual(1024, 5);	/* reserves more of its size */
-
-	(void)arg;
-	CHECK(p && call(p) == 5);
-	CHECK(!jit_dual_free(p));
 	pthread_mutex_lock(&hold_lock);
-	hold_state = 1;
+	hold_state = state;
 	pthread_cond_broadcast(&hold_cond);
-	while (hold_state != 2)
+	pthread_mutex_unlock(&hold_lock);
+}
+
+static void hold_wait(int state)
+{
+	pthread_mutex_lock(&hold_lock);
+	while (hold_state != state)
 		pthread_cond_wait(&hold_cond, &hold_lock);
 	pthread_mutex_unlock(&hold_lock);
+}
+
+/* Make and free one buffer of arg bytes (which reserves more of its size
+   for this thread), then wait until told to exit. */
+static void *reserve_and_hold(void *arg)
+{
+	void *p = dual((size_t)(uintptr_t)arg, 5);
+
+	CHECK(p && call(p) == 5);
+	CHECK(!jit_dual_free(p));
+	hold_set(1);
+	hold_wait(2);
 	return NULL;
 }
 
@@ -271,11 +284,9 @@ static void exit_and_exhaustion(void)
 	CHECK(dual_file_size() == size);
 
 	/* Full while another thread holds reserved space. */
-	CHECK(!pthread_create(&t, NULL, reserve_and_wait, NULL));
-	pthread_mutex_lock(&hold_lock);
-	while (hold_state != 1)
-		pthread_cond_wait(&hold_cond, &hold_lock);
-	pthread_mutex_unlock(&hold_lock);
+	CHECK(!pthread_create(&t, NULL, reserve_and_hold,
+			      (void *)(uintptr_t)1024));
+	hold_wait(1);
 	for (;;) {
 		void *p;
 
@@ -287,10 +298,7 @@ static void exit_and_exhaustion(void)
 		full[n++] = p;
 	}
 	CHECK(errno == EFBIG && n > 100);
-	pthread_mutex_lock(&hold_lock);
-	hold_state = 2;
-	pthread_cond_broadcast(&hold_cond);
-	pthread_mutex_unlock(&hold_lock);
+	hold_set(2);
 	CHECK(!pthread_join(t, NULL));
 	/* Its reservation came back. */
 	full[n] = dual(1024, 7);
@@ -303,21 +311,6 @@ static void exit_and_exhaustion(void)
 
 /* ---- fork --------------------------------------------------------------- */
 
-static void *keep_reserved(void *arg)
-{
-	void *p = dual(128, 9);
-
-	(void)arg;
-	CHECK(p && !jit_dual_free(p));
-	pthread_mutex_lock(&hold_lock);
-	hold_state = 1;
-	pthread_cond_broadcast(&hold_cond);
-	while (hold_state != 2)
-		pthread_cond_wait(&hold_cond, &hold_lock);
-	pthread_mutex_unlock(&hold_lock);
-	return NULL;
-}
-
 static void fork_with_caches(void)
 {
 	void *live[8], *code = alias(64, 77);
@@ -326,11 +319,9 @@ static void fork_with_caches(void)
 	int st;
 
 	hold_state = 0;
-	CHECK(!pthread_create(&t, NULL, keep_reserved, NULL));
-	pthread_mutex_lock(&hold_lock);
-	while (hold_state != 1)
-		pthread_cond_wait(&hold_cond, &hold_lock);
-	pthread_mutex_unlock(&hold_lock);
+	CHECK(!pthread_create(&t, NULL, reserve_and_hold,
+			      (void *)(uintptr_t)128));
+	hold_wait(1);
 	CHECK(jit_set_code_mode(JIT_APPEND_ALIAS) >= 0);
 	for (int i = 0; i < 8; i++) {
 		live[i] = i % 2 ? alias(64, (uint32_t)i) : dual(64, (uint32_t)i);
@@ -368,10 +359,7 @@ static void fork_with_caches(void)
 	}
 	CHECK(!jit_destroy_code(code));
 	CHECK(jit_set_code_mode(JIT_APPEND_PWRITE) >= 0);
-	pthread_mutex_lock(&hold_lock);
-	hold_state = 2;
-	pthread_cond_broadcast(&hold_cond);
-	pthread_mutex_unlock(&hold_lock);
+	hold_set(2);
 	CHECK(!pthread_join(t, NULL));
 }
 
