@@ -31,7 +31,7 @@ struct heap heaps[HEAP_COUNT] = {
 
 /* ---- bitmaps ---------------------------------------------------------- */
 
-void bits_put(uint64_t *w, unsigned i, unsigned n, int v)
+void bits_put_run(uint64_t *w, unsigned i, unsigned n, int v)
 {
 	while (n) {
 		unsigned b = i & 63, k = 64 - b < n ? 64 - b : n;

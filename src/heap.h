@@ -116,7 +116,20 @@ static inline int bit_take(uint64_t *w, unsigned i)
 }
 
 /* Busy bits.  pre: lock held. */
-void bits_put(uint64_t *w, unsigned i, unsigned n, int v);
+void bits_put_run(uint64_t *w, unsigned i, unsigned n, int v);
+
+static inline void bits_put(uint64_t *w, unsigned i, unsigned n, int v)
+{
+	uint64_t m, x;
+
+	if ((i & 63) + n > 64) {
+		bits_put_run(w, i, n, v);
+		return;
+	}
+	m = (n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1) << (i & 63);
+	x = __atomic_load_n(&w[i >> 6], __ATOMIC_RELAXED);
+	__atomic_store_n(&w[i >> 6], v ? x | m : x & ~m, __ATOMIC_RELAXED);
+}
 
 static inline off_t chunk_off(const struct chunk *c)
 {

@@ -54,12 +54,15 @@ struct tcaches {
 static pthread_key_t key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static int key_err;
+static _Atomic int key_ready;	/* key made: no pthread_once needed */
 
 static void tcache_exit(void *arg);
 
 static void key_make(void)
 {
 	key_err = pthread_key_create(&key, tcache_exit);
+	if (!key_err)
+		atomic_store_explicit(&key_ready, 1, memory_order_release);
 }
 
 /* This thread's cache of heap id, or NULL when it has none yet. */
@@ -67,9 +70,11 @@ static struct tcache *tcache_of(enum heap_id id)
 {
 	struct tcaches *ts;
 
-	pthread_once(&key_once, key_make);
-	if (key_err)
-		return NULL;
+	if (!atomic_load_explicit(&key_ready, memory_order_acquire)) {
+		pthread_once(&key_once, key_make);
+		if (key_err)
+			return NULL;
+	}
 	ts = pthread_getspecific(key);
 	return ts ? ts->t[id] : NULL;
 }
