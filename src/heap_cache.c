@@ -17,18 +17,19 @@
  * Freeing: heap_free takes the head bit with an atomic and (that is the
  * check against foreign, interior and double frees, and one of two racing
  * frees wins), and the object joins this thread's list; every TFREES
- * objects or TFBYTES, the list joins the quarantine under the lock.  The quarantine
- * (heap_quarantine.c) then refills and releases as before, so freed code
- * stays intact until its batch is released and traps afterwards; objects
- * on a thread's list are simply not in a batch yet.
+ * objects or TFBYTES, the list joins the quarantine under the lock.  The
+ * quarantine (heap_quarantine.c) then refills and releases as before, so
+ * freed code stays intact until its batch is released and traps
+ * afterwards; objects on a thread's list are simply not in a batch yet.
  *
  * A thread that exits gives its reserved objects back and its freed ones
  * to the quarantine (a thread-specific destructor).  Limits: objects
  * reserved or freed on a thread only wait there, so an allocation that
  * finds the heap full may fail while other threads hold up to TCACHE
- * objects per size (136 KiB) and frees of less than TFBYTES each; and a fork child keeps the
- * forking thread's cache, but the caches of the parent's other threads
- * stay busy space in the child, as their threads do not exist there.  A
+ * objects per size (136 KiB) and frees of less than TFBYTES each; and a
+ * fork child keeps the forking thread's cache, but the caches of the
+ * parent's other threads stay busy space in the child, as their threads
+ * do not exist there.  A
  * reserved object of a chunk whose RW view the child has not mapped again
  * is handed out only after the locked path maps it.
  */

@@ -5,9 +5,9 @@
  * with them in a handler of its own, which hands every other SIGXFSZ to
  * the disposition the program had.  So, whatever that disposition is:
  *  - the library's failing writes and resizes (JIT code, regions, sealed
- *    files, dual-view buffers, from several threads at once, with the signal blocked or not)
- *    never reach the program's handler, never kill, and leave nothing
- *    pending;
+ *    files, dual-view buffers; from several threads at once; with the
+ *    signal blocked or not) never reach the program's handler, never kill,
+ *    and leave nothing pending;
  *  - the program's own writes past the limit and its own raise() still
  *    reach its handler, kill under SIG_DFL (in a child), stay pending when
  *    blocked, and are dropped under SIG_IGN.
