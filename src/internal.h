@@ -376,6 +376,10 @@ extern unsigned long jit_stat_fixups, jit_stat_retries, jit_stat_flushes,
 
 /* Fill len bytes of fd at off with the filler.  Returns 0 or -1. */
 int code_fill(int fd, off_t off, size_t len);
+/* CODE_FILL_PAGE bytes of filler as it lies at offset 0 (and at every
+   multiple of 64). */
+#define CODE_FILL_PAGE	4096
+const unsigned char *code_fill_page(void);
 
 
 /*
