@@ -97,8 +97,8 @@ busybox=$P/busybox-$DEBARCH
 if [ ! -s "$kernel" ] || [ ! -s "$busybox" ]; then
 	# arm64's images come signed and unsigned; take the plain one.
 	pkg=$img
-	apt-cache $(apt_opts) show "$img-unsigned" >/dev/null 2>&1 &&
-		pkg=$img-unsigned
+	apt-cache $(apt_opts) show "$img-unsigned" 2>/dev/null |
+		grep -q "^Package: $img-unsigned\$" && pkg=$img-unsigned
 	say "fetching $pkg and busybox-static ($DEBARCH)"
 	rm -f "$A"/deb/*.deb
 	(cd "$A/deb" && apt-get -qq $(apt_opts) -o APT::Sandbox::User=root \
