@@ -32,7 +32,7 @@ tramp-lifo tramp-fastpath bind-sret context-fp syscall-seccomp mprotect-mdwe \
 threads arena-regrow jit-code jitfd-sealed region-modes region-fixup \
 region-xmodify dual-view dual-near fork-cow wx-maps"
 RV_TESTS="syscall-seccomp mprotect-mdwe tramp-chain tramp-handler \
-tramp-context jit-code region-xmodify dual-view wx-maps"
+tramp-context jit-code region-xmodify wx-maps"
 
 say() { echo "check-guest: $*"; }
 
