@@ -117,6 +117,32 @@ enum {
 #define TRAMP_CONTEXT_RESERVED						\
 	((1ull << TRAMP_REG_SP) | (1ull << TRAMP_REG_X16) |		\
 	 (1ull << TRAMP_REG_X17))
+#elif defined(__riscv) && __riscv_xlen == 64
+enum {	/* by register number: TRAMP_REG_T0 is x5 */
+	TRAMP_REG_ZERO, TRAMP_REG_RA, TRAMP_REG_XSP, TRAMP_REG_GP,
+	TRAMP_REG_TP, TRAMP_REG_T0, TRAMP_REG_T1, TRAMP_REG_T2,
+	TRAMP_REG_S0, TRAMP_REG_S1, TRAMP_REG_A0, TRAMP_REG_A1,
+	TRAMP_REG_A2, TRAMP_REG_A3, TRAMP_REG_A4, TRAMP_REG_A5,
+	TRAMP_REG_A6, TRAMP_REG_A7, TRAMP_REG_S2, TRAMP_REG_S3,
+	TRAMP_REG_S4, TRAMP_REG_S5, TRAMP_REG_S6, TRAMP_REG_S7,
+	TRAMP_REG_S8, TRAMP_REG_S9, TRAMP_REG_S10, TRAMP_REG_S11,
+	TRAMP_REG_T3, TRAMP_REG_T4, TRAMP_REG_T5, TRAMP_REG_T6,
+	TRAMP_NREGS,
+	TRAMP_NARGREGS = 8,	/* integer argument registers a0-a7 */
+	TRAMP_NVECREGS = 8,	/* floating-point argument registers fa0-fa7 */
+};
+#define TRAMP_REG_ARG(i)	((i) < 8 ? TRAMP_REG_A0 + (i) : -1)
+#define TRAMP_REG_FP	TRAMP_REG_S0	/* frame pointer */
+#define TRAMP_REG_LR	TRAMP_REG_RA	/* link register */
+#define TRAMP_REG_CHAIN	TRAMP_REG_T2	/* static chain (GCC nested fns) */
+#define TRAMP_REG_SP	TRAMP_REG_XSP	/* may not be set by a context */
+/* Registers a context may not set: zero; sp; gp and tp, which the ABI
+   fixes for the whole program and thread; t1 and t3 (the registers a PLT
+   entry clobbers), which carry the final stack pointer and pc. */
+#define TRAMP_CONTEXT_RESERVED						\
+	((1ull << TRAMP_REG_ZERO) | (1ull << TRAMP_REG_SP) |		\
+	 (1ull << TRAMP_REG_GP) | (1ull << TRAMP_REG_TP) |		\
+	 (1ull << TRAMP_REG_T1) | (1ull << TRAMP_REG_T3))
 #else
 #error "trampjit: unsupported architecture"
 #endif
