@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # trampjit: one GNU Makefile, no configure step.
 # Knobs: CC CXX CROSS_COMPILE ARCH O RUNNER SANITIZE V PREFIX DESTDIR
-# Targets: all check bench install uninstall clean
+# Targets: all lib check check-clients bench install uninstall clean
 
 VERSION := 0.1.0
 SOVER := 1
@@ -46,6 +46,12 @@ FFI_LIBS := $(if $(HAVE_LIBFFI),-lffi)
 HAVE_LIBUNWIND := $(shell printf '\043include <libunwind.h>\nint main(void){return unw_backtrace(0,0);}' | \
 	$(CC) -x c - -o /dev/null -lunwind -lunwind-generic 2>/dev/null && echo 1)
 OPTLIB_CFLAGS += $(if $(HAVE_LIBUNWIND),-DHAVE_LIBUNWIND)
+# Drop-in libraries: libffi closures (where ffi/arch/$(ARCH) knows libffi's
+# layout and <ffi.h> is installed) and GCC nested-function trampolines.
+HAVE_FFI_H := $(shell echo '\#include <ffi.h>' | $(CC) -E - >/dev/null 2>&1 && echo y)
+FFI_LIB := $(if $(and $(wildcard ffi/arch/$(ARCH)),$(HAVE_FFI_H)),$(O)/libtrampjit-ffi.so)
+# Its tests skip (77) where it is not built.
+OPTLIB_CFLAGS += $(if $(FFI_LIB),-DHAVE_FFI_DROPIN)
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Wno-unused-parameter
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
@@ -64,6 +70,10 @@ LIB_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(LIB_SRCS))))
 STATIC := $(O)/libtrampjit.a
 SHARED := $(O)/libtrampjit.so.$(VERSION)
 SONAME := libtrampjit.so.$(SOVER)
+
+FFI_OBJS := $(addprefix $(O)/,$(patsubst %.c,%.o,$(wildcard ffi/*.c)))
+NESTED_LIBS := $(O)/libtrampjit-nested.so $(O)/libtrampjit-nested.a
+NESTED_OBJS := $(addprefix $(O)/,$(patsubst %.c,%.o,$(wildcard nested/*.c)))
 
 TEST_C := $(wildcard tests/*.c)
 TEST_CC := $(wildcard tests/*.cc)
@@ -91,10 +101,15 @@ EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 ldflags-of = $(filter-out $(if $(SANITIZE),-static) $(if $(HAVE_LIBUNWIND),,-lunwind%),\
 	$(shell cat $(1).ldflags 2>/dev/null))
 
-.PHONY: all check check-tsan bench readme install uninstall clean
+.PHONY: all lib check check-header check-install check-symbols check-tsan \
+	check-clients bench readme install uninstall clean
 .SECONDARY:
 
-all: $(STATIC) $(O)/libtrampjit.so $(EXAMPLES) $(BENCH) $(O)/trampjit.pc
+all: lib $(EXAMPLES) $(BENCH)
+
+# The libraries alone: what install needs (no asmjit or libunwind; the
+# libffi drop-in only where <ffi.h> is installed).
+lib: $(STATIC) $(O)/libtrampjit.so $(FFI_LIB) $(NESTED_LIBS)
 
 $(O)/src/%.o: src/%.c $(wildcard src/*.h src/arch/$(ARCH)/*.h include/*.h)
 	@mkdir -p $(dir $@)
@@ -122,9 +137,37 @@ $(O)/libtrampjit.so: $(SHARED)
 	$(Q)ln -sf $(notdir $(SHARED)) $(O)/$(SONAME)
 	$(Q)ln -sf $(notdir $(SHARED)) $@
 
-$(O)/trampjit.pc: trampjit.pc.in Makefile
+$(O)/ffi/%.o: ffi/%.c $(wildcard ffi/arch/$(ARCH)/*.h src/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(LIB_CFLAGS) -Iffi/arch/$(ARCH) -c $< -o $@
+
+# Self-contained (trampjit inside, hidden), so that it can be preloaded
+# alone; it exports libffi's closure API only.
+$(O)/libtrampjit-ffi.so: $(FFI_OBJS) $(LIB_OBJS) ffi/libtrampjit-ffi.map
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,libtrampjit-ffi.so \
+		-Wl,--version-script=ffi/libtrampjit-ffi.map -Wl,-z,noexecstack \
+		-Wl,-z,nodelete $(SANFLAGS) -o $@ $(FFI_OBJS) $(LIB_OBJS) \
+		-lpthread -ldl
+
+$(O)/nested/%.o: nested/%.c include/trampjit.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+# Both self-contained: a program built with -ftrampoline-impl=heap links
+# -ltrampjit-nested (and -lpthread when static) and nothing else.
+$(O)/libtrampjit-nested.so: $(NESTED_OBJS) $(LIB_OBJS) nested/libtrampjit-nested.map
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,libtrampjit-nested.so \
+		-Wl,--version-script=nested/libtrampjit-nested.map \
+		-Wl,-z,noexecstack -Wl,-z,nodelete $(SANFLAGS) -o $@ \
+		$(NESTED_OBJS) $(LIB_OBJS) -lpthread
+
+$(O)/libtrampjit-nested.a: $(NESTED_OBJS) $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(O)/tests/%.o: tests/%.c $(wildcard tests/*.h $(TEST_ARCH)/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
@@ -159,6 +202,24 @@ $(O)/tests/%: $(O)/tests/%.o $(TEST_ASM_LIB) $(STATIC)
 # tests/dlclose loads the shared library built next to it.
 $(O)/tests/dlclose: $(O)/libtrampjit.so
 
+# Tests of the libffi drop-in link it before libffi, as a user would.
+ifneq ($(FFI_LIB),)
+$(O)/tests/ffi-%: $(O)/tests/ffi-%.o $(O)/libtrampjit-ffi.so
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(SANFLAGS) -o $@ $< -L$(O) -ltrampjit-ffi \
+		-Wl,-rpath,$(abspath $(O)) $(call ldflags-of,tests/ffi-$*) \
+		$(APP_LDLIBS)
+endif
+
+# Tests of the nested-function drop-in link only it (trampjit is inside).
+$(O)/tests/nested-%: $(O)/tests/nested-%.o $(TEST_ASM_LIB) $(O)/libtrampjit-nested.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(SANFLAGS) -o $@ $< $(TEST_ASM_LIB) $(O)/libtrampjit-nested.a \
+		$(APP_LDLIBS)
+
+# tests/dlopen-libraries loads libtrampjit.so and both drop-ins.
+$(O)/tests/dlopen-libraries: $(O)/libtrampjit.so $(FFI_LIB) $(NESTED_LIBS)
+
 $(O)/bench/%.o: bench/%.c $(wildcard bench/*.h $(TEST_ARCH)/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
@@ -183,14 +244,41 @@ $(BENCH): $(BENCH_OBJS) $(STATIC)
 $(O)/examples/%: examples/%.c $(STATIC) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(STATIC) $(APP_LDLIBS)
+	$(Q)$(CC) $(APP_CFLAGS) -std=c11 -pedantic -o $@ $< $(STATIC) $(APP_LDLIBS)
 
-check: all $(TESTS) $(O)/tests/mdwe-exec $(O)/tests/mdwe-preload.so
+# The public header in every C and C++ standard it supports, and the
+# examples, warning-free under -pedantic -Werror.
+HEADER_STDS := c99 c11 c17
+HEADER_CXX_STDS := c++98 c++03 c++11 c++17
+STRICT := -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only
+check-header:
+	$(Q)for s in $(HEADER_STDS); do \
+		$(CC) -x c -std=$$s $(STRICT) tests/header/use.c || exit 1; \
+	done
+	$(Q)for s in $(HEADER_CXX_STDS); do \
+		$(CXX) -x c++ -std=$$s $(STRICT) tests/header/use.c || exit 1; \
+	done
+	$(Q)for f in $(wildcard examples/*.c); do \
+		$(CC) -std=c11 $(STRICT) $$f || exit 1; \
+	done
+	@echo "header in $(HEADER_STDS) $(HEADER_CXX_STDS), examples -pedantic: ok"
+
+check: all $(TESTS) $(O)/tests/mdwe-exec $(O)/tests/mdwe-preload.so \
+		check-header check-symbols check-install
 	$(Q)$(CC) $(APP_CFLAGS) -o $(O)/examples/qsort-bind-shared examples/qsort-bind.c \
 		-L$(O) -ltrampjit -Wl,-rpath,$(abspath $(O)) $(APP_LDLIBS)
 	$(Q)$(RUNNER) $(O)/examples/qsort-bind-shared > /dev/null && echo "shared library: ok"
 	$(Q)$(RUNNER) $(BENCH) --quick > $(O)/bench-quick.txt && echo "bench --quick: ok"
 	$(Q)RUNNER="$(RUNNER)" sh tests/run.sh $(O)
+
+# Header, version script, exported symbols and man pages agree.
+check-symbols: $(O)/libtrampjit.so
+	$(Q)CC="$(CC)" sh tests/symbols.sh $(O)
+
+# Install into temporary trees and build programs against them.
+check-install: lib
+	$(Q)CC="$(CC)" CXX="$(CXX)" SANFLAGS="$(SANFLAGS)" MAKE="$(MAKE)" \
+		sh tests/install.sh $(O); rc=$$?; [ $$rc = 0 ] || [ $$rc = 77 ]
 
 # The multi-threaded tests (those that include <pthread.h>) built with
 # ThreadSanitizer in $(O)-tsan; any report fails the run.
@@ -198,8 +286,14 @@ TSAN_TESTS := $(notdir $(basename $(shell grep -l '<pthread.h>' $(TEST_C) $(TEST
 check-tsan:
 	$(Q)$(MAKE) --no-print-directory O=$(O)-tsan SANITIZE=thread \
 		$(addprefix $(O)-tsan/tests/,$(TSAN_TESTS) mdwe-exec)
-	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" \
+	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 \
+		suppressions=$(abspath tests/tsan.supp) $(TSAN_OPTIONS)" \
 		RUNNER="$(RUNNER)" sh tests/run.sh $(O)-tsan $(TSAN_TESTS)
+
+# libffi's and GCC 14's own test suites against the drop-ins (see
+# clients/run.sh for what they need).
+check-clients: all $(O)/tests/mdwe-exec
+	$(Q)sh clients/run.sh $(O)
 
 bench: all
 	$(Q)$(RUNNER) $(BENCH) --report $(O)/report
@@ -208,25 +302,51 @@ bench: all
 readme:
 	sh bench/update-readme.sh $(O)/report
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man7
-	install -m 644 include/trampjit.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
-	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(PREFIX)/lib/libtrampjit.so
-	install -m 644 $(O)/trampjit.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
-	install -m 644 $(wildcard man/*.3) $(DESTDIR)$(PREFIX)/share/man/man3/
-	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7/
+# Installed paths (trampjit.pc.in spells them the same way); trampjit.pc
+# is written at install time, for the PREFIX of the install.
+LIBDIR := $(PREFIX)/lib
+INCDIR := $(PREFIX)/include
+MANDIR := $(PREFIX)/share/man
+D := $(DESTDIR)
+# man/: one page per group of functions, a symlink per other function.
+MAN3_LINKS := $(shell find man -name '*.3' -type l)
+MAN3 := $(filter-out $(MAN3_LINKS),$(wildcard man/*.3))
+
+install: lib
+	install -d $(D)$(INCDIR) $(D)$(LIBDIR)/pkgconfig $(D)$(MANDIR)/man3 \
+		$(D)$(MANDIR)/man7
+	install -m 644 include/trampjit.h $(D)$(INCDIR)/
+	install -m 644 $(STATIC) $(D)$(LIBDIR)/
+	install -m 755 $(SHARED) $(FFI_LIB) $(O)/libtrampjit-nested.so \
+		$(D)$(LIBDIR)/
+	install -m 644 $(O)/libtrampjit-nested.a $(D)$(LIBDIR)/
+	ln -sf $(notdir $(SHARED)) $(D)$(LIBDIR)/$(SONAME)
+	ln -sf $(notdir $(SHARED)) $(D)$(LIBDIR)/libtrampjit.so
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		trampjit.pc.in > $(D)$(LIBDIR)/pkgconfig/trampjit.pc
+	chmod 644 $(D)$(LIBDIR)/pkgconfig/trampjit.pc
+	install -d $(D)$(LIBDIR)/cmake/trampjit
+	$(foreach f,trampjit-config trampjit-config-version,sed \
+		-e 's|@VERSION@|$(VERSION)|g' -e 's|@SOVER@|$(SOVER)|g' \
+		cmake/$(f).cmake.in > $(D)$(LIBDIR)/cmake/trampjit/$(f).cmake && \
+		chmod 644 $(D)$(LIBDIR)/cmake/trampjit/$(f).cmake &&) true
+	install -m 644 $(MAN3) $(D)$(MANDIR)/man3/
+	install -m 644 $(wildcard man/*.7) $(D)$(MANDIR)/man7/
+	$(foreach a,$(MAN3_LINKS),ln -sf $(shell readlink $(a)) \
+		$(D)$(MANDIR)/man3/$(notdir $(a)) &&) true
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/include/trampjit.h \
-		$(DESTDIR)$(PREFIX)/lib/libtrampjit.a \
-		$(DESTDIR)$(PREFIX)/lib/libtrampjit.so* \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig/trampjit.pc \
-		$(addprefix $(DESTDIR)$(PREFIX)/share/man/man3/,$(notdir $(wildcard man/*.3))) \
-		$(addprefix $(DESTDIR)$(PREFIX)/share/man/man7/,$(notdir $(wildcard man/*.7)))
+	rm -f $(D)$(INCDIR)/trampjit.h $(D)$(LIBDIR)/libtrampjit.a \
+		$(D)$(LIBDIR)/$(notdir $(SHARED)) $(D)$(LIBDIR)/$(SONAME) \
+		$(D)$(LIBDIR)/libtrampjit.so \
+		$(D)$(LIBDIR)/libtrampjit-ffi.so \
+		$(D)$(LIBDIR)/libtrampjit-nested.so \
+		$(D)$(LIBDIR)/libtrampjit-nested.a \
+		$(D)$(LIBDIR)/pkgconfig/trampjit.pc \
+		$(D)$(LIBDIR)/cmake/trampjit/trampjit-config.cmake \
+		$(D)$(LIBDIR)/cmake/trampjit/trampjit-config-version.cmake \
+		$(addprefix $(D)$(MANDIR)/man3/,$(notdir $(wildcard man/*.3))) \
+		$(addprefix $(D)$(MANDIR)/man7/,$(notdir $(wildcard man/*.7)))
 
 clean:
 	rm -rf $(O)

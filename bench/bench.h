@@ -68,6 +68,10 @@ long bench_vma_count(void);
    process by `trampjit-bench --scale-point LIVE`. */
 int bench_scale_point(long live);
 
+/* bench_churn.c: one side of the fork figure, run in a fresh process by
+   `trampjit-bench --fork-point code|plain`; prints ns per fork. */
+int bench_fork_point(const char *what, int quick);
+
 /* Write the machine line and one table (medians) as markdown to f. */
 #include <stdio.h>
 void bench_write_table(FILE *f, const char *table);

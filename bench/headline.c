@@ -65,7 +65,7 @@ static void headline_section(void)
 	row("static BIND call", bind, "ns", text);
 	snprintf(text, sizeof(text), "%.2fx a libffi closure call (%.1f ns)",
 		 ratio(hand, ffi), ffi);
-	row("static HANDLER call (any signature)", hand, "ns", text);
+	row("static HANDLER call (generic handler)", hand, "ns", text);
 	snprintf(text, sizeof(text), "the user-space trampoline is %.0fx "
 		 "faster; %.2fx the raw signal round trip", ratio(fchain, chain),
 		 ratio(fchain, raise));

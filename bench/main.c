@@ -428,6 +428,8 @@ static void write_report(const char *dir)
 
 int main(int argc, char **argv)
 {
+	const char *only = NULL;	/* run sections whose name has it */
+
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick")) {
 			bench_opts.quick = 1;
@@ -436,11 +438,15 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--probe") && i + 2 < argc) {
 			return bench_matrix_probe(argv[i + 1],
 						  atoi(argv[i + 2]));
+		} else if (!strcmp(argv[i], "--fork-point") && i + 1 < argc) {
+			return bench_fork_point(argv[i + 1], bench_opts.quick);
 		} else if (!strcmp(argv[i], "--report") && i + 1 < argc) {
 			bench_opts.report = argv[++i];
+		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+			only = argv[++i];
 		} else {
-			fprintf(stderr, "usage: %s [--quick] [--report DIR]\n",
-				argv[0]);
+			fprintf(stderr, "usage: %s [--quick] [--report DIR] "
+				"[--only SECTION]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -452,6 +458,8 @@ int main(int argc, char **argv)
 	for (int s = 0; s < nsections; s++) {
 		int first = ntables;
 
+		if (only && !strstr(sections[s].name, only))
+			continue;
 		bench_progress("[%d/%d] %s ...", s + 1, nsections,
 			       sections[s].name);
 		sections[s].fn();

@@ -29,17 +29,22 @@ int main(void)
 		{ "ada", 36, 165 }, { "bob", 25, 180 }, { "cy", 51, 172 },
 	};
 	struct by_field how = { offsetof(struct person, age) };
-	struct tramp_spec spec = {
-		.kind = TRAMP_BIND, .target = (void *)compare, .data = &how,
-	};
-	struct tramp *t = tramp_create(&spec);
+	struct tramp_spec spec = { .kind = TRAMP_BIND, .data = &how };
+	int (*target)(struct by_field *, const void *, const void *) = compare;
 	int (*cmp)(const void *, const void *);
+	struct tramp *t;
+	void *code;
 
+	/* ISO C converts function pointers to and from void * by copying the
+	   bits (see trampjit.h); a cast works too, but -pedantic warns. */
+	memcpy(&spec.target, &target, sizeof(spec.target));
+	t = tramp_create(&spec);
 	if (!t) {
 		perror("tramp_create");
 		return 1;
 	}
-	cmp = (int (*)(const void *, const void *))tramp_code(t);
+	code = tramp_code(t);
+	memcpy(&cmp, &code, sizeof(cmp));
 	qsort(p, 3, sizeof(p[0]), cmp);
 	for (int i = 0; i < 3; i++)
 		printf("%s %d\n", p[i].name, p[i].age);

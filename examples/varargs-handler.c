@@ -3,6 +3,7 @@
    handler sees every argument register and the varargs count in %al. */
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <trampjit.h>
 
 /* double sum(int n, ...) over n doubles, scaled by *data. */
@@ -24,12 +25,14 @@ int main(void)
 	};
 	struct tramp *t = tramp_create(&spec);
 	double (*fn)(int, ...);
+	void *code;
 
 	if (!t) {
 		perror("tramp_create");
 		return 1;
 	}
-	fn = (double (*)(int, ...))tramp_code(t);
+	code = tramp_code(t);
+	memcpy(&fn, &code, sizeof(fn));	/* see trampjit.h */
 	printf("%g\n", fn(3, 1.0, 2.0, 3.5));
 	tramp_destroy(t);
 	return 0;

@@ -14,6 +14,33 @@ extern "C" {
 #endif
 
 /*
+ * The header compiles as C99 and later and as C++98 and later, also with
+ * -pedantic.  TRAMP_NORETURN marks a function that never returns in each.
+ *
+ * Code addresses are object pointers (void *) in this API, as in dlsym(3).
+ * ISO C does not convert between object and function pointers; to stay
+ * warning-free under -pedantic, copy the bits:
+ *
+ *	int (*fn)(int);
+ *	void *code = tramp_code(t);
+ *	memcpy(&fn, &code, sizeof(fn));
+ *
+ * (and memcpy(&spec.target, &fnptr, sizeof(spec.target)) the other way).
+ * Linux guarantees the two have the same size and representation; a plain
+ * cast works too, and only -pedantic warns about it.
+ */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define TRAMP_NORETURN [[noreturn]]
+#elif !defined(__cplusplus) && defined(__STDC_VERSION__) && \
+	__STDC_VERSION__ >= 201112L && __STDC_VERSION__ < 202311L
+#define TRAMP_NORETURN _Noreturn
+#elif defined(__GNUC__)
+#define TRAMP_NORETURN __attribute__((__noreturn__))
+#else
+#define TRAMP_NORETURN
+#endif
+
+/*
  * Conventions, as for mmap(2) and memfd_create(2): functions returning a
  * pointer return NULL and set errno on failure; functions returning int
  * return 0 (or a file descriptor) on success and -1 with errno on failure.
@@ -29,7 +56,7 @@ enum tramp_kind {
 	TRAMP_CHAIN,	/* static-chain register := data; jump to target */
 	TRAMP_BIND,	/* call target(data, a0, a1, ...) */
 	TRAMP_HANDLER,	/* call handler(frame, data) with every argument */
-	TRAMP_CONTEXT,	/* set registers, push words, jump to pc (trampfd) */
+	TRAMP_CONTEXT	/* set registers, push words, jump to pc (trampfd) */
 };
 
 /*
@@ -54,6 +81,15 @@ enum tramp_kind {
  * starts with endbr64, and CHAIN, BIND and CONTEXT reach their target or
  * pc with an indirect jump: it must be a valid branch target (a function
  * compiled with -fcf-protection, or code starting with endbr64).
+ *
+ * On aarch64 (AAPCS64) every kind may also change x9, x10, x16 and x17
+ * (temporaries, IP0/IP1), BIND and HANDLER x18 too; CHAIN sets x18.
+ * x8 (the indirect result register), v0-v7 and the stack reach the
+ * target untouched.  Every trampoline and thunk entry starts with
+ * "bti c"; code is mapped with PROT_BTI when the program runs with BTI,
+ * and targets are reached with BR x17 or BLR: they must start with a
+ * landing pad then (compiled code does).  A context may not set sp, x16
+ * or x17 (TRAMP_CONTEXT_RESERVED).
  */
 
 /* How the call gets there.  See trampjit(7) for the trade-offs. */
@@ -61,7 +97,7 @@ enum tramp_backend {
 	TRAMP_STATIC,	/* remapped read+execute stub pages (default) */
 	TRAMP_FAULT,	/* PROT_NONE page, SIGSEGV handler (trampfd emulated) */
 	TRAMP_SYSCALL,	/* reserved syscall trapped by seccomp into SIGSYS */
-	TRAMP_MPROTECT,	/* write stub, then mprotect read+execute (baseline) */
+	TRAMP_MPROTECT	/* write stub, then mprotect read+execute (baseline) */
 };
 
 struct tramp;		/* opaque handle of one trampoline */
@@ -83,7 +119,7 @@ enum {
 	TRAMP_REG_R12, TRAMP_REG_R13, TRAMP_REG_R14, TRAMP_REG_R15,
 	TRAMP_NREGS,
 	TRAMP_NARGREGS = 6,	/* integer argument registers */
-	TRAMP_NVECREGS = 8,	/* vector argument registers */
+	TRAMP_NVECREGS = 8	/* vector argument registers */
 };
 #define TRAMP_REG_ARG(i)						\
 	((i) == 0 ? TRAMP_REG_RDI : (i) == 1 ? TRAMP_REG_RSI :		\
@@ -197,6 +233,8 @@ struct tramp_context {
  * after the hidden pointer) and %rsi..%r8 move to %rdx..%r9.  The limit
  * is the same: the caller passes at most 5 integer register arguments,
  * the hidden pointer included.  Only valid with TRAMP_BIND (EINVAL).
+ * On aarch64 the result pointer travels in x8, which BIND never moves:
+ * TRAMP_BIND_SRET behaves exactly as BIND there.
  */
 #define TRAMP_BIND_SRET		1u
 
@@ -209,14 +247,26 @@ struct tramp_spec {
 	void *data;			     /* CHAIN, BIND, HANDLER */
 	const struct tramp_context *context; /* CONTEXT: copied */
 	unsigned flags;			     /* TRAMP_BIND_SRET or 0 */
+	size_t data_size;		     /* CHAIN, BIND, HANDLER: bytes of
+						co-allocated data (0: none) */
 };
+
+/* Most bytes of co-allocated data (struct tramp_spec.data_size). */
+#define TRAMP_DATA_MAX	256
 
 /*
  * tramp_create - make a trampoline as described by spec.
+ * With spec->data_size > 0 the trampoline comes with that many bytes of
+ * private read-write memory of its own (zero-filled, 16-byte aligned,
+ * freed by tramp_destroy()), and its data is the address of that memory:
+ * spec->data must then be NULL.  Co-allocation costs no malloc and no
+ * more than a plain tramp_create(); the memory is copy-on-write in a fork
+ * child like every slot.
  * Returns the handle, or NULL with errno: EINVAL (NULL spec, unknown kind
  * or backend, NULL target/handler/context, a context setting the stack
  * pointer, more than 8 stack words, no pc, unknown flags, a flag with a
- * kind it does not apply to), ENOMEM (address space or vm.max_map_count
+ * kind it does not apply to; data_size above TRAMP_DATA_MAX, with data,
+ * or with TRAMP_CONTEXT), ENOMEM (address space or vm.max_map_count
  * exhausted), EFBIG (RLIMIT_FSIZE below the 64 KiB stub file of the first
  * TRAMP_STATIC table: the library never lets the kernel raise SIGXFSZ),
  * or what the backend's mechanism reports (EPERM/EACCES when forbidden,
@@ -231,7 +281,9 @@ void *tramp_code(const struct tramp *t);
 
 /*
  * tramp_retarget - change target (CHAIN, BIND), handler (HANDLER) or pc
- * (CONTEXT; data must then be NULL) together with data.  Atomic: a
+ * (CONTEXT; data must then be NULL) together with data.  A trampoline
+ * with co-allocated data keeps it: data must be NULL or tramp_data(t),
+ * and the data stays the co-allocated memory.  Atomic: a
  * concurrent caller sees the old pair or the new pair, never a mix.
  * Returns 0, or -1 with EINVAL (or, for TRAMP_MPROTECT, the errno of a
  * failed page rebuild; the trampoline is then unchanged).  Thread-safe;
@@ -248,6 +300,56 @@ struct tramp *tramp_lookup(const void *code);
    freed function.  Accepts NULL.  Thread-safe. */
 void tramp_destroy(struct tramp *t);
 
+/*
+ * tramp_target - the target (CHAIN, BIND), handler (HANDLER) or pc
+ * (CONTEXT) of a live trampoline, as tramp_create() or the last
+ * tramp_retarget() set it.  NULL with EINVAL for anything else.
+ * Thread-safe, async-signal-safe.
+ */
+void *tramp_target(const struct tramp *t);
+
+/*
+ * tramp_data - the data of a live trampoline (CHAIN, BIND, HANDLER): the
+ * pointer given to tramp_create() or the last tramp_retarget(), or the
+ * address of its co-allocated data.  A TRAMP_CONTEXT trampoline has no
+ * data: NULL.  NULL with EINVAL for anything but a live trampoline; a
+ * valid NULL data leaves errno alone.  Thread-safe, async-signal-safe.
+ */
+void *tramp_data(const struct tramp *t);
+
+/*
+ * tramp_lookup_data - the live trampoline whose co-allocated data starts
+ * at data, in O(1); NULL (errno EINVAL) for any other address.  Lets a
+ * callback that receives its data find (and destroy) its own trampoline.
+ * Thread-safe, async-signal-safe.
+ */
+struct tramp *tramp_lookup_data(const void *data);
+
+/*
+ * Strict-LIFO trampolines, for trampolines that die in the reverse order
+ * of their creation on the thread that made them (GCC nested functions,
+ * scoped callbacks): creation and destruction cost a few nanoseconds.
+ *
+ * tramp_lifo_push - a TRAMP_CHAIN, TRAMP_BIND or TRAMP_HANDLER trampoline
+ * of the static backend (handler passed as target) on the calling
+ * thread's LIFO stack.  Returns its code address, or NULL with errno:
+ * EINVAL (other kind, NULL target), ENOMEM, or tramp_create()'s errors.
+ * The code is live until the matching tramp_lifo_pop() on this thread or
+ * the thread's exit; tramp_lookup() finds it, but it must not be given to
+ * tramp_destroy() or tramp_retarget().  Thread-safe (each thread has its
+ * own stack).  Not async-signal-safe.
+ */
+void *tramp_lifo_push(enum tramp_kind kind, void *target, void *data);
+
+/* tramp_lifo_pop - destroy the calling thread's most recent LIFO
+   trampoline.  Returns 0, or -1 with EINVAL when its stack is empty.
+   Thread-safe.  Not async-signal-safe. */
+int tramp_lifo_pop(void);
+
+/* tramp_lifo_depth - live LIFO trampolines of the calling thread.
+   Thread-safe, async-signal-safe. */
+unsigned tramp_lifo_depth(void);
+
 /* The kind and backend of a live trampoline (-1 with EINVAL for NULL). */
 int tramp_kind_of(const struct tramp *t);
 int tramp_backend_of(const struct tramp *t);
@@ -261,8 +363,8 @@ int tramp_backend_of(const struct tramp *t);
  * vector arguments) the accessors read stack word i - TRAMP_NARGREGS
  * (resp. i - TRAMP_NVECREGS), which is right when only that class
  * overflows; otherwise index tramp_stack_args() yourself.  Arguments passed
- * in memory (long double, structs over 16 bytes, __m256 and wider) are
- * always on the stack, at their aligned place among the stack words.
+ * in memory (long double, structs over 16 bytes) are always on the
+ * stack, at their aligned place among the stack words.
  * tramp_arg() returns the whole 64-bit register: the ABI leaves the bits
  * above a narrower argument (int, short, char, bool, 32-bit pointers)
  * unspecified, so convert to the declared type, e.g. (int)tramp_arg(f, 0).
@@ -296,10 +398,11 @@ unsigned tramp_vector_count(const struct tramp_frame *f);
  * Supported signatures, on every backend: any number and mix of integer,
  * pointer, float, double, long double, __float128/_Float128, __m128 and
  * struct arguments (register ones through the accessors, memory ones
- * through tramp_stack_args()), varargs, and every return type above,
- * i.e. what libffi supports on x86_64.  Not supported: __m256 and __m512
- * arguments or returns passed in %ymm/%zmm registers (the frame keeps the
- * low 16 bytes of each vector register only).
+ * through tramp_stack_args()), varargs, and every return type above: a
+ * superset of what libffi supports on x86_64.  Not supported: __m256 and
+ * __m512 arguments or returns passed in %ymm/%zmm registers (the frame
+ * keeps the low 16 bytes of each vector register only).  All accessors
+ * are async-signal-safe.
  */
 /*
  * aarch64 (AAPCS64): integer/pointer in x0 (x1 the second word), double or
@@ -331,12 +434,7 @@ void tramp_set_return_long_double2(struct tramp_frame *f, long double re,
    words, set the registers, jump to ctx->pc.  Never returns; an invalid
    ctx (NULL, sets the stack pointer, too many words, no pc) is a bug and
    ends in abort() as no error can be returned. */
-#ifdef __cplusplus
-[[noreturn]]
-#else
-_Noreturn
-#endif
-void tramp_jump(const struct tramp_context *ctx);
+TRAMP_NORETURN void tramp_jump(const struct tramp_context *ctx);
 
 /* ------------------------------------------------------------------ */
 /* JIT code                                                             */
@@ -370,7 +468,11 @@ void *jit_create_code(const void *source, size_t len);
  * are refilled with the trapping filler and the space is reused only after
  * a batch of freed objects has been released together, after one
  * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE): no thread can
- * execute stale bytes.  Large objects are unmapped at once.
+ * execute stale bytes.  Large objects are unmapped at once.  When that
+ * membarrier fails (kernel without SYNC_CORE, seccomp), the batch's space
+ * is held back, never reused unserialised, until a later batch's
+ * membarrier succeeds; the failure is counted in jit_get_stats(), and the
+ * object is destroyed all the same.
  * Returns 0 (also for NULL), or -1 with EINVAL when code is not the start
  * of a live object (foreign, interior, already destroyed); nothing is
  * changed then.  Thread-safe.  Not async-signal-safe.
@@ -431,7 +533,7 @@ enum {
 	JIT_APPEND_PWRITE,	/* pwrite(2) into the memfd; nothing writable */
 	JIT_APPEND_ALIAS,	/* memcpy through a read-write view at a fixed
 				   offset, excluded from fork children */
-	JIT_APPEND_SWAP,	/* build the page off-line, mmap(MAP_FIXED) it
+	JIT_APPEND_SWAP		/* build the page off-line, mmap(MAP_FIXED) it
 				   over the old one */
 };
 
@@ -480,7 +582,8 @@ void jit_region_destroy(struct jit_region *r);
  * Dual-view buffers, for JITs that emit and patch code in place: a
  * read-write view and a read+execute view of the same memory, the RW view
  * at a fixed distance from the RX one (jit_dual_rw(rx) - rx is the same
- * for every buffer).  Write or patch through the RW view, then call
+ * for every buffer: 4 GiB, 2^32 bytes; jit_dual_alloc_near() offers
+ * less).  Write or patch through the RW view, then call
  * jit_dual_commit() before running (again).  Buffers are packed into
  * shared pages; the RW view is excluded from fork children (they keep a
  * private read+execute copy of the code, without a writable view).
@@ -494,11 +597,42 @@ void jit_region_destroy(struct jit_region *r);
 
 /*
  * jit_dual_alloc - a buffer of len bytes (64-byte aligned, filled with
- * the trapping filler).  Returns its RX address and stores its RW address
- * in *rw, or returns NULL with errno: EINVAL (NULL rw, len 0), ENOMEM.
+ * the trapping filler).  The first allocation installs the process-wide
+ * SIGTRAP handler of the breakpoint fixup (see jit_region_append), which
+ * chains to any previous handler.  Returns its RX address and stores its
+ * RW address in *rw, or returns NULL with errno: EINVAL (NULL rw, len 0),
+ * ENOMEM.
  * Thread-safe.  Not async-signal-safe.
  */
 void *jit_dual_alloc(size_t len, void **rw);
+
+/* Flags of jit_dual_alloc_near(). */
+#define JIT_DUAL_FORK_PRIVATE	1u	/* fork children keep a writable
+					   view, of a copy of their own */
+
+/*
+ * jit_dual_alloc_near - a dual-view buffer of len bytes (page aligned,
+ * filled with the trapping filler) whose RW view, and a private zeroed
+ * read-write data area of data_len bytes (stored in *data; none for 0),
+ * lie within max_dist bytes of every byte of its RX view: 0x7fffffff
+ * keeps them in reach of x86_64 32-bit PC-relative relocations, which
+ * the buffers of jit_dual_alloc() are not (their RW view is 4 GiB, 2^32
+ * bytes, above the RX view).  The buffer has a memfd and mappings of its
+ * own (a system call or three per allocation).  A fork child gets a
+ * private copy of the code; its RW view is excluded from the child
+ * unless flags has JIT_DUAL_FORK_PRIVATE, in which case the child's RW
+ * view writes its own copy, never the parent's.  jit_dual_rw(),
+ * jit_dual_rx(), jit_dual_commit() and jit_dual_free() take its
+ * addresses like any dual-view buffer's; jit_dual_free() frees the data
+ * area too.  Returns the RX address and stores the RW address in *rw, or
+ * returns NULL with errno: EINVAL (NULL rw, len 0, data_len without
+ * data, unknown flags, sizes above 1 TiB), ERANGE (2 * len + data_len,
+ * rounded up to pages, exceeds max_dist), ENOMEM (memory, address space
+ * or 1024 live near buffers), or a system call's errno.
+ * Thread-safe.  Not async-signal-safe.
+ */
+void *jit_dual_alloc_near(size_t len, void **rw, size_t data_len,
+			  void **data, size_t max_dist, unsigned flags);
 
 /* jit_dual_rw, jit_dual_rx - the address in the other view, or NULL with
    EINVAL when addr is not in the RX (resp. RW) view of the dual-view heap.
@@ -534,6 +668,8 @@ struct jit_stats {
 	unsigned long membarriers;	/* SYNC_CORE membarriers issued */
 	unsigned long quarantine_flushes; /* freed batches released */
 	unsigned long page_swaps;	/* pages replaced by MAP_FIXED */
+	unsigned long membarrier_failures; /* freed batches held back: their
+					      membarrier failed */
 };
 
 /* jit_get_stats - copy the counters to *st.  Returns 0, or -1 with EINVAL

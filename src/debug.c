@@ -223,6 +223,9 @@ static int enable_locked(unsigned flags)
 {
 	int ret = 0, err = 0;
 
+	if (flags & JIT_DEBUG_GDB)	/* code mapped from now on takes */
+		os_code_private();	/* debugger breakpoints (os.c) */
+
 	for (unsigned f = 1; f <= JIT_DEBUG_PERFMAP; f <<= 1) {
 		int r = 0;
 
@@ -261,18 +264,22 @@ static void disable_locked(unsigned flags)
 
 /* ---- fork and environment ---------------------------------------------- */
 
-static void fork_prepare(void)
+static void init(void);
+
+/* Lock order (internal.h): the once, then the registry lock. */
+void debug_fork_prepare(void)
 {
+	pthread_once(&once, init);
 	pthread_mutex_lock(&lock);
 }
 
-static void fork_parent(void)
+void debug_fork_parent(void)
 {
 	pthread_mutex_unlock(&lock);
 }
 
 /* The child's pid differs: its perf files are its own, opened lazily. */
-static void fork_child(void)
+void debug_fork_child(void)
 {
 	unsigned files = enabled & (JIT_DEBUG_JITDUMP | JIT_DEBUG_PERFMAP);
 
@@ -309,7 +316,7 @@ static unsigned parse_env(const char *v)
 static void init(void)
 {
 	pending = parse_env(getenv("TRAMPJIT_DEBUG"));
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	fork_setup();	/* before the registry lock is first taken */
 }
 
 static void lock_registry(void)

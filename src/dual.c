@@ -3,7 +3,7 @@
  * Dual-view buffers: JIT code written and patched in place through a
  * read-write view while a read+execute view of the same pages runs it.
  *
- * Buffers are packed into the dual heap of jit.c (64-byte granules in
+ * Buffers are packed into the dual heap of heap.c (64-byte granules in
  * 2 MiB memfd chunks), whose RW view sits HEAP_RW_DELTA bytes above the
  * RX view, so converting an address is one addition and allocation costs
  * no system call in steady state, hence no TLB shootdown.  The RW view is
@@ -38,8 +38,11 @@ void *jit_dual_rw(const void *rx)
 	int is_rw = 1;
 
 	if (!rx || heap_of(rx, &is_rw) != HEAP_DUAL || is_rw) {
-		errno = EINVAL;
-		return NULL;
+		void *rw = rx ? near_rw(rx) : NULL;
+
+		if (!rw)
+			errno = EINVAL;
+		return rw;
 	}
 	return (char *)rx + HEAP_RW_DELTA;
 }
@@ -49,8 +52,11 @@ void *jit_dual_rx(const void *rw)
 	int is_rw = 0;
 
 	if (!rw || heap_of(rw, &is_rw) != HEAP_DUAL || !is_rw) {
-		errno = EINVAL;
-		return NULL;
+		void *rx = rw ? near_rx(rw) : NULL;
+
+		if (!rx)
+			errno = EINVAL;
+		return rx;
 	}
 	return (char *)rw - HEAP_RW_DELTA;
 }
@@ -68,13 +74,17 @@ static char *rx_of(const void *addr)
 int jit_dual_commit(const void *addr, size_t len, unsigned flags)
 {
 	char *rx = rx_of(addr);
+	int near;
 
+	if (!rx && addr && (near = near_commit(addr, len, flags)) <= 0)
+		return near;
 	if (!rx || (flags & ~JIT_DUAL_SYNC_CORE) ||
 	    !heap_range_live(HEAP_DUAL, rx, len)) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (heap_sync(HEAP_DUAL, rx, len))
+	if (os_code_written(rx, rx + HEAP_RW_DELTA, len) ||
+	    heap_sync(HEAP_DUAL, rx, len))
 		return -1;
 	if (flags & JIT_DUAL_SYNC_CORE)
 		return os_membarrier_sync_core();
@@ -89,6 +99,8 @@ int jit_dual_free(void *addr)
 		return 0;
 	rx = rx_of(addr);
 	if (!rx) {
+		if (!near_free(addr))
+			return 0;
 		errno = EINVAL;
 		return -1;
 	}

@@ -51,8 +51,35 @@ struct table {
 	unsigned nslots;	/* trampolines in this table */
 	unsigned char kind;	/* enum tramp_kind */
 	unsigned char backend;	/* enum tramp_backend */
+	unsigned char dclass;	/* data class: co-allocated bytes per slot */
 	void *priv;		/* backend's own per-table state */
+	char *udata;		/* co-allocated data of slot i at udata +
+				   i * class_size(dclass); NULL if none */
 };
+
+/*
+ * Data classes: tables whose slots come with co-allocated data hold it in
+ * the span after their own (SPAN / size slots at most), so a data address
+ * maps to its table and slot by arithmetic too.  Class 0 has none.
+ */
+#define NCLASSES	3
+static inline unsigned class_shift(unsigned c)	/* pre: c != 0 */
+{
+	return 6 + 2 * (c - 1);
+}
+
+static inline size_t class_size(unsigned c)
+{
+	return c ? (size_t)1 << class_shift(c) : 0;	/* 0, 64, 256 */
+}
+
+_Static_assert((64 << 2 * (NCLASSES - 2)) == TRAMP_DATA_MAX, "classes");
+
+/* The smallest class holding n bytes (n <= TRAMP_DATA_MAX). */
+static inline unsigned class_of(size_t n)
+{
+	return n == 0 ? 0 : n <= 64 ? 1 : 2;
+}
 
 /*
  * A backend: how the code half of a table is made and what a slot change
@@ -83,10 +110,22 @@ extern const struct backend_ops backend_mprotect;
 extern const struct backend_ops *const backends[NBACKENDS];
 
 /* pool.c: the arena, its tables and the free slots. */
-void *pool_alloc(enum tramp_backend b, enum tramp_kind k);
+void *pool_alloc(enum tramp_backend b, enum tramp_kind k, unsigned dclass);
 void pool_free(struct table *tb, void *slot);
+/* pool_free straight to the shared list, bypassing this thread's cache
+   (for thread-exit destructors, which may run after the cache's own). */
+void pool_give_back(struct table *tb, void *slot);
 struct table *pool_table_of(const void *addr);	/* NULL if not in a table */
-unsigned pool_tables_in_use(void);
+
+/* tramp.c, for the libffi drop-in: the public calls on a trampoline with
+   co-allocated data, each with one table lookup.  tramp_create_coalloc:
+   tramp_create() that also gives the code and data addresses;
+   tramp_retarget_data, tramp_destroy_data: on the trampoline whose data
+   starts at data (-1 with EINVAL when none does). */
+struct tramp *tramp_create_coalloc(const struct tramp_spec *spec,
+				   void **code, void **data);
+int tramp_retarget_data(void *data, void *target);
+int tramp_destroy_data(void *data);
 
 /* tramp.c: the slot behind a live trampoline's code address, or NULL.
    Async-signal-safe (the fault and syscall backends call it). */
@@ -106,6 +145,12 @@ static inline char *slot_code(const struct table *tb, unsigned i)
 static inline char *slot_at(const struct table *tb, unsigned i)
 {
 	return tb->data + (size_t)i * SLOT_PAIR_SIZE;
+}
+
+/* Co-allocated data of slot i.  pre: tb->dclass != 0. */
+static inline char *slot_udata(const struct table *tb, unsigned i)
+{
+	return tb->udata + ((size_t)i << class_shift(tb->dclass));
 }
 
 /* The target word of a slot: 0 when free. */
@@ -143,13 +188,6 @@ int sigchain_install(struct sigchain *c, int sig,
 		     void (*fn)(int, siginfo_t *, void *));
 int sigchain_uninstall(struct sigchain *c, int sig);
 void sigchain_deliver(struct sigchain *c, int sig, siginfo_t *si, void *uc);
-
-/* arch/<arch>/sigcall.c: the stack pointer of a signal context, and
-   fn(sig, si, uc) run on the stack at sp (less any red zone), or on the
-   current stack when sp is 0.  Async-signal-safe. */
-uintptr_t arch_uc_sp(const void *uc);
-void arch_sig_call(void (*fn)(void), int sig, siginfo_t *si, void *uc,
-		   uintptr_t sp);
 
 #endif
 
@@ -198,14 +236,14 @@ void trap_swap_end(void);
 
 /* Process-wide counters, reported by jit_get_stats(). */
 extern unsigned long jit_stat_fixups, jit_stat_retries, jit_stat_flushes,
-	jit_stat_swaps;
+	jit_stat_swaps, jit_stat_membarrier_failures;
 
 /* Fill len bytes of fd at off with the filler.  Returns 0 or -1. */
 int code_fill(int fd, off_t off, size_t len);
 
 
 /*
- * jit.c: the packed code heaps.  HEAP_PWRITE has no writable view; the
+ * heap.c: the packed code heaps (heap.h).  HEAP_PWRITE has no writable view; the
  * others map one ARENA bytes above the code (heap_alloc returns it in *rw,
  * NULL for HEAP_PWRITE).  heap_free refuses anything but the start of a
  * live object (EINVAL).  heap_of: the heap whose arena holds addr, or
@@ -218,6 +256,15 @@ enum heap_id heap_of(const void *addr, int *is_rw);
 int heap_range_live(enum heap_id id, const void *rx, size_t len);
 /* code_sync() for len bytes written at rx in heap id. */
 int heap_sync(enum heap_id id, char *rx, size_t len);
+/* dual_near.c: near dual-view buffers, for dual.c.  near_rw/near_rx: the
+   address in the other view, or NULL (lock-free).  near_commit and
+   near_free return 1 when addr is not a near buffer's, else what the
+   public function returns. */
+void *near_rw(const void *rx);
+void *near_rx(const void *rw);
+int near_commit(const void *addr, size_t len, unsigned flags);
+int near_free(void *addr);
+
 /* Distance from the RX view to the RW view of a heap with views. */
 #define HEAP_RW_DELTA	((size_t)1 << 32)
 
@@ -227,3 +274,49 @@ void debug_table_added(struct table *tb);
 /* Code at code was freed: drop the name the user gave it, if any.
    One load unless the user has named code.  Preserves errno. */
 void debug_code_freed(const void *code);
+
+/*
+ * fork.c: the lock order of the whole library, outermost first.  A thread
+ * holding one of these locks may only take locks further down the list
+ * (fork.c explains why, and takes them all, in this order, around fork):
+ *
+ *   1. pool locks, pools[backend][kind][class] in index order	(pool.c)
+ *   2. table_lock					(pool.c)
+ *   3. TRAMP_MPROTECT page rebuild locks, by stripe	(tramp_mprotect.c)
+ *   4. heap locks: HEAP_PWRITE, HEAP_ALIAS, HEAP_DUAL	(heap.c)
+ *   5. reg_lock					(region.c)
+ *   6. region locks, by registry slot			(region.c)
+ *   7. near dual-view buffer registry lock		(dual_near.c)
+ *   8. jitfd mapping list lock				(jitfd.c)
+ *   9. name registry once-initialisation, then its lock	(debug.c)
+ *  10. trap range lock					(trap.c)
+ *  11. code filler once-initialisation		(trap.c)
+ *
+ * A new lock gets a place in this list and in fork.c's hook table.
+ * fork_setup() registers the one pthread_atfork handler triple; every
+ * entry point calls it before the first lock it may take.  Returns 0, or
+ * -1 with ENOMEM (pthread_atfork failed: creation must fail).
+ */
+int fork_setup(void);
+/* Each module's part, called by fork.c in the order above: prepare takes
+   the locks (and makes what a child needs), parent and child release. */
+void pool_fork_lock(void);
+void pool_fork_unlock(void);
+void mprotect_fork_lock(void);
+void mprotect_fork_unlock(void);
+void heap_fork_prepare(void);
+void heap_fork_parent(void);
+void heap_fork_child(void);
+void region_fork_prepare(void);
+void region_fork_parent(void);
+void region_fork_child(void);
+void near_fork_prepare(void);
+void near_fork_parent(void);
+void near_fork_child(void);
+void jitfd_fork_lock(void);
+void jitfd_fork_unlock(void);
+void debug_fork_prepare(void);
+void debug_fork_parent(void);
+void debug_fork_child(void);
+void trap_fork_lock(void);
+void trap_fork_unlock(void);

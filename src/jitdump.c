@@ -72,8 +72,8 @@ static uint64_t now_ns(void)
  * exists, reused (emptied) only if it is a regular file that we own and
  * that has no other link, i.e. one an earlier process of ours with the
  * same pid left behind.  Symbolic links are never followed and the open
- * never blocks, so a planted link, FIFO, device or another user's file is
- * refused with EEXIST, untouched, at once.
+ * never blocks, so a planted link, FIFO, device, directory or another
+ * user's file is refused with EEXIST, untouched, at once.
  */
 static int open_private(const char *path)
 {
@@ -85,7 +85,8 @@ static int open_private(const char *path)
 		return fd;
 	fd = open(path, flags);
 	if (fd < 0) {
-		if (errno == ELOOP || errno == ENXIO || errno == EACCES)
+		if (errno == ELOOP || errno == ENXIO || errno == EACCES ||
+		    errno == EISDIR)
 			errno = EEXIST;
 		return -1;
 	}

@@ -83,6 +83,8 @@ void *jitfd_map(int fd)
 		errno = EINVAL;
 		return NULL;
 	}
+	if (fork_setup())
+		return NULL;
 	m = malloc(sizeof(*m));
 	if (!m)
 		return NULL;
@@ -105,6 +107,10 @@ int jitfd_unmap(void *code)
 
 	if (!code)
 		return 0;
+	if (fork_setup()) {	/* then nothing was ever mapped */
+		errno = EINVAL;
+		return -1;
+	}
 	pthread_mutex_lock(&lock);
 	for (p = &maps; *p; p = &(*p)->next)
 		if ((*p)->addr == code) {
@@ -121,6 +127,17 @@ int jitfd_unmap(void *code)
 	os_unmap(m->addr, m->len);
 	free(m);
 	return 0;
+}
+
+/* Lock order (internal.h): after the regions, before the names. */
+void jitfd_fork_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void jitfd_fork_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
 }
 
 const char *jitfd_memfd_mode(void)

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -90,12 +91,147 @@ int os_unreserve(void *addr, size_t len)
 	return unmapped(p == MAP_FAILED ? -1 : 0);
 }
 
+/*
+ * Debugger breakpoints.  A debugger writes a breakpoint with ptrace (or
+ * /proc/PID/mem) and FOLL_FORCE; the kernel refuses such writes into a
+ * read-only MAP_SHARED mapping (EIO) and, in a MAP_PRIVATE one, copies the
+ * page first (copy-on-write): the mapping keeps PROT_READ|PROT_EXEC, and no
+ * page is ever writable and executable, also under PR_SET_MDWE.  So while
+ * the GDB publisher is wanted, code is mapped MAP_PRIVATE.  Until a
+ * debugger writes to a page, the private mapping shows the memfd's page
+ * itself, and later writes to the memfd appear in it as in a shared one.
+ * Once copied, the page no longer follows the memfd: every write of code
+ * ends in os_code_written(), which finds such copies in /proc/self/pagemap
+ * (present, not file-backed) and writes the new bytes into them the way
+ * the debugger did, through /proc/self/mem, first instruction last.
+ * Breakpoints elsewhere in the page stay; one inside the new bytes is
+ * overwritten.
+ */
+static _Atomic int code_private;	/* map code MAP_PRIVATE from now on */
+static _Atomic int code_private_used;	/* some code was mapped private */
+
+/* TRAMPJIT_DEBUG names gdb (or all): the publisher starts at the first
+   tooling call, after the first code may be mapped, so decide here. */
+static int env_wants_gdb(void)
+{
+	const char *v = getenv("TRAMPJIT_DEBUG");
+
+	while (v && *v) {
+		size_t n = strcspn(v, ", :");
+
+		if (n == 3 && (!strncmp(v, "gdb", 3) || !strncmp(v, "all", 3)))
+			return 1;
+		v += n;
+		v += strspn(v, ", :");
+	}
+	return 0;
+}
+
+void os_code_private(void)
+{
+	atomic_store(&code_private, 1);
+}
+
 void *os_map_code(void *addr, size_t len, int fd, off_t off)
 {
-	void *p = mmap(addr, len, PROT_READ | PROT_EXEC | ARCH_CODE_PROT,
-		       MAP_SHARED | (addr ? MAP_FIXED : 0), fd, off);
+	static _Atomic int env_checked;
+	int share = MAP_SHARED;
+	void *p;
 
+	if (!atomic_load_explicit(&env_checked, memory_order_acquire)) {
+		if (env_wants_gdb())
+			os_code_private();
+		atomic_store_explicit(&env_checked, 1, memory_order_release);
+	}
+	if (atomic_load_explicit(&code_private, memory_order_relaxed)) {
+		share = MAP_PRIVATE;
+		atomic_store_explicit(&code_private_used, 1,
+				      memory_order_relaxed);
+	}
+	p = mmap(addr, len, PROT_READ | PROT_EXEC | ARCH_CODE_PROT,
+		 share | (addr ? MAP_FIXED : 0), fd, off);
 	return p == MAP_FAILED ? NULL : p;
+}
+
+#define PM_PRESENT	(1ull << 63)	/* /proc/PID/pagemap: page present */
+#define PM_FILE		(1ull << 61)	/* file-backed or shared anonymous */
+
+/* Write len bytes from src at address at of our own memory, read-only
+   private mappings included, as a debugger does. */
+static int mem_write(int mem, const char *at, const char *src, size_t len)
+{
+	while (len) {
+		ssize_t n = pwrite(mem, src, len, (off_t)(uintptr_t)at);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!n)
+				errno = EIO;
+			return -1;
+		}
+		at += n;
+		src += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Mirror [p, p+len) from src into the pages of it a debugger copied. */
+static int refresh_copies(char *p, const char *src, size_t len)
+{
+	size_t ps = os_page_size(), first = (uintptr_t)p / ps;
+	size_t last = ((uintptr_t)p + len - 1) / ps;
+	int pm, mem = -1, first_copied = 0, ret = 0;
+
+	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (pm < 0)
+		return -1;
+	for (size_t pg = first; pg <= last && !ret; pg++) {
+		char *lo = (char *)(pg * ps), *hi = lo + ps;
+		uint64_t e;
+
+		if (pread(pm, &e, sizeof(e), (off_t)(pg * 8)) != sizeof(e)) {
+			ret = -1;
+			break;
+		}
+		if (!(e & PM_PRESENT) || (e & PM_FILE))
+			continue;
+		if (mem < 0)
+			mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+		if (mem < 0) {
+			ret = -1;
+			break;
+		}
+		if (lo <= p) {
+			/* the first instruction goes last */
+			lo = p + (len < ARCH_INSN_SIZE ? len : ARCH_INSN_SIZE);
+			first_copied = 1;
+		}
+		if (hi > p + len)
+			hi = p + len;
+		if (lo < hi)
+			ret = mem_write(mem, lo, src + (lo - p),
+					(size_t)(hi - lo));
+	}
+	if (!ret && first_copied)
+		ret = mem_write(mem, p, src,
+				len < ARCH_INSN_SIZE ? len : ARCH_INSN_SIZE);
+	if (mem >= 0)
+		close(mem);
+	close(pm);
+	return ret;
+}
+
+int os_code_written(void *code, const void *src, size_t len)
+{
+	char *p = code;
+
+	if (atomic_load_explicit(&code_private_used, memory_order_relaxed) &&
+	    refresh_copies(p, src, len))
+		return -1;
+	__builtin___clear_cache(p, p + len);
+	return 0;
 }
 
 void *os_map_data(void *addr, size_t len)
@@ -230,15 +366,27 @@ int os_mdwe_active(void)
 
 unsigned long os_membarrier_calls;
 
+static int membarrier_register(void)
+{
+	return syscall(SYS_membarrier,
+		       MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+		       0, 0) ? -errno : 1;
+}
+
+/*
+ * The registration belongs to the mm, the cached answer to our memory: a
+ * fork child can inherit "registered" from a parent thread that registered
+ * while another thread forked (the mm copied before the registration, the
+ * page with the answer after).  EPERM, the kernel's "not registered",
+ * therefore registers again and retries once.
+ */
 int os_membarrier_sync_core(void)
 {
 	static _Atomic int registered;	/* 0 no, 1 yes, -errno failed */
 	int r = atomic_load_explicit(&registered, memory_order_acquire);
 
 	if (r == 0) {
-		r = syscall(SYS_membarrier,
-			MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
-			0, 0) ? -errno : 1;
+		r = membarrier_register();
 		atomic_store_explicit(&registered, r, memory_order_release);
 	}
 	if (r < 0) {
@@ -246,6 +394,11 @@ int os_membarrier_sync_core(void)
 		return -1;
 	}
 	__atomic_fetch_add(&os_membarrier_calls, 1, __ATOMIC_RELAXED);
+	if (!syscall(SYS_membarrier,
+		     MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0))
+		return 0;
+	if (errno != EPERM || membarrier_register() < 0)
+		return -1;
 	return syscall(SYS_membarrier,
 		       MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) ? -1 : 0;
 }

@@ -24,8 +24,21 @@ int os_unreserve(void *addr, size_t len);
 
 /* Map len bytes of fd at off read+execute, shared, at addr (MAP_FIXED over
    our own reservation) or anywhere when addr is NULL.  Never writable.
+   Private instead once the GDB publisher is wanted (os_code_private(), or
+   TRAMPJIT_DEBUG names gdb), so that debuggers can insert breakpoints.
    pre: off and len page aligned. */
 void *os_map_code(void *addr, size_t len, int fd, off_t off);
+
+/* Map code private from now on (the GDB publisher was turned on). */
+void os_code_private(void);
+
+/* After len bytes of code at code were written through its file or a
+   writable view (src holds them): bring them into pages of a private code
+   mapping that a debugger's breakpoint copied, and do the architecture's
+   instruction-cache maintenance.  Returns 0, or -1 with errno when
+   /proc/self/pagemap or /proc/self/mem cannot be used (only possible once
+   code was mapped private).  pre: len > 0. */
+int os_code_written(void *code, const void *src, size_t len);
 
 /* Map len bytes of private anonymous read-write memory at addr (MAP_FIXED)
    or anywhere when addr is NULL. */

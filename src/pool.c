@@ -35,15 +35,26 @@ struct cache {
 	unsigned n;		/* how many */
 };
 
-static struct pool pools[NBACKENDS][NKINDS] = {
+static struct pool pools[NBACKENDS][NKINDS][NCLASSES] = {
 	[0 ... NBACKENDS - 1] = {
-		[0 ... NKINDS - 1] = { .lock = PTHREAD_MUTEX_INITIALIZER },
+		[0 ... NKINDS - 1] = {
+			[0 ... NCLASSES - 1] = {
+				.lock = PTHREAD_MUTEX_INITIALIZER,
+			},
+		},
 	},
 };
 /* initial-exec: no __tls_get_addr call on the allocation path of the
    shared library. */
 #define TLS _Thread_local __attribute__((tls_model("initial-exec")))
 static TLS struct cache caches[NBACKENDS][NKINDS];
+/* Caches of the data classes, malloc'ed on a thread's first use: static
+   TLS is scarce for libraries loaded by dlopen (glibc's surplus is a few
+   KiB shared by all of them), so it holds only the class 0 caches. */
+struct dcaches {
+	struct cache c[NBACKENDS][NKINDS][NCLASSES - 1];
+};
+static TLS struct dcaches *dcaches;
 static TLS int cache_registered;
 
 /*
@@ -70,27 +81,29 @@ static char *arena;		/* its base, SPAN aligned */
 static size_t arena_size;	/* bytes reserved */
 static size_t arena_used;	/* bytes cut into tables, from the base */
 static unsigned ntables;	/* tables created, in all arenas */
-static int pool_ready;		/* cache_key and fork handlers set up */
+static int pool_ready;		/* cache_key set up */
 static unsigned char backend_ready[NBACKENDS];
 static pthread_key_t cache_key;
 
 static void cache_flush_all(void *unused);
 
-/* Lock order: a pool's lock, then table_lock (table_new). */
-static void fork_prepare(void)
+/* Lock order (internal.h): every pool's lock, then table_lock. */
+void pool_fork_lock(void)
 {
 	for (int b = 0; b < NBACKENDS; b++)
 		for (int k = 0; k < NKINDS; k++)
-			pthread_mutex_lock(&pools[b][k].lock);
+			for (int c = 0; c < NCLASSES; c++)
+				pthread_mutex_lock(&pools[b][k][c].lock);
 	pthread_mutex_lock(&table_lock);
 }
 
-static void fork_release(void)
+void pool_fork_unlock(void)
 {
 	pthread_mutex_unlock(&table_lock);
 	for (int b = NBACKENDS - 1; b >= 0; b--)
 		for (int k = NKINDS - 1; k >= 0; k--)
-			pthread_mutex_unlock(&pools[b][k].lock);
+			for (int c = NCLASSES - 1; c >= 0; c--)
+				pthread_mutex_unlock(&pools[b][k][c].lock);
 }
 
 /* Once per process, under table_lock. */
@@ -102,7 +115,6 @@ static int pool_init(void)
 		errno = EAGAIN;
 		return -1;
 	}
-	pthread_atfork(fork_prepare, fork_release, fork_release);
 	pool_ready = 1;
 	return 0;
 }
@@ -146,9 +158,9 @@ static int dir_cover(const char *p, size_t size)
  * tools such as valgrind that cap reservations or under RLIMIT_AS.  The
  * full arena before it keeps its tables.  Under table_lock.
  */
-static int arena_new(void)
+static int arena_new(size_t min)
 {
-	for (size_t size = ARENA_MAX; size >= SPAN; size /= 2) {
+	for (size_t size = ARENA_MAX; size >= min; size /= 2) {
 		char *p = os_reserve(size, SPAN);
 
 		if (!p)
@@ -172,16 +184,6 @@ struct table *pool_table_of(const void *addr)
 	return e ? atomic_load_explicit(e, memory_order_acquire) : NULL;
 }
 
-unsigned pool_tables_in_use(void)
-{
-	unsigned n;
-
-	pthread_mutex_lock(&table_lock);
-	n = ntables;
-	pthread_mutex_unlock(&table_lock);
-	return n;
-}
-
 static size_t page_round(size_t n)
 {
 	size_t ps = os_page_size();
@@ -189,10 +191,26 @@ static size_t page_round(size_t n)
 	return (n + ps - 1) & ~(ps - 1);
 }
 
-/* Make a new table for (b, k).  Called under the pool's lock. */
-static struct table *table_new(enum tramp_backend b, enum tramp_kind k)
+/* Map the co-allocated data of tb in the span after its own and cap its
+   slots to what fits there.  Returns 0 or -1 with errno. */
+static int udata_map(struct table *tb)
+{
+	size_t stride = class_size(tb->dclass);
+
+	if (tb->nslots > SPAN / stride)
+		tb->nslots = (unsigned)(SPAN / stride);
+	tb->udata = tb->base + SPAN;
+	return os_map_data(tb->udata, page_round(tb->nslots * stride)) ?
+	       0 : -1;
+}
+
+/* Make a new table for (b, k, c): one span, two with co-allocated data.
+   Called under the pool's lock. */
+static struct table *table_new(enum tramp_backend b, enum tramp_kind k,
+			       unsigned c)
 {
 	const struct backend_ops *ops = backends[b];
+	size_t size = c ? 2 * SPAN : SPAN;
 	struct table *tb = NULL;
 	int err = 0;
 
@@ -208,7 +226,7 @@ static struct table *table_new(enum tramp_backend b, enum tramp_kind k)
 		}
 		backend_ready[b] = 1;
 	}
-	if (arena_used == arena_size && arena_new()) {
+	if (arena_size - arena_used < size && arena_new(size)) {
 		err = errno;
 		goto out;
 	}
@@ -219,21 +237,24 @@ static struct table *table_new(enum tramp_backend b, enum tramp_kind k)
 	}
 	tb->kind = (unsigned char)k;
 	tb->backend = (unsigned char)b;
+	tb->dclass = (unsigned char)c;
 	tb->base = arena + arena_used;
 	ops->geometry(tb);
 	tb->data = tb->base + tb->code_size;
 	tb->data_size = page_round((size_t)tb->nslots * SLOT_PAIR_SIZE);
 	ASSERT(tb->code_size + tb->data_size <= SPAN);
-	if (!os_map_data(tb->data, tb->data_size) || ops->map_code(tb)) {
+	if (!os_map_data(tb->data, tb->data_size) || ops->map_code(tb) ||
+	    (c && udata_map(tb))) {
 		err = errno;
-		os_unreserve(tb->base, SPAN);
+		os_unreserve(tb->base, size);
 		free(tb);
 		goto out;
 	}
-	atomic_store_explicit(dir_entry((uintptr_t)tb->base), tb,
-			      memory_order_release);
+	for (size_t off = 0; off < size; off += SPAN)
+		atomic_store_explicit(dir_entry((uintptr_t)tb->base + off), tb,
+				      memory_order_release);
 	debug_table_added(tb);
-	arena_used += SPAN;
+	arena_used += size;
 	ntables++;
 out:
 	pthread_mutex_unlock(&table_lock);
@@ -246,10 +267,12 @@ out:
 
 /* Move up to CACHE_BATCH slots from the pool to the cache. */
 static int cache_refill(struct pool *p, struct cache *c,
-			enum tramp_backend b, enum tramp_kind k)
+			enum tramp_backend b, enum tramp_kind k, unsigned dc)
 {
 	int err = 0;
 
+	if (fork_setup())
+		return -1;
 	pthread_mutex_lock(&p->lock);
 	while (c->n < CACHE_BATCH) {
 		void *s;
@@ -259,7 +282,7 @@ static int cache_refill(struct pool *p, struct cache *c,
 			p->free = *(void **)s;
 		} else {
 			if (!p->bump || p->bump_next == p->bump->nslots) {
-				struct table *tb = table_new(b, k);
+				struct table *tb = table_new(b, k, dc);
 
 				if (!tb) {
 					err = errno;
@@ -302,11 +325,35 @@ static void cache_drain(struct pool *p, struct cache *c, unsigned n)
 /* Thread exit: nothing stays stranded in a dead thread's caches. */
 static void cache_flush_all(void *unused)
 {
+	struct dcaches *d = dcaches;
+
 	(void)unused;
 	for (int b = 0; b < NBACKENDS; b++)
-		for (int k = 0; k < NKINDS; k++)
-			cache_drain(&pools[b][k], &caches[b][k],
+		for (int k = 0; k < NKINDS; k++) {
+			cache_drain(&pools[b][k][0], &caches[b][k],
 				    caches[b][k].n);
+			for (int c = 1; d && c < NCLASSES; c++)
+				cache_drain(&pools[b][k][c], &d->c[b][k][c - 1],
+					    d->c[b][k][c - 1].n);
+		}
+	dcaches = NULL;
+	free(d);
+	/* A destructor that frees trampolines after this one registers the
+	   flush again (pthread runs destructors set meanwhile once more). */
+	cache_registered = 0;
+}
+
+/* This thread's cache for (b, k, dc), or NULL (ENOMEM). */
+static struct cache *cache_of(unsigned b, unsigned k, unsigned dc)
+{
+	if (!dc)
+		return &caches[b][k];
+	if (!dcaches) {
+		dcaches = calloc(1, sizeof(*dcaches));
+		if (!dcaches)
+			return NULL;
+	}
+	return &dcaches->c[b][k][dc - 1];
 }
 
 /* Make sure this thread's caches are flushed when it exits.
@@ -319,13 +366,15 @@ static void cache_register(void)
 	}
 }
 
-void *pool_alloc(enum tramp_backend b, enum tramp_kind k)
+void *pool_alloc(enum tramp_backend b, enum tramp_kind k, unsigned dc)
 {
-	struct cache *c = &caches[b][k];
+	struct cache *c = cache_of(b, k, dc);
 	void *s;
 
+	if (!c)
+		return NULL;
 	if (!c->n) {
-		if (cache_refill(&pools[b][k], c, b, k))
+		if (cache_refill(&pools[b][k][dc], c, b, k, dc))
 			return NULL;
 		cache_register();
 	}
@@ -335,14 +384,29 @@ void *pool_alloc(enum tramp_backend b, enum tramp_kind k)
 	return s;
 }
 
+void pool_give_back(struct table *tb, void *slot)
+{
+	struct pool *p = &pools[tb->backend][tb->kind][tb->dclass];
+
+	pthread_mutex_lock(&p->lock);
+	*(void **)slot = p->free;
+	p->free = slot;
+	pthread_mutex_unlock(&p->lock);
+}
+
 /* pre: slot is a slot of tb; its target word is already 0. */
 void pool_free(struct table *tb, void *slot)
 {
-	struct cache *c = &caches[tb->backend][tb->kind];
+	struct cache *c = cache_of(tb->backend, tb->kind, tb->dclass);
 
+	if (!c) {
+		pool_give_back(tb, slot);
+		return;
+	}
 	cache_register();
 	*(void **)slot = c->head;
 	c->head = slot;
 	if (++c->n > CACHE_MAX)
-		cache_drain(&pools[tb->backend][tb->kind], c, CACHE_BATCH);
+		cache_drain(&pools[tb->backend][tb->kind][tb->dclass], c,
+			    CACHE_BATCH);
 }

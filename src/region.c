@@ -76,7 +76,6 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct region *regs[REGIONS_MAX];	/* live regions by slot */
 static uint64_t gens[REGIONS_MAX];	/* destroys per slot */
 static unsigned nregs;			/* slots ever used */
-static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 /* ---- registry --------------------------------------------------------- */
 
@@ -325,7 +324,7 @@ static int snapshot(const struct region *r)
 	return fd;
 }
 
-static void fork_prepare(void)
+void region_fork_prepare(void)
 {
 	pthread_mutex_lock(&reg_lock);
 	for (unsigned i = 0; i < nregs; i++) {
@@ -338,7 +337,7 @@ static void fork_prepare(void)
 	}
 }
 
-static void fork_parent(void)
+void region_fork_parent(void)
 {
 	for (unsigned i = nregs; i-- > 0;) {
 		struct region *r = regs[i];
@@ -380,7 +379,7 @@ static void privatize(struct region *r)
 	}
 }
 
-static void fork_child(void)
+void region_fork_child(void)
 {
 	for (unsigned i = nregs; i-- > 0;) {
 		struct region *r = regs[i];
@@ -392,11 +391,6 @@ static void fork_child(void)
 		pthread_mutex_unlock(&r->lock);
 	}
 	pthread_mutex_unlock(&reg_lock);
-}
-
-static void fork_setup(void)
-{
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 /* ---- API -------------------------------------------------------------- */
@@ -445,7 +439,8 @@ struct jit_region *jit_region_create(size_t capacity, int mode)
 		errno = ENOMEM;
 		return NULL;
 	}
-	pthread_once(&fork_once, fork_setup);
+	if (fork_setup())
+		return NULL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
@@ -507,6 +502,10 @@ void *jit_region_append(struct jit_region *h, const void *src, size_t len)
 	size_t off;
 	int e;
 
+	if (fork_setup()) {	/* then no region was ever made */
+		errno = EINVAL;
+		return NULL;
+	}
 	pthread_mutex_lock(&reg_lock);
 	r = lookup(h);
 	if (r)
@@ -527,11 +526,11 @@ void *jit_region_append(struct jit_region *h, const void *src, size_t len)
 		errno = r->err;
 	else if (off > r->cap || len > r->cap - off)
 		errno = ENOMEM;
-	else if (!put(r, off, src, len))
+	else if (!put(r, off, src, len) &&
+		 !os_code_written(r->rx + off, src, len))
 		code = r->rx + off;
 	if (code) {
 		r->used = off + len;
-		__builtin___clear_cache(code, code + len);
 		if (r->mode == JIT_APPEND_SWAP)
 			tidy(r);
 	}
@@ -547,6 +546,8 @@ void jit_region_destroy(struct jit_region *h)
 	struct region *r;
 	int last = 0;
 
+	if (fork_setup())	/* then no region was ever made */
+		return;
 	pthread_mutex_lock(&reg_lock);
 	r = lookup(h);
 	if (r) {

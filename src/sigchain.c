@@ -25,10 +25,15 @@
  *    working, and every later signal that is not the library's takes the
  *    default action, as it would after the kernel's reset.  Resetting the
  *    installed action instead would kill the next trampoline call;
- *  - a handler without SA_ONSTACK, reached while the library's handler
- *    runs on the alternate stack for code that was not on it, runs on the
- *    interrupted code's stack (below its red zone), as the kernel would
- *    have run it: a large handler never overflows a small signal stack;
+ *  - SA_ONSTACK matters where a signal could not be delivered without it,
+ *    a fault on a stack that has overflowed: the library's handlers have
+ *    it, so the kernel delivers them on the alternate stack and a handler
+ *    with SA_ONSTACK chained from there runs there too.  A handler without
+ *    SA_ONSTACK chained from there also runs on the alternate stack (the
+ *    kernel would have used the interrupted stack): moving it back would
+ *    leave the library's live frames on an alternate stack the kernel
+ *    considers free, to be overwritten by the next signal delivered there,
+ *    such as a trampoline call made by the handler;
  *  - the default action is taken by the kernel itself: the disposition
  *    becomes SIG_DFL and the signal is queued again to this thread with
  *    its original siginfo (rt_tgsigqueueinfo), blocked until the handler
@@ -107,23 +112,6 @@ static void take_default(int sig, const siginfo_t *si)
 		raise(sig);
 }
 
-/* The stack the handler of a runs on: 0 for this one, or the interrupted
-   code's when the kernel would not have used the alternate stack. */
-static uintptr_t stack_for(const struct sigaction *a, const void *uc)
-{
-	const stack_t *st = &((const ucontext_t *)uc)->uc_stack;
-	uintptr_t lo = (uintptr_t)st->ss_sp;
-	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-	uintptr_t sp = arch_uc_sp(uc);
-
-	if ((a->sa_flags & SA_ONSTACK) || (st->ss_flags & SS_DISABLE) ||
-	    !st->ss_size)
-		return 0;
-	if (here - lo >= st->ss_size || sp - lo < st->ss_size)
-		return 0;	/* not on the alternate stack, or was already */
-	return sp;
-}
-
 void sigchain_deliver(struct sigchain *c, int sig, siginfo_t *si, void *uc)
 {
 	const struct sigaction *a = &c->act;
@@ -141,11 +129,9 @@ void sigchain_deliver(struct sigchain *c, int sig, siginfo_t *si, void *uc)
 	if (!(a->sa_flags & SA_NODEFER))
 		sigaddset(&m, sig);
 	pthread_sigmask(SIG_SETMASK, &m, &saved);
-	/* A plain handler gets sig, and siginfo and context in the next
-	   argument registers, as from the kernel. */
-	arch_sig_call((a->sa_flags & SA_SIGINFO) ?
-		      (void (*)(void))a->sa_sigaction :
-		      (void (*)(void))a->sa_handler,
-		      sig, si, uc, stack_for(a, uc));
+	if (a->sa_flags & SA_SIGINFO)
+		a->sa_sigaction(sig, si, uc);
+	else
+		a->sa_handler(sig);
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 }

@@ -59,6 +59,17 @@ context_image(uintptr_t *img, const struct tramp_context *c)
 	return final;
 }
 
+/* Whether slot s is live.  One 16-byte load, as the pair was stored: an
+   8-byte load of its upper half right after the store (create, then a
+   getter) would miss store forwarding on common x86 cores. */
+static int slot_live(const void *s)
+{
+	uintptr_t lo, hi;
+
+	arch_load_pair(s, &lo, &hi);
+	return hi != 0;
+}
+
 /* The table of a live handle, or NULL with EINVAL. */
 static struct table *handle_table(const struct tramp *t)
 {
@@ -66,7 +77,7 @@ static struct table *handle_table(const struct tramp *t)
 	const char *s = (const char *)t;
 
 	if (!tb || s < tb->data || (size_t)(s - tb->data) % SLOT_PAIR_SIZE ||
-	    slot_index(tb, s) >= tb->nslots || !slot_target(s)) {
+	    slot_index(tb, s) >= tb->nslots || !slot_live(s)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -115,7 +126,9 @@ static int spec_pair(const struct tramp_spec *spec, uintptr_t *lo,
 	if (!spec || (unsigned)spec->kind > TRAMP_CONTEXT ||
 	    (unsigned)spec->backend >= NBACKENDS ||
 	    (spec->flags & ~TRAMP_BIND_SRET) ||
-	    (spec->flags && spec->kind != TRAMP_BIND)) {
+	    (spec->flags && spec->kind != TRAMP_BIND) ||
+	    spec->data_size > TRAMP_DATA_MAX ||
+	    (spec->data_size && (spec->data || spec->kind == TRAMP_CONTEXT))) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -144,24 +157,46 @@ static int spec_pair(const struct tramp_spec *spec, uintptr_t *lo,
 	}
 }
 
-struct tramp *tramp_create(const struct tramp_spec *spec)
+/* The co-allocated data of a live slot, or NULL if it has none. */
+static char *own_data(const struct table *tb, const void *slot)
+{
+	return tb->dclass ? slot_udata(tb, slot_index(tb, slot)) : NULL;
+}
+
+/* tramp_create, also giving the table (for tramp_create_coalloc). */
+static struct tramp *create(const struct tramp_spec *spec,
+			    struct table **tbp)
 {
 	struct tramp_context *ctx;
 	uintptr_t lo, hi;
-	struct table *tb;
-	unsigned kind;
+	struct table *tb = NULL;
+	unsigned kind, dc;
 	void *slot;
 
 	if (spec_pair(spec, &lo, &hi, &kind, &ctx))
 		return NULL;
-	slot = pool_alloc(spec->backend, (enum tramp_kind)kind);
+	dc = class_of(spec->data_size);
+	slot = pool_alloc(spec->backend, (enum tramp_kind)kind, dc);
 	if (!slot) {
 		free(ctx);
 		return NULL;
 	}
+	if (dc || tbp)
+		tb = pool_table_of(slot);
+	if (dc) {
+		char *d = own_data(tb, slot);
+
+		/* Constant sizes: inline stores, not a rep stos. */
+		if (dc == 1)
+			memset(d, 0, class_size(1));
+		else
+			memset(d, 0, class_size(2));
+		lo = (uintptr_t)d;
+	}
 	arch_store_pair(slot, lo, hi);
 	if (backends[spec->backend]->publish) {
-		tb = pool_table_of(slot);
+		if (!tb)
+			tb = pool_table_of(slot);
 		if (backends[spec->backend]->publish(tb, slot_index(tb, slot))) {
 			int err = errno;
 
@@ -172,7 +207,27 @@ struct tramp *tramp_create(const struct tramp_spec *spec)
 			return NULL;
 		}
 	}
+	if (tbp)
+		*tbp = tb;
 	return slot;
+}
+
+struct tramp *tramp_create(const struct tramp_spec *spec)
+{
+	return create(spec, NULL);
+}
+
+struct tramp *tramp_create_coalloc(const struct tramp_spec *spec,
+				   void **code, void **data)
+{
+	struct table *tb = NULL;
+	struct tramp *t = create(spec, &tb);
+
+	if (t) {
+		*code = slot_code(tb, slot_index(tb, t));
+		*data = own_data(tb, t);
+	}
+	return t;
 }
 
 void *tramp_code(const struct tramp *t)
@@ -182,13 +237,12 @@ void *tramp_code(const struct tramp *t)
 	return tb ? slot_code(tb, slot_index(tb, t)) : NULL;
 }
 
-int tramp_retarget(struct tramp *t, void *target, void *data)
+/* tramp_retarget of live t in tb. */
+static int retarget(struct tramp *t, struct table *tb, void *target,
+		    void *data)
 {
-	struct table *tb = handle_table(t);
 	uintptr_t lo, hi;
 
-	if (!tb)
-		return -1;
 	if (tb->kind == TRAMP_CONTEXT) {
 		if (data || !target) {
 			errno = EINVAL;
@@ -196,6 +250,15 @@ int tramp_retarget(struct tramp *t, void *target, void *data)
 		}
 		arch_load_pair(t, &lo, &hi);
 		hi = (uintptr_t)target;
+	} else if (tb->dclass) {
+		char *own = own_data(tb, t);
+
+		if (data && data != own) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (make_pair(target, own, &lo, &hi))
+			return -1;
 	} else if (make_pair(target, data, &lo, &hi)) {
 		return -1;
 	}
@@ -217,6 +280,74 @@ int tramp_retarget(struct tramp *t, void *target, void *data)
 	return 0;
 }
 
+int tramp_retarget(struct tramp *t, void *target, void *data)
+{
+	struct table *tb = handle_table(t);
+
+	return tb ? retarget(t, tb, target, data) : -1;
+}
+
+void *tramp_target(const struct tramp *t)
+{
+	uintptr_t lo, hi;
+
+	if (!handle_table(t))
+		return NULL;
+	arch_load_pair(t, &lo, &hi);
+	return (void *)hi;
+}
+
+void *tramp_data(const struct tramp *t)
+{
+	struct table *tb = handle_table(t);
+	uintptr_t lo, hi;
+
+	if (!tb || tb->kind == TRAMP_CONTEXT)
+		return NULL;
+	arch_load_pair(t, &lo, &hi);
+	return (void *)lo;
+}
+
+/* The live slot whose co-allocated data starts at data, and its table;
+   NULL with EINVAL for anything else. */
+static struct tramp *data_slot(const void *data, struct table **tbp)
+{
+	struct table *tb = pool_table_of(data);
+	unsigned shift;
+	size_t off;
+	char *s;
+
+	if (!tb || !tb->dclass || (const char *)data < tb->udata)
+		goto bad;
+	shift = class_shift(tb->dclass);
+	off = (size_t)((const char *)data - tb->udata);
+	if ((off & (((size_t)1 << shift) - 1)) || off >> shift >= tb->nslots)
+		goto bad;
+	s = slot_at(tb, (unsigned)(off >> shift));
+	if (slot_live(s)) {
+		*tbp = tb;
+		return (struct tramp *)s;
+	}
+bad:
+	errno = EINVAL;
+	return NULL;
+}
+
+struct tramp *tramp_lookup_data(const void *data)
+{
+	struct table *tb;
+
+	return data_slot(data, &tb);
+}
+
+int tramp_retarget_data(void *data, void *target)
+{
+	struct table *tb;
+	struct tramp *t = data_slot(data, &tb);
+
+	return t ? retarget(t, tb, target, NULL) : -1;
+}
+
 struct tramp *tramp_lookup(const void *code)
 {
 	void *s = tramp_slot_at(code, NULL);
@@ -226,17 +357,12 @@ struct tramp *tramp_lookup(const void *code)
 	return s;
 }
 
-void tramp_destroy(struct tramp *t)
+/* tramp_destroy of live t in tb. */
+static void destroy(struct tramp *t, struct table *tb)
 {
-	struct table *tb;
 	uintptr_t lo, hi;
 	void *ctx;
 
-	if (!t)
-		return;
-	tb = handle_table(t);
-	if (!tb)
-		return;
 	arch_load_pair(t, &lo, &hi);
 	ctx = tb->kind == TRAMP_CONTEXT ? (void *)lo : NULL;
 	arch_store_pair(t, 0, 0);
@@ -246,6 +372,28 @@ void tramp_destroy(struct tramp *t)
 	pool_free(tb, t);
 	if (ctx)
 		free(ctx);
+}
+
+void tramp_destroy(struct tramp *t)
+{
+	struct table *tb;
+
+	if (!t)
+		return;
+	tb = handle_table(t);
+	if (tb)
+		destroy(t, tb);
+}
+
+int tramp_destroy_data(void *data)
+{
+	struct table *tb;
+	struct tramp *t = data_slot(data, &tb);
+
+	if (!t)
+		return -1;
+	destroy(t, tb);
+	return 0;
 }
 
 int tramp_kind_of(const struct tramp *t)

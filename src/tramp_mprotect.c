@@ -16,6 +16,9 @@
  * instruction bytes of both pages are identical, so a concurrent caller
  * sees the old pair or the new pair, never a mix, and never faults.  This
  * is why retarget stays atomic without an indirection through a data page.
+ * Architectures without a 16-byte single-copy-atomic load (aarch64) keep
+ * the thunk address inline and read the pair from the slot instead, with
+ * the slot protocol of their arch.h.
  * Page rebuilds are serialised per table by a mutex, so tramp_retarget()
  * on this backend is thread-safe but not async-signal-safe.
  *
@@ -37,7 +40,9 @@
 #include "arch_backends.h"
 #include "os.h"
 
-#define NLOCKS	64
+/* Few stripes: a fork holds every lock of the library at once, and tools
+   that track held locks (ThreadSanitizer: 64 at most) must keep up. */
+#define NLOCKS	8
 
 /* Page rebuilds of a table, striped by table. */
 static pthread_mutex_t locks[NLOCKS] = {
@@ -49,27 +54,17 @@ static pthread_mutex_t *table_lock_of(const struct table *tb)
 	return &locks[((uintptr_t)tb->base >> SPAN_SHIFT) % NLOCKS];
 }
 
-/* A fork child must not inherit a lock held by a thread it lacks. */
-static void mp_fork_prepare(void)
+/* Lock order (internal.h): the stripes in index order. */
+void mprotect_fork_lock(void)
 {
 	for (int i = 0; i < NLOCKS; i++)
 		pthread_mutex_lock(&locks[i]);
 }
 
-static void mp_fork_release(void)
+void mprotect_fork_unlock(void)
 {
 	for (int i = NLOCKS - 1; i >= 0; i--)
 		pthread_mutex_unlock(&locks[i]);
-}
-
-static int mp_setup(void)
-{
-	if (pthread_atfork(mp_fork_prepare, mp_fork_release,
-			   mp_fork_release)) {
-		errno = ENOMEM;
-		return -1;
-	}
-	return 0;
 }
 
 static void mp_geometry(struct table *tb)
@@ -139,7 +134,6 @@ out:
 }
 
 const struct backend_ops backend_mprotect = {
-	.setup = mp_setup,
 	.geometry = mp_geometry,
 	.map_code = mp_map_code,
 	.publish = mp_publish,

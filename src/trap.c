@@ -260,5 +260,19 @@ int jit_get_stats(struct jit_stats *st)
 	st->quarantine_flushes = __atomic_load_n(&jit_stat_flushes,
 						 __ATOMIC_RELAXED);
 	st->page_swaps = __atomic_load_n(&jit_stat_swaps, __ATOMIC_RELAXED);
+	st->membarrier_failures = __atomic_load_n(
+		&jit_stat_membarrier_failures, __ATOMIC_RELAXED);
 	return 0;
+}
+
+/* Lock order (internal.h): the range lock, then the filler's once. */
+void trap_fork_lock(void)
+{
+	pthread_mutex_lock(&lock);
+	pthread_once(&fill_once, fill_init);
+}
+
+void trap_fork_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
 }

@@ -7,23 +7,24 @@
  * SA_NODEFER (the handler takes nested signals and calls trampolines of
  * the very backend), SA_RESETHAND (the next one takes the default action
  * while the library keeps working), SA_ONSTACK or not on a thread with an
- * alternate stack, SIG_IGN (a kill() is ignored, a fault still kills) and
- * SIG_DFL (dies of the right signal).  A backtrace taken in the handler
+ * alternate stack, a stack overflow reaching an SA_ONSTACK handler,
+ * SIG_IGN (a kill() is ignored, a fault still kills) and SIG_DFL (dies of
+ * the right signal).  A backtrace taken in the handler
  * reaches the interrupted code.  Each case runs in a child process.
  */
 #include <execinfo.h>
+#include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include "harness.h"
 #include "test_arch.h"
+#include "seccomp-trap.h"
 
-#define FOREIGN_NR	0x2a7a3b2	/* a syscall the test traps itself */
 #define ALT_SIZE	(256 << 10)
 
 enum src { SEGV, SYS, TRAP, NSRC };
@@ -47,6 +48,8 @@ static char *alt;
 static void *bt[64];		/* backtrace from the handler */
 static volatile int nbt;
 
+static int fatal;		/* fire() need not return */
+
 static long add(void *data, long x) { return (long)(intptr_t)data + x; }
 
 /* A foreign kernel-generated signal of src that a handler returns from. */
@@ -60,7 +63,10 @@ static __attribute__((noinline)) void fire(int level)
 		syscall(FOREIGN_NR);
 		break;
 	default:
-		TEST_FOREIGN_TRAP();
+		if (fatal)
+			TEST_FATAL_TRAP();
+		else
+			TEST_FOREIGN_TRAP();
 		break;
 	}
 	__asm__ volatile("" ::: "memory");	/* no tail call: a frame */
@@ -126,23 +132,6 @@ static void program(void (*h)(int), int flags, int mask_usr1)
 	CHECK(sigaction(signo[src], &sa, NULL) == 0);
 }
 
-static void foreign_filter(void)
-{
-	struct sock_filter insns[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FOREIGN_NR, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { .len = 4, .filter = insns };
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) ||
-	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) {
-		fprintf(stderr, "seccomp: %s\n", strerror(errno));
-		_exit(77);
-	}
-}
 
 /* The library installs its handler for src; 77 if it cannot here. */
 static void library_on(void)
@@ -157,6 +146,7 @@ static void library_on(void)
 		CHECK(sigaction(SIGTRAP, NULL, &cur) == 0);
 		CHECK(cur.sa_flags & SA_SIGINFO);
 		lib_trap = cur.sa_sigaction;
+		nbt = backtrace(bt, 64);	/* the unwinder is loaded */
 		return;
 	}
 	spec.backend = src == SEGV ? TRAMP_FAULT : TRAMP_SYSCALL;
@@ -166,6 +156,7 @@ static void library_on(void)
 		_exit(77);
 	}
 	CHECK(tramp_call());
+	nbt = backtrace(bt, 64);	/* the unwinder sees its tables */
 }
 
 /* The library's side still works: its trampolines run, its handler is
@@ -194,8 +185,10 @@ static void setup(void)
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		CHECK(page[i] != MAP_FAILED);
 	}
-	if (src == SYS)
-		foreign_filter();
+	if (src == SYS && foreign_filter()) {
+		fprintf(stderr, "seccomp: %s\n", strerror(errno));
+		_exit(77);
+	}
 }
 
 static void reprotect(void)
@@ -313,6 +306,7 @@ static void c_ignore_fault(void)
 {
 	program(SIG_IGN, 0, 0);
 	library_on();
+	fatal = 1;
 	fire(0);
 	_exit(3);
 }
@@ -321,6 +315,7 @@ static void c_default_fault(void)
 {
 	program(SIG_DFL, 0, 0);
 	library_on();
+	fatal = 1;
 	fire(0);
 	_exit(3);
 }
@@ -333,37 +328,93 @@ static void c_default_kill(void)
 	_exit(3);
 }
 
+/* With an alternate stack (the library's handler runs there): the
+   handler runs, takes nested signals and calls trampolines. */
 static void with_alt_stack(int flags)
 {
 	stack_t ss = { .ss_size = ALT_SIZE };
-	uintptr_t lo;
 
 	alt = malloc(ALT_SIZE);
 	CHECK(alt);
 	ss.ss_sp = alt;
 	CHECK(sigaltstack(&ss, NULL) == 0);
-	program(NULL, SA_SIGINFO | flags, 0);
+	program(NULL, SA_SIGINFO | SA_NODEFER | flags, 0);
 	library_on();
+	nested = 1;
 	fire(0);
-	CHECK(calls == 1);
-	lo = (uintptr_t)alt;
-	CHECK((handler_sp - lo < ALT_SIZE) == !!(flags & SA_ONSTACK));
+	CHECK(calls == 2 && max_depth == 2 && tramp_ok);
+	if (flags & SA_ONSTACK)
+		CHECK(handler_sp - (uintptr_t)alt < ALT_SIZE);
 	CHECK(reached_fire());
 	mask_restored();
 	reprotect();
 	library_works();
 }
 
-/* Without SA_ONSTACK the handler runs on the thread's stack, though the
-   library's handler runs on the alternate one. */
-static void c_main_stack(void)
+static void c_no_onstack(void)
 {
 	with_alt_stack(0);
 }
 
-static void c_alt_stack(void)
+static void c_onstack(void)
 {
 	with_alt_stack(SA_ONSTACK);
+}
+
+static sigjmp_buf overflow_env;
+
+static void overflow_handler(int sig, siginfo_t *si, void *uc)
+{
+	handler_sp = (uintptr_t)__builtin_frame_address(0);
+	siglongjmp(overflow_env, 1);
+}
+
+static volatile int bottomless = 1;
+
+static int recurse(volatile char *p)
+{
+	volatile char buf[1024];
+
+	if (!bottomless)
+		return 0;
+	buf[0] = *p;
+	return recurse(buf) + buf[1];
+}
+
+static void *overflow_thread(void *arg)
+{
+	stack_t ss = { .ss_sp = alt, .ss_size = ALT_SIZE }, old;
+
+	CHECK(sigaltstack(&ss, &old) == 0);
+	if (!sigsetjmp(overflow_env, 1))
+		recurse(arg);
+	CHECK(sigaltstack(&old, NULL) == 0);	/* sanitizers free theirs */
+	return NULL;
+}
+
+/* Where SA_ONSTACK matters: a stack overflow still reaches the program's
+   SA_ONSTACK handler, on the alternate stack, through the library's. */
+static void c_overflow(void)
+{
+	struct sigaction sa = { .sa_sigaction = overflow_handler,
+				.sa_flags = SA_SIGINFO | SA_ONSTACK };
+	pthread_attr_t at;
+	pthread_t th;
+	char c = 0;
+
+	if (src != SEGV)
+		return;
+	alt = malloc(ALT_SIZE);
+	CHECK(alt);
+	sigemptyset(&sa.sa_mask);
+	CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
+	library_on();
+	CHECK(pthread_attr_init(&at) == 0);
+	CHECK(pthread_attr_setstacksize(&at, 256 << 10) == 0);
+	CHECK(pthread_create(&th, &at, overflow_thread, &c) == 0);
+	CHECK(pthread_join(th, NULL) == 0);
+	CHECK(handler_sp - (uintptr_t)alt < ALT_SIZE);
+	library_works();
 }
 
 struct test_case {
@@ -383,8 +434,9 @@ static const struct test_case cases[] = {
 	{ "SIG_IGN fault", c_ignore_fault, 1 },
 	{ "SIG_DFL fault", c_default_fault, 1 },
 	{ "SIG_DFL kill", c_default_kill, 1 },
-	{ "thread stack", c_main_stack, 0 },
-	{ "SA_ONSTACK", c_alt_stack, 0 },
+	{ "alternate stack, no SA_ONSTACK", c_no_onstack, 0 },
+	{ "SA_ONSTACK", c_onstack, 0 },
+	{ "stack overflow", c_overflow, 0 },
 };
 
 static int run(const struct test_case *c)
@@ -399,13 +451,17 @@ static int run(const struct test_case *c)
 		/* Sanitizers install handlers of their own. */
 		signal(signo[src], SIG_DFL);
 		setup();
-		nbt = backtrace(bt, 64);	/* loads the unwinder */
 		c->fn();
 		_exit(0);
 	}
 	CHECK(waitpid(pid, &st, 0) == pid);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
 		return 0;
+	if (src == SEGV && emulator_aborted(st)) {
+		fprintf(stderr, "note: %s, %s: the emulator aborted on the "
+			"default SIGSEGV\n", src_name[src], c->name);
+		return 1;
+	}
 	if (c->dies ? !(WIFSIGNALED(st) && WTERMSIG(st) == signo[src]) :
 		      !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 		fprintf(stderr, "%s, %s: status %#x\n", src_name[src],

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <unistd.h>
 #include "debug-code.h"
+#include "gdb-batch.h"
 
 /* The GDB JIT interface, as gdb reads it. */
 struct jit_code_entry {
@@ -35,7 +36,7 @@ __attribute__((noinline)) long jit_callee(long x)
 	return x + 1;
 }
 
-__attribute__((noinline)) long tramp_target(long x)
+__attribute__((noinline)) long chained_target(long x)
 {
 	long r = jit_fn(x);
 
@@ -59,7 +60,7 @@ static int child(enum tramp_backend b)
 	jit_fn = (long (*)(long))jit_call_new((void *)jit_callee);
 	CHECK(jit_name_unwind((void *)jit_fn, JIT_CALL_LEN, "my_jit_function",
 			      jit_call_cfi, sizeof(jit_call_cfi)) == 0);
-	t = make(TRAMP_CHAIN, b, (void *)tramp_target, NULL);
+	t = make(TRAMP_CHAIN, b, (void *)chained_target, NULL);
 	stub_addr = tramp_code(t);
 	CHECK(enter_tramp((long (*)(long))stub_addr, 40) == 42);
 	return 0;
@@ -68,40 +69,21 @@ static int child(enum tramp_backend b)
 /* Run gdb on ourselves; returns its output (malloc'ed). */
 static char *gdb(const char *self, enum tramp_backend b)
 {
-	char script[] = "/tmp/trampjit-gdb-XXXXXX", cmd[1024], *out;
-	size_t n = 0, cap = 1 << 16;
-	FILE *f, *p;
-	int fd = mkstemp(script);
+	char script[1024], arg[16];
+	int n;
 
-	CHECK(fd >= 0);
-	f = fdopen(fd, "w");
-	CHECK(f != NULL);
-	fprintf(f,
-		"set pagination off\nset confirm off\nset width 0\n"
-		"handle SIGSEGV nostop noprint pass\n"
-		"handle SIGSYS nostop noprint pass\n"
-		"break enter_tramp\nrun\n");
+	n = snprintf(script, sizeof(script), "break enter_tramp\nrun\n");
 	if (b != TRAMP_FAULT)	/* a fault stub never executes */
-		fprintf(f, "set $n = 0\n"
+		n += snprintf(script + n, sizeof(script) - (size_t)n,
+			"set $n = 0\n"
 			"while $pc != (unsigned long)stub_addr && $n < 200\n"
 			"stepi\nset $n = $n + 1\nend\n"
 			"echo ==STUB==\\n\nbt\necho ==END==\\n\n");
-	fprintf(f, "break jit_callee\ncontinue\n"
-		"echo ==JIT==\\n\nbt\necho ==END==\\n\nkill\n");
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "gdb -batch -nx -x %s --args %s child %d "
-		 "2>&1", script, self, (int)b);
-	p = popen(cmd, "r");
-	CHECK(p != NULL);
-	out = malloc(cap);
-	CHECK(out != NULL);
-	while (n + 1 < cap && (n += fread(out + n, 1, cap - 1 - n, p)) &&
-	       !feof(p))
-		;
-	out[n] = 0;
-	pclose(p);
-	unlink(script);
-	return out;
+	snprintf(script + n, sizeof(script) - (size_t)n,
+		 "break jit_callee\ncontinue\n"
+		 "echo ==JIT==\\n\nbt\necho ==END==\\n\nkill\n");
+	snprintf(arg, sizeof(arg), "%d", (int)b);
+	return gdb_batch(script, self, arg);
 }
 
 /* The text between marker and ==END==, or "" */
@@ -139,7 +121,7 @@ static void run(enum tramp_backend b)
 		fprintf(stderr, "%s: gdb in the JIT callee:\n%s\n",
 			backend_names[b], copy);
 	CHECK(strstr(s, "jit_callee") && strstr(s, "my_jit_function"));
-	CHECK(strstr(s, "tramp_target") && strstr(s, "enter_tramp"));
+	CHECK(strstr(s, "chained_target") && strstr(s, "enter_tramp"));
 	CHECK(strstr(s, "main ("));
 	fprintf(stderr, "gdb through %s: ok\n", backend_names[b]);
 	free(out);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/prctl.h>
 
 #include <trampjit.h>
@@ -77,6 +78,21 @@ static inline int emulated(void)
 	return r && *r;
 }
 
+/*
+ * Whether a child's wait status st is qemu-aarch64 7.2 aborting itself
+ * (its cpu_exec assertion "cpu == current_cpu", then SIGABRT or exit
+ * 127) where the kernel would have killed the program with SIGSEGV, as
+ * it does after the fault backend's handler has redirected a call.  Only
+ * under an emulator; the caller says so on stderr.
+ */
+#include <sys/wait.h>
+static inline int emulator_aborted(int st)
+{
+	return emulated() &&
+	       ((WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT) ||
+		(WIFEXITED(st) && WEXITSTATUS(st) == 127));
+}
+
 static const char *const backend_names[] = {
 	"static", "fault", "syscall", "mprotect",
 };
@@ -139,12 +155,15 @@ static inline void for_each_backend(void (*fn)(enum tramp_backend))
 	CHECK(ran > 0);
 }
 
-/* Create a trampoline of the given shape, failing the test on error. */
-static inline struct tramp *make(enum tramp_kind k, enum tramp_backend b,
-				 void *target, void *data)
+/* Create a trampoline of the given shape, with data_size bytes of
+   co-allocated data, failing the test on error. */
+static inline struct tramp *make_sized(enum tramp_kind k,
+				       enum tramp_backend b, void *target,
+				       void *data, size_t data_size)
 {
 	struct tramp_spec spec = {
 		.kind = k, .backend = b, .data = data,
+		.data_size = data_size,
 	};
 	struct tramp *t;
 
@@ -156,6 +175,27 @@ static inline struct tramp *make(enum tramp_kind k, enum tramp_backend b,
 	CHECK(t != NULL);
 	CHECK(tramp_code(t) != NULL);
 	return t;
+}
+
+/* Create a trampoline of the given shape, failing the test on error. */
+static inline struct tramp *make(enum tramp_kind k, enum tramp_backend b,
+				 void *target, void *data)
+{
+	return make_sized(k, b, target, data, 0);
+}
+
+/* Trampoline tables mapped: each maps the stub file once. */
+static inline int stub_tables(void)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+	int n = 0;
+
+	CHECK(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, "trampjit-stubs") != NULL;
+	fclose(f);
+	return n;
 }
 
 #endif

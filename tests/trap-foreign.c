@@ -37,10 +37,10 @@ static void handler(int sig, siginfo_t *si, void *uc)
 {
 	ucontext_t *u = uc;
 
-	traps++;
 	code = si->si_code;
 	rip = (uintptr_t)u->uc_mcontext.gregs[REG_RIP];
 	u->uc_mcontext.gregs[REG_EFL] &= ~EFL_TF;	/* single-step: once */
+	traps++;		/* last: a waiter then finds code and rip */
 }
 
 /* The program's action, installed before the library's. */

@@ -30,8 +30,9 @@
 	.text
 
 /*
- * tramp_chain_thunk: x18 (the static chain) = data, jump to the target.
- * Scratch: x9, x10, x16, x17.  Arguments (x0-x8, v0-v7), stack and x30 are the
+ * tramp_chain_thunk: x18 (the static chain) = data, jump to the target
+ * with BR x17, which the "bti c" of a BTI target accepts.  Scratch: x9,
+ * x10, x16, x17.  Arguments (x0-x8, v0-v7), stack and x30 are the
  * caller's, so the target returns straight to it.
  */
 	.globl	tramp_chain_thunk
@@ -42,7 +43,8 @@ tramp_chain_thunk:
 	.cfi_startproc
 	BTI_C
 	READ_PAIR x18, x9, x10
-	br	x9
+	mov	x17, x9
+	br	x17
 	.cfi_endproc
 	.size	tramp_chain_thunk, . - tramp_chain_thunk
 
@@ -68,7 +70,8 @@ tramp_bind_thunk:
 	mov	x2, x1
 	mov	x1, x0
 	mov	x0, x18
-	br	x9
+	mov	x17, x9
+	br	x17
 	.cfi_endproc
 	.size	tramp_bind_thunk, . - tramp_bind_thunk
 

@@ -171,6 +171,9 @@ uint64_t probe_ret_x0(void);
 #define TEST_LANDING_PAD	{ 0x5f, 0x24, 0x03, 0xd5 }	/* bti c */
 #define TEST_LANDING_PADS	1
 
+/* A kernel-raised SIGTRAP (brk) that need not return. */
+#define TEST_FATAL_TRAP()	__asm__ volatile("brk #0x3e8")
+
 /* Read the static chain register (valid as the first statement). */
 #define READ_CHAIN_REG(v)	__asm__ volatile("mov %0, x18" : "=r"(v))
 

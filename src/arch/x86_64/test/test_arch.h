@@ -160,6 +160,9 @@ uint64_t probe_ret_rdi(void), probe_ret_rsi(void), probe_ret_rax(void);
 #define TEST_LANDING_PADS	0
 #endif
 
+/* A kernel-raised SIGTRAP that need not return. */
+#define TEST_FATAL_TRAP()	__asm__ volatile("int3")
+
 /* Read the static chain register (valid as the first statement). */
 #define READ_CHAIN_REG(v)	__asm__ volatile("mov %%r10, %0" : "=r"(v))
 

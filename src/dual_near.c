@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Near dual-view buffers: a dual-view buffer whose RW view and a private
+ * read-write data area lie within a caller-given distance of its RX view,
+ * for JITs that write code through one view while relocating it against
+ * the other and reach their data with 32-bit PC-relative offsets (TinyCC's
+ * -run, x86_64 small code model: +-2 GiB).  The packed dual heap cannot
+ * offer that: its RW view sits HEAP_RW_DELTA (4 GiB) above the code.
+ *
+ * Each buffer is one reservation holding, in order, the RX view of its own
+ * memfd, the RW view of the same memfd, and the data area (private
+ * anonymous memory); so every byte of one is within the reservation's
+ * size of every byte of the others.  A buffer costs a memfd and three
+ * mappings: meant for a compiled program or module, not for many small
+ * objects (use jit_dual_alloc for those).
+ *
+ * Fork: the parent snapshots every buffer's code into a fresh memfd while
+ * forking (as heap.c does for the heaps), and the child maps its snapshot
+ * over its RX view, so the parent's later patches never reach it.  The RW
+ * view is excluded from the child, unless the buffer was made with
+ * JIT_DUAL_FORK_PRIVATE: then the child maps its snapshot there too and
+ * keeps writing its own copy.  The data area is copy-on-write as any
+ * private memory.  If a snapshot cannot be made (no fd left), the child
+ * keeps the parent's code read+execute and loses the RW view.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "os.h"
+
+#define NEAR_MAX	1024	/* live near buffers per process */
+
+struct near {
+	char *rx;		/* RX view = start of the reservation */
+	char *rw;		/* RW view: rx + code */
+	char *data;		/* data area: rw + code; NULL if none */
+	size_t len;		/* bytes asked for */
+	size_t code;		/* len rounded up to pages */
+	size_t total;		/* bytes reserved: 2 * code + data pages */
+	unsigned flags;		/* JIT_DUAL_FORK_PRIVATE or 0 */
+	int fd;			/* memfd behind both views */
+	int snap;		/* fork snapshot fd + 1; 0: none */
+	int trap;		/* trap_add id, or -1 */
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct near *_Atomic nears[NEAR_MAX];	/* under lock to change */
+static _Atomic unsigned ntop;			/* slots ever used */
+
+/* The live buffer whose views or data hold addr; *view: 0 RX, 1 RW, 2
+   data.  Lock-free: buffers are published with release stores. */
+static struct near *near_find(const void *addr, int *view)
+{
+	const char *a = addr;
+	unsigned top = atomic_load_explicit(&ntop, memory_order_acquire);
+
+	for (unsigned i = 0; i < top; i++) {
+		struct near *n = atomic_load_explicit(&nears[i],
+						      memory_order_acquire);
+
+		if (!n || a < n->rx || a >= n->rx + n->total)
+			continue;
+		*view = a < n->rw ? 0 : a < n->rw + n->code ? 1 : 2;
+		return n;
+	}
+	return NULL;
+}
+
+/* ---- fork ------------------------------------------------------------- */
+
+/* fork.c, at the registry lock's place in the lock order. */
+void near_fork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+	for (unsigned i = 0; i < ntop; i++) {
+		struct near *n = nears[i];
+		int fd;
+
+		if (!n)
+			continue;
+		n->snap = 0;
+		fd = os_memfd("trampjit-near");
+		if (fd < 0)
+			continue;
+		if (os_pwrite_all(fd, n->rx, n->code, 0)) {
+			close(fd);
+			continue;
+		}
+		n->snap = fd + 1;
+	}
+}
+
+void near_fork_parent(void)
+{
+	for (unsigned i = 0; i < ntop; i++) {
+		struct near *n = nears[i];
+
+		if (n && n->snap) {
+			close(n->snap - 1);
+			n->snap = 0;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void near_fork_child(void)
+{
+	for (unsigned i = 0; i < ntop; i++) {
+		struct near *n = nears[i];
+		int priv;
+
+		if (!n)
+			continue;
+		priv = n->flags & JIT_DUAL_FORK_PRIVATE;
+		if (n->snap && os_map_code(n->rx, n->code, n->snap - 1, 0) &&
+		    (!priv || os_map_view(n->rw, n->code, n->snap - 1, 0))) {
+			close(n->fd);
+			n->fd = n->snap - 1;
+		} else {
+			/* No copy of our own: never write the parent's. */
+			if (priv)
+				os_unreserve(n->rw, n->code);
+			if (n->snap)
+				close(n->snap - 1);
+			n->flags &= ~JIT_DUAL_FORK_PRIVATE;
+		}
+		n->snap = 0;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+/* ---- buffers ----------------------------------------------------------- */
+
+/* Map n's views and data over its reservation.  Returns 0 or -1. */
+static int near_map(struct near *n, size_t data_size)
+{
+	if (os_truncate(n->fd, (off_t)n->code) ||
+	    code_fill(n->fd, 0, n->code) ||
+	    !os_map_code(n->rx, n->code, n->fd, 0) ||
+	    !os_map_view(n->rw, n->code, n->fd, 0))
+		return -1;
+	if (!(n->flags & JIT_DUAL_FORK_PRIVATE) && os_dontfork(n->rw, n->code))
+		return -1;
+	if (data_size && !os_map_data(n->data, data_size))
+		return -1;
+	n->trap = trap_add(n->rx, n->code, 0);
+	return n->trap < 0 ? -1 : 0;
+}
+
+/* Put n in a free registry slot.  Returns 0, or -1 with ENOMEM. */
+static int near_register(struct near *n)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < NEAR_MAX && nears[i]; i++)
+		;
+	if (i < NEAR_MAX) {
+		atomic_store_explicit(&nears[i], n, memory_order_release);
+		if (i >= ntop)
+			atomic_store_explicit(&ntop, i + 1,
+					      memory_order_release);
+	}
+	pthread_mutex_unlock(&lock);
+	if (i == NEAR_MAX) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+static void near_release(struct near *n)
+{
+	int err = errno;
+
+	if (n->trap >= 0)
+		trap_del(n->trap);
+	os_unmap(n->rx, n->total);
+	if (n->fd >= 0)
+		close(n->fd);
+	free(n);
+	errno = err;
+}
+
+void *jit_dual_alloc_near(size_t len, void **rw, size_t data_len,
+			  void **data, size_t max_dist, unsigned flags)
+{
+	size_t ps = os_page_size(), code, data_size;
+	struct near *n;
+
+	if (!rw || !len || (data_len && !data) ||
+	    (flags & ~JIT_DUAL_FORK_PRIVATE) ||
+	    len > ((size_t)1 << 40) || data_len > ((size_t)1 << 40)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	code = (len + ps - 1) & ~(ps - 1);
+	data_size = (data_len + ps - 1) & ~(ps - 1);
+	if (2 * code + data_size > max_dist) {
+		errno = ERANGE;
+		return NULL;
+	}
+	if (fork_setup())
+		return NULL;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->len = len;
+	n->code = code;
+	n->total = 2 * code + data_size;
+	n->flags = flags;
+	n->trap = -1;
+	n->fd = os_memfd("trampjit-near");
+	n->rx = n->fd < 0 ? NULL : os_reserve(n->total, ps);
+	if (!n->rx) {
+		if (n->fd >= 0)
+			close(n->fd);
+		free(n);
+		return NULL;
+	}
+	n->rw = n->rx + code;
+	n->data = data_size ? n->rw + code : NULL;
+	if (near_map(n, data_size) || near_register(n)) {
+		near_release(n);
+		return NULL;
+	}
+	*rw = n->rw;
+	if (data)
+		*data = n->data;
+	return n->rx;
+}
+
+void *near_rw(const void *rx)
+{
+	int view;
+	struct near *n = near_find(rx, &view);
+
+	return n && view == 0 ? n->rw + ((const char *)rx - n->rx) : NULL;
+}
+
+void *near_rx(const void *rw)
+{
+	int view;
+	struct near *n = near_find(rw, &view);
+
+	return n && view == 1 ? n->rx + ((const char *)rw - n->rw) : NULL;
+}
+
+int near_commit(const void *addr, size_t len, unsigned flags)
+{
+	int view;
+	struct near *n = near_find(addr, &view);
+	const char *rx;
+
+	if (!n)
+		return 1;
+	rx = view == 1 ? n->rx + ((const char *)addr - n->rw) : addr;
+	if (view == 2 || (flags & ~JIT_DUAL_SYNC_CORE) ||
+	    len > n->len - (size_t)(rx - n->rx)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (code_sync((char *)rx, len, n->fd, (off_t)(rx - n->rx)))
+		return -1;
+	if (flags & JIT_DUAL_SYNC_CORE)
+		return os_membarrier_sync_core();
+	return 0;
+}
+
+int near_free(void *addr)
+{
+	struct near *n = NULL;
+	unsigned i;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < ntop; i++) {
+		n = nears[i];
+		if (n && (addr == n->rx || addr == n->rw))
+			break;
+	}
+	if (i == ntop) {
+		pthread_mutex_unlock(&lock);
+		return 1;
+	}
+	atomic_store_explicit(&nears[i], NULL, memory_order_release);
+	pthread_mutex_unlock(&lock);
+	near_release(n);
+	return 0;
+}
