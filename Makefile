@@ -54,11 +54,14 @@ FFI_LIB := $(if $(and $(wildcard ffi/arch/$(ARCH)),$(HAVE_FFI_H)),$(O)/libtrampj
 OPTLIB_CFLAGS += $(if $(FFI_LIB),-DHAVE_FFI_DROPIN)
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Wno-unused-parameter
+# Unwind tables in every frame, so backtraces and exceptions cross C code
+# (gcc omits them by default on riscv64; x86_64 and aarch64 have them).
+UNWIND := -fasynchronous-unwind-tables
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 CPPFLAGS_ALL := -Iinclude -Isrc -Isrc/arch/$(ARCH) -D_GNU_SOURCE -DTRAMPJIT_DEBUG
-LIB_CFLAGS := -std=c11 $(OPT) $(WARN) -fPIC -fvisibility=hidden $(SANFLAGS) $(CPPFLAGS_ALL) $(CFLAGS)
-APP_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(OPTLIB_CFLAGS) $(CFLAGS)
-APP_CXXFLAGS := $(OPT) $(WARN) -Wno-missing-field-initializers $(SANFLAGS) -Iinclude $(OPTLIB_CFLAGS) -fexceptions $(CXXFLAGS)
+LIB_CFLAGS := -std=c11 $(OPT) $(WARN) $(UNWIND) -fPIC -fvisibility=hidden $(SANFLAGS) $(CPPFLAGS_ALL) $(CFLAGS)
+APP_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(UNWIND) $(SANFLAGS) -Iinclude $(OPTLIB_CFLAGS) $(CFLAGS)
+APP_CXXFLAGS := $(OPT) $(WARN) $(UNWIND) -Wno-missing-field-initializers $(SANFLAGS) -Iinclude $(OPTLIB_CFLAGS) -fexceptions $(CXXFLAGS)
 APP_LDLIBS := -lpthread -ldl
 # The JIT peer of the benchmark, when Debian's libasmjit-dev is installed
 # (native builds only: it is an x86_64 library).

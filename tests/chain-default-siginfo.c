@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "harness.h"
 #include "seccomp-trap.h"
+#include "test_arch.h"
 
 
 static long add(void *data, long x) { return (long)(intptr_t)data + x; }
@@ -36,7 +37,7 @@ static void child(int sig, char *page)
 	raise(SIGSTOP);			/* the parent is watching */
 	if (sig == SIGTRAP) {
 		CHECK(jit_region_create(1 << 16, JIT_APPEND_PWRITE));
-		__asm__ volatile("int3");
+		TEST_FATAL_TRAP();
 	} else {
 		spec.backend = sig == SIGSEGV ? TRAMP_FAULT : TRAMP_SYSCALL;
 		if (!tramp_create(&spec))

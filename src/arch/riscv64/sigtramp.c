@@ -20,11 +20,6 @@ uintptr_t arch_uc_pc(const void *uc)
 	return gregs(uc)[0];
 }
 
-uintptr_t arch_uc_sp(const void *uc)
-{
-	return gregs(uc)[TRAMP_REG_SP];
-}
-
 /* The stub pushed a7 (and a free word) below the caller's stack pointer. */
 void arch_uc_syscall_unwind(void *uc)
 {

@@ -173,6 +173,9 @@ uint64_t probe_ret_a0(void), probe_ret_a1(void);
 #define TEST_LANDING_PAD	{ 0x17, 0x00, 0x00, 0x00 }	/* lpad 0 */
 #define TEST_LANDING_PADS	0
 
+/* A kernel-raised SIGTRAP (ebreak) that need not return. */
+#define TEST_FATAL_TRAP()	__asm__ volatile("ebreak")
+
 /* Read the static chain register (valid as the first statement). */
 #define READ_CHAIN_REG(v)	__asm__ volatile("mv %0, t2" : "=r"(v))
 
