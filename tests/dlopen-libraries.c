@@ -38,7 +38,7 @@ static long twice(void *chain, long x)
 	return (long)(intptr_t)chain + 2 * x;
 }
 
-extern uintptr_t chain_target_r10(void);
+extern uintptr_t chain_target_reg(void);
 
 int main(void)
 {
@@ -74,7 +74,7 @@ int main(void)
 	uintptr_t (*fn)(void);
 
 	CHECK(created && deleted);
-	created((void *)0x1234, (void *)chain_target_r10, &fn);
+	created((void *)0x1234, (void *)chain_target_reg, &fn);
 	CHECK(fn() == 0x1234);
 	deleted();
 

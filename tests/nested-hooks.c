@@ -13,7 +13,7 @@ void __gcc_nested_func_ptr_created(void *chain, void *func, void *dst);
 void __gcc_nested_func_ptr_deleted(void);
 
 /* Returns the static chain register (tests/asm/chain-target.S). */
-extern uintptr_t chain_target_r10(void);
+extern uintptr_t chain_target_reg(void);
 
 typedef uintptr_t chain_fn(void);
 
@@ -25,7 +25,7 @@ static uintptr_t level(int depth, chain_fn *outer)
 	chain_fn *fn;
 	uintptr_t r;
 
-	__gcc_nested_func_ptr_created(frame, (void *)chain_target_r10,
+	__gcc_nested_func_ptr_created(frame, (void *)chain_target_reg,
 				      &fn);
 	r = fn();
 	CHECK(r == (uintptr_t)frame);
@@ -45,7 +45,7 @@ static __attribute__((noinline)) void leave_by_longjmp(int depth)
 	char frame[32];
 	chain_fn *fn;
 
-	__gcc_nested_func_ptr_created(frame, (void *)chain_target_r10,
+	__gcc_nested_func_ptr_created(frame, (void *)chain_target_reg,
 				      &fn);
 	CHECK(fn() == (uintptr_t)frame);
 	if (!depth)
@@ -62,7 +62,7 @@ static void exit_deep(int depth)
 	char frame[16];
 	chain_fn *fn;
 
-	__gcc_nested_func_ptr_created(frame, (void *)chain_target_r10, &fn);
+	__gcc_nested_func_ptr_created(frame, (void *)chain_target_reg, &fn);
 	CHECK(fn() == (uintptr_t)frame);
 	if (!depth)
 		pthread_exit(NULL);

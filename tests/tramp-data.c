@@ -31,7 +31,7 @@ static void on_call(struct tramp_frame *f, void *data)
 	tramp_set_return(f, (uintptr_t)bump(data, (long)tramp_arg(f, 0)));
 }
 
-extern uintptr_t chain_target_r10(void);
+extern uintptr_t chain_target_reg(void);
 
 static void getters(enum tramp_backend b)
 {
@@ -114,7 +114,7 @@ static void coalloc(enum tramp_backend b)
 	c->add = 1;
 	CHECK(((long (*)(long))tramp_code(u))(2) == 3 && c->hits == 1);
 	tramp_destroy(u);
-	u = make_data(TRAMP_CHAIN, b, (void *)chain_target_r10, 64);
+	u = make_data(TRAMP_CHAIN, b, (void *)chain_target_reg, 64);
 	CHECK(((uintptr_t (*)(void))tramp_code(u))() ==
 	      (uintptr_t)tramp_data(u));
 

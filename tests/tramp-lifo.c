@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include "harness.h"
 
-extern uintptr_t chain_target_r10(void);
+extern uintptr_t chain_target_reg(void);
 
 static long add(void *data, long x)
 {
@@ -26,7 +26,7 @@ static const enum tramp_kind kinds[] = {
 static void *push(int kind_index, long d)
 {
 	static void *const targets[] = {
-		(void *)chain_target_r10, (void *)add, (void *)on_call,
+		(void *)chain_target_reg, (void *)add, (void *)on_call,
 	};
 	void *c = tramp_lifo_push(kinds[kind_index], targets[kind_index],
 				  (void *)(intptr_t)d);
