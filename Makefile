@@ -100,8 +100,10 @@ EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 # Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags.
 # -static there makes a static test; sanitizer runtimes cannot be linked
 # statically, so SANITIZE builds drop it (the test then skips); libunwind's
-# are dropped where the toolchain lacks it (the test then skips).
-ldflags-of = $(filter-out $(if $(SANITIZE),-static) $(if $(HAVE_LIBUNWIND),,-lunwind%),\
+# and libffi's are dropped where the toolchain lacks them (the test then
+# skips).
+ldflags-of = $(filter-out $(if $(SANITIZE),-static) $(if $(HAVE_LIBUNWIND),,-lunwind%) \
+	$(if $(HAVE_LIBFFI),,-lffi),\
 	$(shell cat $(1).ldflags 2>/dev/null))
 
 .PHONY: all lib check check-header check-install check-symbols check-tsan \

@@ -30,6 +30,13 @@
 #define ARCH_CODE_PROT	0
 #endif
 
+/* What serialises instruction fetch on every thread where the kernel has
+   no membarrier SYNC_CORE for the architecture (EINVAL): 0 when done,
+   -1 when there is nothing (the membarrier error is reported). */
+#ifndef ARCH_SYNC_CORE_FALLBACK
+#define ARCH_SYNC_CORE_FALLBACK()	(-1)
+#endif
+
 #ifndef MFD_EXEC
 #define MFD_EXEC	0x0010U
 #endif
@@ -388,6 +395,10 @@ int os_membarrier_sync_core(void)
 	if (r == 0) {
 		r = membarrier_register();
 		atomic_store_explicit(&registered, r, memory_order_release);
+	}
+	if (r == -EINVAL && !ARCH_SYNC_CORE_FALLBACK()) {
+		__atomic_fetch_add(&os_membarrier_calls, 1, __ATOMIC_RELAXED);
+		return 0;
 	}
 	if (r < 0) {
 		errno = -r;

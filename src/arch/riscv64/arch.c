@@ -5,6 +5,7 @@
  * shared by the static thunks and the signal-based backends.
  */
 #include <string.h>
+#include <sys/cachectl.h>
 
 #include "internal.h"
 
@@ -172,4 +173,10 @@ arch_context_apply(uintptr_t *img, const struct tramp_context *c, void *pc)
 {
 	img[TRAMP_REG_T1] = context_image(img, c);
 	img[TRAMP_REG_T3] = (uintptr_t)pc;
+}
+
+/* riscv_flush_icache for every hart (flags 0: not only this thread's). */
+int arch_sync_core_fallback(void)
+{
+	return __riscv_flush_icache(NULL, NULL, 0);
 }

@@ -183,6 +183,16 @@ static inline size_t arch_code_return(unsigned char *buf, unsigned v)
 	return sizeof(c);
 }
 
+/*
+ * membarrier SYNC_CORE exists on riscv64 since Linux 6.9 (fence.i on
+ * return from its IPI and on switch_mm).  Before, it fails with EINVAL and
+ * the global riscv_flush_icache stands in (arch.c): fence.i on every hart
+ * running the process now, and on any other before it next runs it, which
+ * is all that instruction fetch needs.
+ */
+int arch_sync_core_fallback(void);
+#define ARCH_SYNC_CORE_FALLBACK()	arch_sync_core_fallback()
+
 /* Stub tables and thunks, in stubs.S and thunks.S. */
 extern const char arch_stubs[];
 extern const char tramp_chain_thunk[], tramp_bind_thunk[];

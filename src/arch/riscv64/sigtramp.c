@@ -30,22 +30,6 @@ void arch_uc_syscall_unwind(void *uc)
 	g[TRAMP_REG_SP] += 16;
 }
 
-/* TRAMP_CONTEXT: what the trampfd kernel code did, on the ucontext.  The
-   image is __gregs itself with the pc entry standing in for x0. */
-static void enter_context(unsigned long *g, const struct tramp_context *c,
-			  uintptr_t pc)
-{
-	uintptr_t img[TRAMP_NREGS];
-
-	for (unsigned i = 1; i < TRAMP_NREGS; i++)
-		img[i] = g[i];
-	img[0] = 0;
-	context_image(img, c);
-	for (unsigned i = 1; i < TRAMP_NREGS; i++)
-		g[i] = img[i];
-	g[0] = pc;
-}
-
 void arch_uc_enter(void *uc, unsigned kind, const void *slot,
 		   uintptr_t lo, uintptr_t hi)
 {
@@ -75,7 +59,13 @@ void arch_uc_enter(void *uc, unsigned kind, const void *slot,
 		g[0] = (uintptr_t)tramp_handler_thunk;
 		break;
 	default:
-		enter_context(g, (const struct tramp_context *)lo, hi);
+		/* The context thunk, in normal context too: the words a
+		   context writes below the stack pointer are where the
+		   kernel put this signal's frame (the psABI has no red
+		   zone), whose top holds the FP state and the end marker
+		   of the extension records that sigreturn reads. */
+		g[TRAMP_REG_T3] = (uintptr_t)slot + SLOT_SEQ;
+		g[0] = (uintptr_t)tramp_context_thunk;
 		break;
 	}
 }
