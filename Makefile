@@ -282,7 +282,8 @@ check-symbols: $(O)/libtrampjit.so
 
 # Install into temporary trees and build programs against them.
 check-install: lib
-	$(Q)CC="$(CC)" CXX="$(CXX)" SANFLAGS="$(SANFLAGS)" MAKE="$(MAKE)" \
+	$(Q)CC="$(CC)" CXX="$(CXX)" SANFLAGS="$(SANFLAGS)" RUNNER="$(RUNNER)" \
+		MAKE="$(MAKE) CROSS_COMPILE=$(CROSS_COMPILE) ARCH=$(ARCH)" \
 		sh tests/install.sh $(O); rc=$$?; [ $$rc = 0 ] || [ $$rc = 77 ]
 
 # The multi-threaded tests (those that include <pthread.h>) built with

@@ -141,7 +141,7 @@ enum {
 	TRAMP_REG_X28, TRAMP_REG_X29, TRAMP_REG_X30, TRAMP_REG_XSP,
 	TRAMP_NREGS,
 	TRAMP_NARGREGS = 8,	/* integer argument registers x0-x7 */
-	TRAMP_NVECREGS = 8,	/* vector argument registers v0-v7 */
+	TRAMP_NVECREGS = 8	/* vector argument registers v0-v7 */
 };
 #define TRAMP_REG_ARG(i)	((i) < 8 ? TRAMP_REG_X0 + (i) : -1)
 #define TRAMP_REG_FP	TRAMP_REG_X29	/* frame pointer */
@@ -165,7 +165,7 @@ enum {	/* by register number: TRAMP_REG_T0 is x5 */
 	TRAMP_REG_T3, TRAMP_REG_T4, TRAMP_REG_T5, TRAMP_REG_T6,
 	TRAMP_NREGS,
 	TRAMP_NARGREGS = 8,	/* integer argument registers a0-a7 */
-	TRAMP_NVECREGS = 8,	/* floating-point argument registers fa0-fa7 */
+	TRAMP_NVECREGS = 8	/* floating-point argument registers fa0-fa7 */
 };
 #define TRAMP_REG_ARG(i)	((i) < 8 ? TRAMP_REG_A0 + (i) : -1)
 #define TRAMP_REG_FP	TRAMP_REG_S0	/* frame pointer */
