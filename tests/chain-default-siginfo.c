@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 #include "seccomp-trap.h"
 #include "test_arch.h"
 

@@ -16,9 +16,10 @@
 #include <stdint.h>
 #include <unistd.h>
 #include "gdb-batch.h"
+#include "test_arch.h"
 
-static const unsigned char ret41[] = { 0xb8, 41, 0, 0, 0, 0xc3 };
-static const unsigned char ret42[] = { 0xb8, 42, 0, 0, 0, 0xc3 };
+static unsigned char ret41[CODE_RET_LEN];	/* return 41 */
+static unsigned char ret42[CODE_RET_LEN];	/* return 42 */
 
 void *volatile code_a;
 
@@ -185,10 +186,15 @@ int main(int argc, char **argv)
 	};
 	char *out;
 
+	code_ret(ret41, 41);
+	code_ret(ret42, 42);
 	if (argc == 3 && !strcmp(argv[1], "child"))
 		_exit(child(argv[2]));	/* LeakSanitizer fails under ptrace */
 	if (system("gdb --version >/dev/null 2>&1") != 0)
 		SKIP("gdb not installed");
+	if (emulated())
+		SKIP("the host's gdb cannot run this program under %s",
+		     getenv("TRAMPJIT_TEST_RUNNER"));
 	/* Control: shared read-only mappings take no breakpoint. */
 	out = gdb(argv[0], "create", 0);
 	if (!strstr(out, "Cannot insert breakpoint"))

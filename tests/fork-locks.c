@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
 #define FORKS		40
 #define HANG_SECONDS	100	/* no fork or child takes that long unless
@@ -25,13 +26,10 @@
 static atomic_int stop;
 static char dir[] = "/tmp/trampjit-forklocks-XXXXXX";
 
-/* mov $v, %eax; ret */
-static void code_bytes(unsigned char b[8], uint32_t v)
+/* "return v" (test_arch.h) */
+static void code_bytes(unsigned char b[CODE_RET_LEN], uint32_t v)
 {
-	b[0] = 0xb8;
-	memcpy(b + 1, &v, 4);
-	b[5] = 0xc3;
-	b[6] = b[7] = 0xcc;
+	code_ret(b, v);
 }
 
 static int call(const void *c)
@@ -97,7 +95,7 @@ static void use_tramps(int named)
 
 static void use_jit(uint32_t v, int named)
 {
-	unsigned char b[8];
+	unsigned char b[CODE_RET_LEN];
 	void *c;
 
 	code_bytes(b, v);
@@ -118,10 +116,10 @@ static void use_dual(uint32_t v)
 
 	CHECK(rx != NULL);
 	code_bytes(rw, v);
-	CHECK(jit_dual_commit(rw, 8, 0) == 0);
+	CHECK(jit_dual_commit(rw, CODE_RET_LEN, 0) == 0);
 	CHECK(call(rx) == (int)v);
 	code_bytes(rw, v + 1);
-	CHECK(jit_dual_commit(rx, 8, JIT_DUAL_SYNC_CORE) == 0);
+	CHECK(jit_dual_commit(rx, CODE_RET_LEN, JIT_DUAL_SYNC_CORE) == 0);
 	CHECK(call(rx) == (int)v + 1);
 	CHECK(jit_dual_free(rx) == 0);
 }
@@ -129,7 +127,7 @@ static void use_dual(uint32_t v)
 static void use_region(int mode, uint32_t v)
 {
 	struct jit_region *r = jit_region_create(1 << 20, mode);
-	unsigned char b[8];
+	unsigned char b[CODE_RET_LEN];
 
 	CHECK(r != NULL);
 	for (int i = 0; i < 4; i++) {
@@ -145,7 +143,7 @@ static void use_region(int mode, uint32_t v)
 
 static void use_jitfd(uint32_t v)
 {
-	unsigned char b[8];
+	unsigned char b[CODE_RET_LEN];
 	int fd;
 	void *c;
 

@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
 #define CHUNK		((size_t)2 << 20)
 #define BIG		((size_t)3 << 20)	/* above the whole-chunk size */
@@ -47,11 +48,9 @@ static unsigned char *func(size_t len, uint32_t v)
 {
 	unsigned char *b = malloc(len);
 
-	CHECK(b && len >= 6);
-	memset(b, 0xcc, len);
-	b[0] = 0xb8;
-	memcpy(b + 1, &v, 4);
-	b[5] = 0xc3;
+	CHECK(b && len >= CODE_RET_LEN);
+	memset(b, 0, len);
+	code_ret(b, v);
 	return b;
 }
 
@@ -88,7 +87,7 @@ static struct jit_region *regions[3];	/* one per append mode */
 
 static void parent_code(void)
 {
-	unsigned char *b = func(8, 6);
+	unsigned char *b = func(CODE_RET_LEN, 6);
 	void *rw, *rx;
 
 	CHECK(jit_set_code_mode(JIT_APPEND_PWRITE) >= 0);
@@ -175,7 +174,7 @@ static void child_writes(const int want[4])
 		CHECK(outcome(rx, want[2], -1));
 		if (!rx)
 			continue;
-		b = func(8, (uint32_t)i);
+		b = func(CODE_RET_LEN, (uint32_t)i);
 		memcpy(rw, b, 8);
 		free(b);
 		CHECK(jit_dual_commit(rx, 8, JIT_DUAL_SYNC_CORE) == 0);

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
+#include "test_arch.h"
 
 #define OBJ	8192	/* 256 of them fill one 2 MiB chunk */
 #define BATCH	512	/* 4 MiB of them make a quarantine batch */
@@ -33,10 +34,8 @@ static void *code(uint32_t v)
 	static unsigned char b[OBJ];
 	void *c;
 
-	memset(b, 0xcc, sizeof(b));
-	b[0] = 0xb8;
-	memcpy(b + 1, &v, 4);
-	b[5] = 0xc3;
+	memset(b, 0, sizeof(b));
+	code_ret(b, v);
 	c = jit_create_code(b, sizeof(b));
 	CHECK(c != NULL);
 	CHECK(((int (*)(void))c)() == (int)v);

@@ -3,6 +3,14 @@
    (alloc returning both views, write through rw, run rx, shrink by
    nothing, release by rx) on dual-view buffers, used from several threads
    at once; the code is never writable where it runs. */
+#if !defined(__x86_64__)
+#include "harness.h"
+
+int main(void)
+{
+	SKIP("x86_64 machine code (the recipe emits it); not written for this architecture yet");
+}
+#else
 #include <pthread.h>
 #include <stdint.h>
 #include "harness.h"
@@ -52,3 +60,4 @@ int main(void)
 		CHECK(pthread_join(th[i], NULL) == 0);
 	return 0;
 }
+#endif

@@ -5,6 +5,14 @@
    the executable address with the exec offset, flush, run; free by the
    RW pointer), with a relative jump inside the code and an absolute call
    out of it. */
+#if !defined(__x86_64__)
+#include "harness.h"
+
+int main(void)
+{
+	SKIP("x86_64 machine code (the recipe emits it); not written for this architecture yet");
+}
+#else
 #include <stddef.h>
 #include <stdint.h>
 #include "harness.h"
@@ -74,3 +82,4 @@ int main(void)
 	}
 	return 0;
 }
+#endif

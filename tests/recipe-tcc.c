@@ -4,6 +4,14 @@
    reaches its .data and .bss, laid out in the near buffer's data area,
    with 32-bit PC-relative relocations (R_X86_64_PC32); the code reads and
    writes its globals at run time. */
+#if !defined(__x86_64__)
+#include "harness.h"
+
+int main(void)
+{
+	SKIP("x86_64 machine code (the recipe emits it); not written for this architecture yet");
+}
+#else
 #include <stdint.h>
 #include "harness.h"
 
@@ -60,3 +68,4 @@ int main(void)
 	CHECK(jit_dual_free(rx) == 0);
 	return 0;
 }
+#endif
