@@ -97,14 +97,14 @@ static void parent_code(void)
 	hold(&held[H_ALIAS], code(100, 2), 2, CHUNK);
 	rx = jit_dual_alloc(100, &rw);
 	CHECK(rx);
-	memcpy(rw, held[H_PWRITE].obj, 6);
-	((unsigned char *)rw)[1] = 3;
-	CHECK(jit_dual_commit(rx, 6, 0) == 0);
+	code_ret(rw, 3);
+	CHECK(jit_dual_commit(rx, CODE_RET_LEN, 0) == 0);
 	hold(&held[H_DUAL], rx, 3, CHUNK);
 	for (int m = 0; m < 3; m++) {
 		regions[m] = jit_region_create(1 << 20, m);
 		CHECK(regions[m]);
-		hold(&held[H_REGION + m], jit_region_append(regions[m], b, 8),
+		hold(&held[H_REGION + m], jit_region_append(regions[m], b,
+							       CODE_RET_LEN),
 		     6, REGION);
 	}
 	free(b);
@@ -175,9 +175,10 @@ static void child_writes(const int want[4])
 		if (!rx)
 			continue;
 		b = func(CODE_RET_LEN, (uint32_t)i);
-		memcpy(rw, b, 8);
+		memcpy(rw, b, CODE_RET_LEN);
 		free(b);
-		CHECK(jit_dual_commit(rx, 8, JIT_DUAL_SYNC_CORE) == 0);
+		CHECK(jit_dual_commit(rx, CODE_RET_LEN, JIT_DUAL_SYNC_CORE) ==
+		      0);
 		CHECK(call(rx) == i);
 		CHECK(jit_dual_free(rx) == 0);
 	}
