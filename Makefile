@@ -116,12 +116,12 @@ all: lib $(EXAMPLES) $(BENCH)
 # libffi drop-in only where <ffi.h> is installed).
 lib: $(STATIC) $(O)/libtrampjit.so $(FFI_LIB) $(NESTED_LIBS)
 
-$(O)/src/%.o: src/%.c $(wildcard src/*.h src/arch/$(ARCH)/*.h include/*.h)
+$(O)/src/%.o: src/%.c $(wildcard src/*.h src/arch/*.h src/arch/$(ARCH)/*.h include/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(LIB_CFLAGS) -c $< -o $@
 
-$(O)/src/%.o: src/%.S $(wildcard src/arch/$(ARCH)/*.h)
+$(O)/src/%.o: src/%.S $(wildcard src/arch/*.h src/arch/$(ARCH)/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) $(LIB_CFLAGS) -c $< -o $@
