@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # trampjit: one GNU Makefile, no configure step.
 # Knobs: CC CXX CROSS_COMPILE ARCH O RUNNER SANITIZE V PREFIX DESTDIR
-# Targets: all lib check check-clients bench install uninstall clean
+# Targets: all lib check check-clients bench install uninstall clean kernel-check
 
 VERSION := 0.1.0
 SOVER := 1
@@ -95,6 +95,9 @@ BENCH_S := $(wildcard src/arch/$(ARCH)/bench/*.S)
 BENCH_OBJS := $(addprefix $(O)/,$(addsuffix .o,$(basename $(BENCH_C) $(BENCH_CC)))) \
 	$(addprefix $(O)/bench/,$(notdir $(BENCH_S:.S=.o)))
 BENCH := $(O)/bench/trampjit-bench
+# Run by the bench: a user's program, linking the shared library (and
+# libffi, so only where the toolchain has it).
+PLAIN_LOOP := $(if $(HAVE_LIBFFI),$(O)/bench/trampjit-plain-loop)
 EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 
 # Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags.
@@ -107,10 +110,10 @@ ldflags-of = $(filter-out $(if $(SANITIZE),-static) $(if $(HAVE_LIBUNWIND),,-lun
 	$(shell cat $(1).ldflags 2>/dev/null))
 
 .PHONY: all lib check check-header check-install check-symbols check-tsan \
-	check-clients bench readme install uninstall clean
+	check-clients bench readme install uninstall clean kernel-check
 .SECONDARY:
 
-all: lib $(EXAMPLES) $(BENCH)
+all: lib $(EXAMPLES) $(BENCH) $(PLAIN_LOOP)
 
 # The libraries alone: what install needs (no asmjit or libunwind; the
 # libffi drop-in only where <ffi.h> is installed).
@@ -216,6 +219,16 @@ $(O)/tests/ffi-%: $(O)/tests/ffi-%.o $(O)/libtrampjit-ffi.so
 		$(APP_LDLIBS)
 endif
 
+# tests/ffi-layout loads a stand-in libffi.so.8, in a directory of its own
+# (run.sh runs every file of $(O)/tests).
+$(O)/tests/fake-libffi/libffi.so.8: tests/fake-libffi/fake-libffi.c tests/fake-libffi/fake-libffi.map
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(APP_CFLAGS) -fPIC -shared -Wl,-soname,libffi.so.8 \
+		-Wl,--version-script=tests/fake-libffi/fake-libffi.map -o $@ $<
+ifneq ($(FFI_LIB),)
+$(O)/tests/ffi-layout: $(O)/tests/fake-libffi/libffi.so.8
+endif
+
 # Tests of the nested-function drop-in link only it (trampjit is inside).
 $(O)/tests/nested-%: $(O)/tests/nested-%.o $(TEST_ASM_LIB) $(O)/libtrampjit-nested.a
 	@$(if $(Q),echo "  LD      $@")
@@ -245,6 +258,14 @@ $(BENCH): $(BENCH_OBJS) $(STATIC)
 	$(Q)$(if $(BENCH_CC),$(CXX),$(CC)) $(SANFLAGS) -o $@ $(BENCH_OBJS) $(STATIC) \
 		$(foreach f,$(basename $(BENCH_C) $(BENCH_CC)),$(call ldflags-of,$(f))) \
 		$(ASMJIT_LIBS) $(FFI_LIBS) $(APP_LDLIBS) -lm
+
+ifneq ($(PLAIN_LOOP),)
+$(PLAIN_LOOP): bench/plain/plain-loop.c $(O)/libtrampjit.so include/trampjit.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< -L$(O) -ltrampjit \
+		-Wl,-rpath,$(abspath $(O)) -lffi $(APP_LDLIBS)
+endif
 
 $(O)/examples/%: examples/%.c $(STATIC) include/trampjit.h
 	@mkdir -p $(dir $@)
@@ -303,6 +324,24 @@ check-clients: all $(O)/tests/mdwe-exec
 
 bench: all
 	$(Q)$(RUNNER) $(BENCH) --report $(O)/report
+
+# The kernel module (kernel/), its tests and bench, run in qemu-system
+# under Debian's kernel: see kernel/check.sh.
+KTESTS := $(addprefix $(O)/,$(basename $(wildcard kernel/tests/*.c)))
+KBENCH := $(O)/kernel/trampfd-bench
+
+$(O)/kernel/tests/%: kernel/tests/%.c kernel/trampfd.h tests/harness.h $(STATIC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(APP_CFLAGS) -Itests -Ikernel -o $@ $< $(STATIC) $(APP_LDLIBS)
+
+$(KBENCH): kernel/bench.c $(STATIC) include/trampjit.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(STATIC) $(APP_LDLIBS)
+
+kernel-check: all $(TESTS) $(O)/tests/mdwe-exec $(KTESTS) $(KBENCH)
+	$(Q)sh kernel/check.sh $(O)
 
 # Refresh README.md's headline table and chart from $(O)/report.
 readme:

@@ -16,6 +16,8 @@ static const char *const BC = "backends: call latency (ns/call)";
 static const char *const TCR = "trampoline create+destroy";
 static const char *const SC = "static trampolines against live count";
 static const char *const JC = "jit: create+destroy";
+static const char *const PL = "as a user measures: plain loop through "
+			      "libtrampjit.so";
 
 /* "12.3 ns" or "n/a" */
 static const char *fmt(char *buf, double v, const char *unit)
@@ -66,6 +68,23 @@ static void headline_section(void)
 	snprintf(text, sizeof(text), "%.2fx a libffi closure call (%.1f ns)",
 		 ratio(hand, ffi), ffi);
 	row("static HANDLER call (generic handler)", hand, "ns", text);
+	for (int pass = 1; pass <= 2; pass++) {
+		char r[16], name[96];
+
+		snprintf(r, sizeof(r), "pass %d", pass);
+		snprintf(name, sizeof(name), "HANDLER call, user's plain loop "
+			 "through the shared library, %s", r);
+		snprintf(text, sizeof(text), "%.2fx a libffi closure call "
+			 "(goal <= 0.5x)", bench_get(PL, r, "HANDLER / libffi"));
+		row(name, bench_get(PL, r, "HANDLER call"), "ns", text);
+		snprintf(name, sizeof(name), "CHAIN create+destroy, user's "
+			 "plain loop through the shared library, %s", r);
+		snprintf(text, sizeof(text), "%.1fx faster than libffi's "
+			 "alloc+prep+free (goal >= 3x)",
+			 bench_get(PL, r, "create: libffi / trampjit"));
+		row(name, bench_get(PL, r, "tramp_create+destroy"), "ns",
+		    text);
+	}
 	snprintf(text, sizeof(text), "the user-space trampoline is %.0fx "
 		 "faster; %.2fx the raw signal round trip", ratio(fchain, chain),
 		 ratio(fchain, raise));
@@ -75,7 +94,8 @@ static void headline_section(void)
 	row("syscall (seccomp SIGSYS) CHAIN call", schain, "ns", text);
 	/* create and fcreate are in Mops/s */
 	snprintf(text, sizeof(text), "%.1fx the throughput of libffi's "
-		 "alloc+prep+free", ratio(create, fcreate));
+		 "alloc+prep+free in the bench process (static link, made "
+		 "threads: see the plain loop rows)", ratio(create, fcreate));
 	row("static create+destroy, 100,000 live", create > 0 ?
 	    1000 / create : -1, "ns", text);
 	row("memory per static trampoline, 1,000,000 live", mem, "B",

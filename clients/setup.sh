@@ -11,7 +11,8 @@ MIRROR=${MIRROR:-http://deb.debian.org/debian}
 apt-get install -y -q dejagnu debootstrap libffi-dev dpkg-dev > /dev/null
 
 src=/etc/apt/sources.list.d/trampjit-clients-src.list
-[ -f "$src" ] || echo "deb-src $MIRROR bookworm main" > "$src"
+# Signed-By as Debian's own sources say it: apt refuses one source with two.
+[ -f "$src" ] || echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR bookworm main" > "$src"
 apt-get update -q > /dev/null
 (cd "$DIR" && apt-get source -q libffi > /dev/null)
 ffi=$(ls -d "$DIR"/libffi-*/ | head -1)

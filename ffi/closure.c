@@ -163,6 +163,7 @@ EXPORT void *ffi_closure_alloc(size_t size, void **code)
 		.kind = FFI_LAYOUT_KIND, .target = (void *)unprepared,
 		.data_size = size ? size : 1,
 	};
+	void *data;
 
 	if (!code) {
 		errno = EINVAL;
@@ -172,8 +173,6 @@ EXPORT void *ffi_closure_alloc(size_t size, void **code)
 		errno = ENOMEM;
 		return NULL;
 	}
-	void *data;
-
 	return tramp_create_coalloc(&spec, code, &data) ? data : NULL;
 }
 
@@ -211,7 +210,8 @@ static ffi_status prep(const struct libffi *lib, ffi_closure *c,
 	memcpy(&entry, c->tramp + FFI_LAYOUT_ENTRY_AT, sizeof(entry));
 	if (memcmp(c->tramp, code, FFI_LAYOUT_CODE_SIZE) ||
 	    !entry_ok(lib, entry)) {
-		if (!ours(c))
+		/* Ours: unprepared again, never half-prepared. */
+		if (tramp_retarget_data(c, (void *)unprepared))
 			return st;
 		memset(c->tramp, 0, FFI_LAYOUT_TRAMP_SIZE);
 		return FFI_BAD_ABI;

@@ -102,7 +102,13 @@ enum tramp_backend {
 	TRAMP_STATIC,	/* remapped read+execute stub pages (default) */
 	TRAMP_FAULT,	/* PROT_NONE page, SIGSEGV handler (trampfd emulated) */
 	TRAMP_SYSCALL,	/* reserved syscall trapped by seccomp into SIGSYS */
-	TRAMP_MPROTECT	/* write stub, then mprotect read+execute (baseline) */
+	TRAMP_MPROTECT,	/* write stub, then mprotect read+execute (baseline) */
+	/* Kernel-assisted, with the trampjit module (/dev/trampfd) loaded;
+	   tramp_create() fails with ENOSYS without it.  Numbered apart, so a
+	   value just past the user-space backends stays invalid. */
+	TRAMP_KERNEL = 8,	/* trampfd: the kernel runs the call on the
+				   instruction-fetch fault */
+	TRAMP_KERNEL_CALL	/* stub calls the module's trampoline ioctl */
 };
 
 struct tramp;		/* opaque handle of one trampoline */
@@ -458,6 +464,132 @@ void tramp_set_return_long_double(struct tramp_frame *f, long double v);
 void tramp_set_return_long_double2(struct tramp_frame *f, long double re,
 				   long double im);
 
+/*
+ * The frame layout, on x86_64 (LP64), is part of the ABI: it stays as it
+ * is for the life of the soname, so the common accessors above are also
+ * defined here, inline, and a handler built with optimisation reads and
+ * writes its frame without a call into the library (a PLT call each,
+ * through the shared library).  They behave exactly as the exported
+ * functions, which remain for -O0 builds, function pointers and foreign
+ * function interfaces; define TRAMPJIT_NO_INLINE before including this
+ * header to call those instead.  Offsets in bytes:
+ *   0   gpr[6]     rdi rsi rdx rcx r8 r9 at the call
+ *   48  al         rax at the call (%al: vector registers used, varargs)
+ *   56  stack      address of the first stack-passed argument
+ *   64  xmm[8]     xmm0-xmm7 at the call, 16 bytes each
+ *   192 ret[2]     rax, rdx on return
+ *   208 vret[2]    xmm0, xmm1 on return, 16 bytes each
+ *   240 x87[2]     st0, st1 on return (80 bits in 16 bytes)
+ *   272 nx87       x87 values to return: 0, 1 or 2
+ *   288 saved[8]   the library's: the caller's xmm8-xmm15, restored
+ * 416 bytes in all, 16-byte aligned.  Handlers may read every field but
+ * saved[], and write ret, vret, x87 and nx87; the rest is restored or
+ * ignored on return.
+ */
+#if defined(__x86_64__) && defined(__LP64__)
+struct tramp_frame {
+	uint64_t gpr[6];
+	uint64_t al;
+	const uintptr_t *stack;
+	uint64_t xmm[8][2];
+	uint64_t ret[2];
+	uint64_t vret[2][2];
+	unsigned char x87[2][16];
+	uint32_t nx87;
+	uint32_t pad[3];
+	uint64_t saved[8][2];
+};
+
+#if defined(__GNUC__) && !defined(TRAMPJIT_NO_INLINE)
+/* GNU inline: used for inlining only; calls that are not inlined go to
+   the exported function of the same name. */
+#define TRAMP_INLINE_ extern __inline__ __attribute__((__gnu_inline__))
+
+TRAMP_INLINE_ uintptr_t tramp_arg(const struct tramp_frame *f, unsigned i)
+{
+	if (!f)
+		return 0;
+	return i < TRAMP_NARGREGS ? f->gpr[i] : f->stack[i - TRAMP_NARGREGS];
+}
+
+TRAMP_INLINE_ double tramp_arg_double(const struct tramp_frame *f,
+				      unsigned i)
+{
+	double d;
+
+	if (!f)
+		return 0;
+	if (i < TRAMP_NVECREGS)
+		__builtin_memcpy(&d, &f->xmm[i][0], sizeof(d));
+	else
+		__builtin_memcpy(&d, &f->stack[i - TRAMP_NVECREGS], sizeof(d));
+	return d;
+}
+
+TRAMP_INLINE_ float tramp_arg_float(const struct tramp_frame *f, unsigned i)
+{
+	float v;
+
+	if (!f)
+		return 0;
+	if (i < TRAMP_NVECREGS)
+		__builtin_memcpy(&v, &f->xmm[i][0], sizeof(v));
+	else
+		__builtin_memcpy(&v, &f->stack[i - TRAMP_NVECREGS], sizeof(v));
+	return v;
+}
+
+TRAMP_INLINE_ const uintptr_t *tramp_stack_args(const struct tramp_frame *f)
+{
+	return f ? f->stack : 0;
+}
+
+TRAMP_INLINE_ unsigned tramp_vector_count(const struct tramp_frame *f)
+{
+	return f ? (unsigned)(f->al & 0xff) : 0;
+}
+
+TRAMP_INLINE_ void tramp_set_return(struct tramp_frame *f, uintptr_t v)
+{
+	if (f)
+		f->ret[0] = v;
+}
+
+TRAMP_INLINE_ void tramp_set_return2(struct tramp_frame *f, uintptr_t lo,
+				     uintptr_t hi)
+{
+	if (f) {
+		f->ret[0] = lo;
+		f->ret[1] = hi;
+	}
+}
+
+TRAMP_INLINE_ void tramp_set_return_double(struct tramp_frame *f, double v)
+{
+	if (f)
+		__builtin_memcpy(&f->vret[0][0], &v, sizeof(v));
+}
+
+TRAMP_INLINE_ void tramp_set_return_double2(struct tramp_frame *f, double a,
+					    double b)
+{
+	if (f) {
+		__builtin_memcpy(&f->vret[0][0], &a, sizeof(a));
+		__builtin_memcpy(&f->vret[1][0], &b, sizeof(b));
+	}
+}
+
+TRAMP_INLINE_ void tramp_set_return_float(struct tramp_frame *f, float v)
+{
+	if (f) {
+		f->vret[0][0] = 0;
+		__builtin_memcpy(&f->vret[0][0], &v, sizeof(v));
+	}
+}
+#undef TRAMP_INLINE_
+#endif /* __GNUC__ && !TRAMPJIT_NO_INLINE */
+#endif /* __x86_64__ && __LP64__ */
+
 /* tramp_jump - do what a TRAMP_CONTEXT call does, from here: push the
    words, set the registers, jump to ctx->pc.  Never returns; an invalid
    ctx (NULL, sets the stack pointer, too many words, no pc) is a bug and
@@ -513,8 +645,12 @@ int jit_destroy_code(void *code);
  * mapping) or JIT_APPEND_ALIAS (memcpy through a read-write view of a
  * separate heap, excluded from fork children; faster, but the code is
  * writable through that view).  Objects keep the heap they were created
- * in.  Returns the previous mode, or -1 with EINVAL for other modes.
- * Thread-safe, async-signal-safe.
+ * in.  JIT_APPEND_KERNEL: every object is a mapping of its own made by the
+ * trampjit kernel module, which copies the code in (no writable mapping of
+ * it ever exists, not even in the kernel's page tables of the process).
+ * Returns the previous mode, or -1 with EINVAL for other modes, or with
+ * ENOSYS (or the open(2) errno) for JIT_APPEND_KERNEL when the module's
+ * device cannot be opened.  Thread-safe, async-signal-safe.
  */
 int jit_set_code_mode(int mode);
 
@@ -561,8 +697,11 @@ enum {
 	JIT_APPEND_PWRITE,	/* pwrite(2) into the memfd; nothing writable */
 	JIT_APPEND_ALIAS,	/* memcpy through a read-write view at a fixed
 				   offset, excluded from fork children */
-	JIT_APPEND_SWAP		/* build the page off-line, mmap(MAP_FIXED) it
+	JIT_APPEND_SWAP,	/* build the page off-line, mmap(MAP_FIXED) it
 				   over the old one */
+	JIT_APPEND_KERNEL = 8	/* the trampjit module copies the code into
+				   new pages and swaps them in by PTE;
+				   ENOSYS without /dev/trampfd */
 };
 
 /* Appends start at multiples of this many bytes. */
@@ -575,11 +714,15 @@ struct jit_region;	/* opaque handle of an appendable region */
  * to pages), filled with the trapping filler, that grows by appends in
  * the given mode.  Installs the SIGTRAP fixup handler (and, for
  * JIT_APPEND_SWAP, the SIGSEGV swap-gap retry), chaining to the previous
- * handlers for signals that are not ours.
+ * handlers for signals that are not ours.  JIT_APPEND_KERNEL regions
+ * install no handler: the trampjit module keeps their pages, swaps in a
+ * new page per append and does the breakpoint fixup itself; a fork child
+ * gets its own copy, as with the other modes.
  * Returns the region, or NULL with errno: EINVAL (capacity 0, unknown
- * mode), ENOMEM (capacity beyond 1 TiB, address space, memory or
- * vm.max_map_count exhausted, too many regions), EFBIG (its memfd would
- * reach past RLIMIT_FSIZE; no SIGXFSZ is raised), or a system call's
+ * mode), ENOMEM (capacity beyond 1 TiB, or 64 MiB for JIT_APPEND_KERNEL,
+ * address space, memory or vm.max_map_count exhausted, too many regions),
+ * EFBIG (its memfd would reach past RLIMIT_FSIZE; no SIGXFSZ is raised),
+ * ENOSYS (JIT_APPEND_KERNEL without /dev/trampfd), or a system call's
  * errno.
  * Thread-safe.  Not async-signal-safe.
  */

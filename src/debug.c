@@ -470,7 +470,8 @@ static int range_check(const void *code, size_t len, int *readable)
 	if (tb) {
 		if (a + len > (uintptr_t)tb->base + tb->code_size)
 			goto bad;
-		*readable = tb->backend != TRAMP_FAULT;
+		*readable = tb->backend != TRAMP_FAULT &&
+			    tb->backend != BK_KERNEL;
 		return 0;
 	}
 	m = xmaps_find(a, len);
@@ -540,15 +541,12 @@ static int add_locked(const void *code, size_t len, const char *name,
 
 /* Set once any code has been named by the user: until then freeing code
    (debug_code_freed) costs one load. */
-static _Atomic int user_named;
+_Atomic int debug_user_named;
 
-void debug_code_freed(const void *code)
+void debug_code_unname(const void *code)
 {
-	int err;
+	int err = errno;
 
-	if (!atomic_load_explicit(&user_named, memory_order_relaxed))
-		return;
-	err = errno;
 	jit_unname(code);
 	errno = err;
 }
@@ -572,7 +570,8 @@ static int name_range(const void *code, size_t len, const char *name,
 				 readable);
 	pthread_mutex_unlock(&lock);
 	if (!ret)
-		atomic_store_explicit(&user_named, 1, memory_order_relaxed);
+		atomic_store_explicit(&debug_user_named, 1,
+				      memory_order_relaxed);
 	return ret;
 }
 
@@ -665,7 +664,8 @@ void debug_table_added(struct table *tb)
 	if (!cfi.err) {
 		lock_registry();
 		add_locked(tb->base, tb->code_size, TABLE_NAME, cfi.p,
-			   cfi.len, 1, tb->backend != TRAMP_FAULT);
+			   cfi.len, 1, tb->backend != TRAMP_FAULT &&
+			   tb->backend != BK_KERNEL);
 		pthread_mutex_unlock(&lock);
 	}
 	free(cfi.p);

@@ -18,7 +18,7 @@
  * The order, outermost first (internal.h repeats it for every file that
  * takes a lock); a thread holding a lock may only take locks further down:
  *
- *   1. pool locks, pools[backend][kind][class] in index order	(pool.c)
+ *   1. pool locks, locks[backend][kind] in index order	(pool.c)
  *   2. table_lock: tables, the arena, backend setup	(pool.c)
  *   3. page rebuild locks of TRAMP_MPROTECT, by stripe	(tramp_mprotect.c)
  *   4. heap locks: HEAP_PWRITE, HEAP_ALIAS, HEAP_DUAL	(heap.c)

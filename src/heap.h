@@ -29,7 +29,7 @@
 #define NWORDS		(NGRAN / 64)
 #define BIG		(CHUNK / 2)	/* larger objects get whole chunks */
 #define QMAX		1024		/* objects per quarantine batch */
-#define QBYTES		((size_t)4 << 20) /* bytes per quarantine batch */
+#define QBYTES		((size_t)1 << 20) /* bytes per quarantine batch */
 
 struct chunk {
 	unsigned idx;		/* first chunk slot of the run */

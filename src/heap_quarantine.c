@@ -7,9 +7,10 @@
  * SYNC_CORE serialises every thread, and only then are the granules
  * reusable.  So no CPU can run stale bytes of a freed object once its space
  * holds new code, and the IPI is paid once per batch.  The filler is
- * written at release time, not at destroy time: one pwrite per batch of
- * adjacent objects instead of one per object, at the price of freed code
- * staying intact (not trapping) until its batch is released.
+ * written at release time, not at destroy time: through the read-write
+ * view where the heap has one (a memset, no system call), else one pwrite
+ * per run of adjacent objects, at the price of freed code staying intact
+ * (not trapping) until its batch is released.
  *
  * Without a successful membarrier there is no such guarantee, so a batch
  * whose membarrier fails (a kernel without SYNC_CORE, a seccomp filter)
@@ -17,13 +18,13 @@
  * membarrier succeeds; allocation meanwhile takes fresh space.  Failures
  * are counted (jit_get_stats: membarrier_failures).
  */
-
-unsigned long jit_stat_membarrier_failures;
 #include <stdlib.h>
 #include <string.h>
 
 #include "heap.h"
 #include "os.h"
+
+unsigned long jit_stat_membarrier_failures;
 
 static int qcmp(const void *a, const void *b)
 {

@@ -32,7 +32,14 @@
    which needs a thunk (hence tables) of its own. */
 #define KIND_BIND_SRET	4
 #define NKINDS		5
-#define NBACKENDS	4
+/*
+ * Backends by internal index (tables, pools, backends[]): the enum value
+ * for the user-space ones, BK_KERNEL and BK_KERNEL_CALL for TRAMP_KERNEL
+ * and TRAMP_KERNEL_CALL, whose public values leave a gap.
+ */
+#define NBACKENDS	6
+#define BK_KERNEL	4
+#define BK_KERNEL_CALL	5
 
 /*
  * Every trampoline lives in a table: one SPAN-aligned piece of the arena,
@@ -106,16 +113,111 @@ extern const struct backend_ops backend_static;
 extern const struct backend_ops backend_fault;
 extern const struct backend_ops backend_syscall;
 extern const struct backend_ops backend_mprotect;
-/* Indexed by enum tramp_backend; NULL: not built on this architecture. */
+extern const struct backend_ops backend_kernel;
+extern const struct backend_ops backend_kernel_call;
+/* Indexed by internal index; NULL: not built on this architecture. */
 extern const struct backend_ops *const backends[NBACKENDS];
 
-/* pool.c: the arena, its tables and the free slots. */
-void *pool_alloc(enum tramp_backend b, enum tramp_kind k, unsigned dclass);
-void pool_free(struct table *tb, void *slot);
+/*
+ * pool.c: the arena, its tables and the free slots.  The hot halves are
+ * inline here: a thread's cache of free slots (initial-exec TLS, so no
+ * __tls_get_addr call in the shared library) and the directory lookup.
+ * A cache holding a slot belongs to a thread whose exit flushes it
+ * (pool.c registered it for that), so only the empty and the full cases
+ * leave the inline paths.
+ */
+#define POOL_CACHE_MAX	64	/* slots a thread's cache holds at most */
+struct slot_cache {
+	void *head;		/* free slots, linked through word 0 */
+	unsigned n;		/* how many */
+};
+extern _Thread_local __attribute__((tls_model("initial-exec")))
+struct slot_cache pool_caches[NBACKENDS][NKINDS];
+
+/* pre: c->n > 0. */
+static inline void *slot_cache_pop(struct slot_cache *c)
+{
+	void *s = c->head;
+
+	c->head = *(void **)s;
+	c->n--;
+	return s;
+}
+
+/* Whether a push needs no slow path: the cache holds a slot (so its
+   thread is registered) and has room. */
+static inline int slot_cache_open(const struct slot_cache *c)
+{
+	return c->n - 1 < POOL_CACHE_MAX - 1;
+}
+
+/* pre: slot_cache_open(c). */
+static inline void slot_cache_push(struct slot_cache *c, void *s)
+{
+	*(void **)s = c->head;
+	c->head = s;
+	c->n++;
+}
+/* The slow halves, and every data class (their caches are malloc'ed):
+   refill an empty cache and take a slot (NULL with errno); put a slot in
+   a cache that is empty or full. */
+void *pool_alloc_refill(enum tramp_backend b, enum tramp_kind k,
+			unsigned dclass);
+void pool_free_slow(struct table *tb, void *slot);
 /* pool_free straight to the shared list, bypassing this thread's cache
    (for thread-exit destructors, which may run after the cache's own). */
 void pool_give_back(struct table *tb, void *slot);
-struct table *pool_table_of(const void *addr);	/* NULL if not in a table */
+
+static inline void *pool_alloc(enum tramp_backend b, enum tramp_kind k,
+			       unsigned dclass)
+{
+	struct slot_cache *c = &pool_caches[b][k];
+
+	if (__builtin_expect(dclass || !c->n, 0))
+		return pool_alloc_refill(b, k, dclass);
+	return slot_cache_pop(c);
+}
+
+/* pre: slot is a slot of tb; its target word is already 0. */
+static inline void pool_free(struct table *tb, void *slot)
+{
+	struct slot_cache *c = &pool_caches[tb->backend][tb->kind];
+
+	if (__builtin_expect(tb->dclass || !slot_cache_open(c), 0))
+		pool_free_slow(tb, slot);
+	else
+		slot_cache_push(c, slot);
+}
+
+/*
+ * The directory: pool_root[a >> POOL_DIR_SHIFT][(a >> SPAN_SHIFT) %
+ * POOL_LEAF_SIZE] is the table of address a, or NULL.  Leaves are
+ * published with release stores once complete, entries once their table
+ * is; addresses at or above 2^POOL_VA_BITS have no table.
+ */
+#define POOL_VA_BITS	48
+#define POOL_LEAF_SHIFT	16
+#define POOL_LEAF_SIZE	((size_t)1 << POOL_LEAF_SHIFT)
+#define POOL_DIR_SHIFT	(SPAN_SHIFT + POOL_LEAF_SHIFT)
+#define POOL_ROOT_SIZE	((size_t)1 << (POOL_VA_BITS - POOL_DIR_SHIFT))
+extern struct table *_Atomic *_Atomic pool_root[POOL_ROOT_SIZE];
+
+/* The table of addr, or NULL if not in a table.  Async-signal-safe. */
+static inline struct table *pool_table_of(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+	struct table *_Atomic *leaf;
+
+	if (a >> POOL_VA_BITS)
+		return NULL;
+	leaf = atomic_load_explicit(&pool_root[a >> POOL_DIR_SHIFT],
+				    memory_order_acquire);
+	if (!leaf)
+		return NULL;
+	return atomic_load_explicit(&leaf[(a >> SPAN_SHIFT) &
+					  (POOL_LEAF_SIZE - 1)],
+				    memory_order_acquire);
+}
 
 /* tramp.c, for the libffi drop-in: the public calls on a trampoline with
    co-allocated data, each with one table lookup.  tramp_create_coalloc:
@@ -134,7 +236,8 @@ void *tramp_slot_at(const void *code, struct table **tbp);
 /* Index of slot within its table. */
 static inline unsigned slot_index(const struct table *tb, const void *slot)
 {
-	return (unsigned)(((const char *)slot - tb->data) / SLOT_PAIR_SIZE);
+	return (unsigned)((size_t)((const char *)slot - tb->data) /
+			  SLOT_PAIR_SIZE);
 }
 
 static inline char *slot_code(const struct table *tb, unsigned i)
@@ -161,6 +264,16 @@ static inline uintptr_t slot_target(const void *slot)
 
 /* tramp.c: a context applied to a register image (see there). */
 uintptr_t context_image(uintptr_t *img, const struct tramp_context *c);
+
+/* jit_kernel.c: the kernel module's JIT objects (JIT_APPEND_KERNEL).
+   kjit_create: code mapped read+execute by the module; kjit_region: an
+   int3-filled region of cap bytes; kjit_append: append at the module's
+   next 16-byte boundary; kjit_destroy: unmap an object (EINVAL if addr
+   is not the start of one).  NULL/-1 with errno. */
+void *kjit_create(const void *src, size_t len);
+void *kjit_region(size_t cap);
+void *kjit_append(void *region, const void *src, size_t len);
+int kjit_destroy(void *addr);
 
 /* Validate a context for TRAMP_CONTEXT or tramp_jump: 0 or EINVAL. */
 int context_check(const struct tramp_context *c);
@@ -271,16 +384,24 @@ int near_free(void *addr);
 /* debug.c: a table's code half was mapped; registers its unwind info and
    publishes its name.  Called under the table lock; never fails. */
 void debug_table_added(struct table *tb);
+/* Whether the user has named code (jit_name and friends), ever. */
+extern _Atomic int debug_user_named;
+void debug_code_unname(const void *code);
 /* Code at code was freed: drop the name the user gave it, if any.
    One load unless the user has named code.  Preserves errno. */
-void debug_code_freed(const void *code);
+static inline void debug_code_freed(const void *code)
+{
+	if (__builtin_expect(atomic_load_explicit(&debug_user_named,
+						  memory_order_relaxed), 0))
+		debug_code_unname(code);
+}
 
 /*
  * fork.c: the lock order of the whole library, outermost first.  A thread
  * holding one of these locks may only take locks further down the list
  * (fork.c explains why, and takes them all, in this order, around fork):
  *
- *   1. pool locks, pools[backend][kind][class] in index order	(pool.c)
+ *   1. pool locks, locks[backend][kind] in index order	(pool.c)
  *   2. table_lock					(pool.c)
  *   3. TRAMP_MPROTECT page rebuild locks, by stripe	(tramp_mprotect.c)
  *   4. heap locks: HEAP_PWRITE, HEAP_ALIAS, HEAP_DUAL	(heap.c)

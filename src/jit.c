@@ -15,6 +15,7 @@ static _Atomic int code_mode = JIT_APPEND_PWRITE;
 
 void *jit_create_code(const void *source, size_t len)
 {
+	int mode = atomic_load_explicit(&code_mode, memory_order_relaxed);
 	enum heap_id id;
 	char *rx, *rw;
 
@@ -22,8 +23,9 @@ void *jit_create_code(const void *source, size_t len)
 		errno = EINVAL;
 		return NULL;
 	}
-	id = atomic_load_explicit(&code_mode, memory_order_relaxed) ==
-	     JIT_APPEND_ALIAS ? HEAP_ALIAS : HEAP_PWRITE;
+	if (mode == JIT_APPEND_KERNEL)
+		return kjit_create(source, len);
+	id = mode == JIT_APPEND_ALIAS ? HEAP_ALIAS : HEAP_PWRITE;
 	rx = heap_alloc(id, len, &rw);
 	if (!rx)
 		return NULL;
@@ -54,7 +56,13 @@ int jit_destroy_code(void *code)
 	if (!code)
 		return 0;
 	id = heap_of(code, &is_rw);
-	if (id == HEAP_DUAL || id == HEAP_COUNT || is_rw) {
+	if (id == HEAP_COUNT) {
+		if (kjit_destroy(code))
+			return -1;
+		debug_code_freed(code);
+		return 0;
+	}
+	if (id == HEAP_DUAL || is_rw) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -63,9 +71,12 @@ int jit_destroy_code(void *code)
 
 int jit_set_code_mode(int mode)
 {
-	if (mode != JIT_APPEND_PWRITE && mode != JIT_APPEND_ALIAS) {
+	if (mode != JIT_APPEND_PWRITE && mode != JIT_APPEND_ALIAS &&
+	    mode != JIT_APPEND_KERNEL) {
 		errno = EINVAL;
 		return -1;
 	}
+	if (mode == JIT_APPEND_KERNEL && os_trampfd() < 0)
+		return -1;
 	return atomic_exchange(&code_mode, mode);
 }

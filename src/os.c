@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "os.h"
-#include "arch.h"
+#include "internal.h"
 
 /* Protection bits every executable mapping adds (PROT_BTI on arm64 when
    the process uses BTI). */
@@ -572,4 +572,36 @@ int os_read_mem(void *dst, const void *src, size_t len)
 	if (n >= 0)
 		errno = EFAULT;	/* stopped at an unmapped page */
 	return -1;
+}
+
+/* ---- kernel module ------------------------------------------------------ */
+
+int os_trampfd(void)
+{
+	static _Atomic int cached = -1;	/* fd, or -1 not yet, or -errno-2 */
+	int fd = atomic_load_explicit(&cached, memory_order_acquire), want;
+
+	if (fd >= 0)
+		return fd;
+	if (fd < -1) {
+		errno = -fd - 2;
+		return -1;
+	}
+	want = open("/dev/trampfd", O_RDWR | O_CLOEXEC);
+	if (want < 0) {
+		int e = errno == ENOENT || errno == ENXIO || errno == ENODEV ?
+			ENOSYS : errno;
+
+		/* A refusal may pass (permissions change): cache absence only. */
+		if (e == ENOSYS)
+			atomic_store_explicit(&cached, -ENOSYS - 2,
+					      memory_order_release);
+		errno = e;
+		return -1;
+	}
+	if (!atomic_compare_exchange_strong(&cached, &fd, want)) {
+		close(want);	/* another thread won */
+		return fd;
+	}
+	return want;
 }

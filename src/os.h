@@ -137,3 +137,14 @@ int os_read_mem(void *dst, const void *src, size_t len);
    marker by which perf record notices a jitdump file (never executed, never
    writable).  pre: len page aligned. */
 void *os_map_marker(int fd, size_t len);
+
+/* ---- kernel module ------------------------------------------------------ */
+
+/*
+ * The process's descriptor of the trampjit kernel module's device
+ * (/dev/trampfd), opened close-on-exec on first use and kept.  Returns it,
+ * or -1 with ENOSYS when the module is not loaded (no such device), or the
+ * errno of open(2) (EACCES...).  Never opens the device for a process that
+ * does not ask for a kernel backend or the kernel JIT mode.  Thread-safe.
+ */
+int os_trampfd(void);

@@ -9,9 +9,10 @@
  * as the address space then allows, so a process that started under an
  * RLIMIT_AS squeeze grows once the limit is raised.  Each (backend, kind)
  * pair has a pool: a shared free list and bump pointer under a mutex, with
- * a per-thread cache of up to CACHE_MAX slots in front, so allocation and
- * free take the lock once per CACHE_BATCH operations.  Tables are kept for
- * the life of the process; their slots are reused.
+ * a per-thread cache of up to POOL_CACHE_MAX slots in front (its fast
+ * paths inline in internal.h), so allocation and free take the lock once
+ * per CACHE_BATCH operations.  Tables are kept for the life of the
+ * process; their slots are reused.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,60 +21,50 @@
 #include "internal.h"
 #include "os.h"
 
-#define CACHE_MAX	64
-#define CACHE_BATCH	32
+#define CACHE_BATCH	(POOL_CACHE_MAX / 2)
 
-struct pool {
-	pthread_mutex_t lock;	/* guards everything below */
+struct pool {			/* guarded by its pool_lock() */
 	void *free;		/* free slots, linked through word 0 */
 	struct table *bump;	/* table still being handed out in order */
 	unsigned bump_next;	/* next never-used slot of bump */
 };
 
-struct cache {
-	void *head;		/* free slots, linked through word 0 */
-	unsigned n;		/* how many */
-};
-
-static struct pool pools[NBACKENDS][NKINDS][NCLASSES] = {
+static struct pool pools[NBACKENDS][NKINDS][NCLASSES];
+/* One lock for the data classes of a (backend, kind) pair: a fork holds
+   every lock of the library at once, and ThreadSanitizer tracks only 64
+   held locks per thread. */
+static pthread_mutex_t locks[NBACKENDS][NKINDS] = {
 	[0 ... NBACKENDS - 1] = {
-		[0 ... NKINDS - 1] = {
-			[0 ... NCLASSES - 1] = {
-				.lock = PTHREAD_MUTEX_INITIALIZER,
-			},
-		},
+		[0 ... NKINDS - 1] = PTHREAD_MUTEX_INITIALIZER,
 	},
 };
+
+static pthread_mutex_t *pool_lock(const struct pool *p)
+{
+	return &locks[0][0] + (p - &pools[0][0][0]) / NCLASSES;
+}
 /* initial-exec: no __tls_get_addr call on the allocation path of the
    shared library. */
 #define TLS _Thread_local __attribute__((tls_model("initial-exec")))
-static TLS struct cache caches[NBACKENDS][NKINDS];
+TLS struct slot_cache pool_caches[NBACKENDS][NKINDS];
 /* Caches of the data classes, malloc'ed on a thread's first use: static
    TLS is scarce for libraries loaded by dlopen (glibc's surplus is a few
    KiB shared by all of them), so it holds only the class 0 caches. */
 struct dcaches {
-	struct cache c[NBACKENDS][NKINDS][NCLASSES - 1];
+	struct slot_cache c[NBACKENDS][NKINDS][NCLASSES - 1];
 };
 static TLS struct dcaches *dcaches;
 static TLS int cache_registered;
 
 /*
- * The directory: root[a >> DIR_SHIFT][(a >> SPAN_SHIFT) % LEAF_SIZE] is
- * the table of address a, or NULL.  Leaves (LEAF_SIZE pointers, covering
+ * The directory (internal.h): leaves (POOL_LEAF_SIZE pointers, covering
  * 16 GiB of address space; malloc'ed, so leak checkers see the tables) are
- * made when an arena first reaches into them and kept; entries are
- * published with release stores once their table is complete.  Addresses
- * at or above 2^VA_BITS (no mmap without a hint returns them) have no
- * table.
+ * made when an arena first reaches into them and kept.  No mmap without a
+ * hint returns addresses at or above 2^POOL_VA_BITS.
  */
-#define VA_BITS		48
-#define LEAF_SHIFT	16
-#define LEAF_SIZE	((size_t)1 << LEAF_SHIFT)
-#define DIR_SHIFT	(SPAN_SHIFT + LEAF_SHIFT)
-#define ROOT_SIZE	((size_t)1 << (VA_BITS - DIR_SHIFT))
 #define ARENA_MAX	((size_t)16 << 30)	/* 65,536 tables */
 
-static struct table *_Atomic *_Atomic root[ROOT_SIZE];
+struct table *_Atomic *_Atomic pool_root[POOL_ROOT_SIZE];
 
 /* The arena being cut into tables; everything under table_lock. */
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -92,8 +83,7 @@ void pool_fork_lock(void)
 {
 	for (int b = 0; b < NBACKENDS; b++)
 		for (int k = 0; k < NKINDS; k++)
-			for (int c = 0; c < NCLASSES; c++)
-				pthread_mutex_lock(&pools[b][k][c].lock);
+			pthread_mutex_lock(&locks[b][k]);
 	pthread_mutex_lock(&table_lock);
 }
 
@@ -102,8 +92,7 @@ void pool_fork_unlock(void)
 	pthread_mutex_unlock(&table_lock);
 	for (int b = NBACKENDS - 1; b >= 0; b--)
 		for (int k = NKINDS - 1; k >= 0; k--)
-			for (int c = NCLASSES - 1; c >= 0; c--)
-				pthread_mutex_unlock(&pools[b][k][c].lock);
+			pthread_mutex_unlock(&locks[b][k]);
 }
 
 /* Once per process, under table_lock. */
@@ -124,11 +113,11 @@ static struct table *_Atomic *dir_entry(uintptr_t a)
 {
 	struct table *_Atomic *leaf;
 
-	if (a >> VA_BITS)
+	if (a >> POOL_VA_BITS)
 		return NULL;
-	leaf = atomic_load_explicit(&root[a >> DIR_SHIFT],
+	leaf = atomic_load_explicit(&pool_root[a >> POOL_DIR_SHIFT],
 				    memory_order_acquire);
-	return leaf ? &leaf[(a >> SPAN_SHIFT) & (LEAF_SIZE - 1)] : NULL;
+	return leaf ? &leaf[(a >> SPAN_SHIFT) & (POOL_LEAF_SIZE - 1)] : NULL;
 }
 
 /* Make the leaves that [p, p+size) needs.  Under table_lock. */
@@ -136,18 +125,19 @@ static int dir_cover(const char *p, size_t size)
 {
 	uintptr_t last = (uintptr_t)p + size - 1;
 
-	if (last >> VA_BITS)
+	if (last >> POOL_VA_BITS)
 		return -1;
-	for (uintptr_t i = (uintptr_t)p >> DIR_SHIFT; i <= last >> DIR_SHIFT;
-	     i++) {
+	for (uintptr_t i = (uintptr_t)p >> POOL_DIR_SHIFT;
+	     i <= last >> POOL_DIR_SHIFT; i++) {
 		struct table *_Atomic *leaf;
 
-		if (atomic_load_explicit(&root[i], memory_order_relaxed))
+		if (atomic_load_explicit(&pool_root[i], memory_order_relaxed))
 			continue;
-		leaf = calloc(LEAF_SIZE, sizeof(*leaf));
+		leaf = calloc(POOL_LEAF_SIZE, sizeof(*leaf));
 		if (!leaf)
 			return -1;
-		atomic_store_explicit(&root[i], leaf, memory_order_release);
+		atomic_store_explicit(&pool_root[i], leaf,
+				      memory_order_release);
 	}
 	return 0;
 }
@@ -175,13 +165,6 @@ static int arena_new(size_t min)
 	}
 	errno = ENOMEM;
 	return -1;
-}
-
-struct table *pool_table_of(const void *addr)
-{
-	struct table *_Atomic *e = dir_entry((uintptr_t)addr);
-
-	return e ? atomic_load_explicit(e, memory_order_acquire) : NULL;
 }
 
 static size_t page_round(size_t n)
@@ -266,14 +249,14 @@ out:
 }
 
 /* Move up to CACHE_BATCH slots from the pool to the cache. */
-static int cache_refill(struct pool *p, struct cache *c,
+static int cache_refill(struct pool *p, struct slot_cache *c,
 			enum tramp_backend b, enum tramp_kind k, unsigned dc)
 {
 	int err = 0;
 
 	if (fork_setup())
 		return -1;
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(pool_lock(p));
 	while (c->n < CACHE_BATCH) {
 		void *s;
 
@@ -297,7 +280,7 @@ static int cache_refill(struct pool *p, struct cache *c,
 		c->head = s;
 		c->n++;
 	}
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(pool_lock(p));
 	if (!c->n) {
 		errno = err;
 		return -1;
@@ -306,7 +289,7 @@ static int cache_refill(struct pool *p, struct cache *c,
 }
 
 /* Give n slots of the cache back to the pool. */
-static void cache_drain(struct pool *p, struct cache *c, unsigned n)
+static void cache_drain(struct pool *p, struct slot_cache *c, unsigned n)
 {
 	void *first = c->head, *last = c->head;
 
@@ -316,10 +299,10 @@ static void cache_drain(struct pool *p, struct cache *c, unsigned n)
 		last = *(void **)last;
 	c->head = *(void **)last;
 	c->n -= n;
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(pool_lock(p));
 	*(void **)last = p->free;
 	p->free = first;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(pool_lock(p));
 }
 
 /* Thread exit: nothing stays stranded in a dead thread's caches. */
@@ -330,8 +313,8 @@ static void cache_flush_all(void *unused)
 	(void)unused;
 	for (int b = 0; b < NBACKENDS; b++)
 		for (int k = 0; k < NKINDS; k++) {
-			cache_drain(&pools[b][k][0], &caches[b][k],
-				    caches[b][k].n);
+			cache_drain(&pools[b][k][0], &pool_caches[b][k],
+				    pool_caches[b][k].n);
 			for (int c = 1; d && c < NCLASSES; c++)
 				cache_drain(&pools[b][k][c], &d->c[b][k][c - 1],
 					    d->c[b][k][c - 1].n);
@@ -344,10 +327,10 @@ static void cache_flush_all(void *unused)
 }
 
 /* This thread's cache for (b, k, dc), or NULL (ENOMEM). */
-static struct cache *cache_of(unsigned b, unsigned k, unsigned dc)
+static struct slot_cache *cache_of(unsigned b, unsigned k, unsigned dc)
 {
 	if (!dc)
-		return &caches[b][k];
+		return &pool_caches[b][k];
 	if (!dcaches) {
 		dcaches = calloc(1, sizeof(*dcaches));
 		if (!dcaches)
@@ -366,10 +349,11 @@ static void cache_register(void)
 	}
 }
 
-void *pool_alloc(enum tramp_backend b, enum tramp_kind k, unsigned dc)
+/* pool_alloc when the class 0 cache is empty, or for a data class. */
+void *pool_alloc_refill(enum tramp_backend b, enum tramp_kind k,
+			unsigned dc)
 {
-	struct cache *c = cache_of(b, k, dc);
-	void *s;
+	struct slot_cache *c = cache_of(b, k, dc);
 
 	if (!c)
 		return NULL;
@@ -378,35 +362,33 @@ void *pool_alloc(enum tramp_backend b, enum tramp_kind k, unsigned dc)
 			return NULL;
 		cache_register();
 	}
-	s = c->head;
-	c->head = *(void **)s;
-	c->n--;
-	return s;
+	return slot_cache_pop(c);
 }
 
 void pool_give_back(struct table *tb, void *slot)
 {
 	struct pool *p = &pools[tb->backend][tb->kind][tb->dclass];
 
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(pool_lock(p));
 	*(void **)slot = p->free;
 	p->free = slot;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(pool_lock(p));
 }
 
-/* pre: slot is a slot of tb; its target word is already 0. */
-void pool_free(struct table *tb, void *slot)
+/* pool_free when the class 0 cache is empty (this thread may not be
+   registered yet) or full, or for a data class. */
+void pool_free_slow(struct table *tb, void *slot)
 {
-	struct cache *c = cache_of(tb->backend, tb->kind, tb->dclass);
+	struct slot_cache *c = cache_of(tb->backend, tb->kind, tb->dclass);
 
 	if (!c) {
 		pool_give_back(tb, slot);
 		return;
 	}
 	cache_register();
-	*(void **)slot = c->head;
+	*(void **)slot = c->head;	/* may fill it past POOL_CACHE_MAX */
 	c->head = slot;
-	if (++c->n > CACHE_MAX)
+	if (++c->n > POOL_CACHE_MAX)
 		cache_drain(&pools[tb->backend][tb->kind][tb->dclass], c,
 			    CACHE_BATCH);
 }

@@ -32,6 +32,9 @@
  *    which merges them into one VMA again: a region keeps a bounded number
  *    of VMAs whatever the number of appends.
  *
+ *  - KERNEL: the trampjit module holds the pages and does what SWAP does
+ *    by page-table entry instead of by mapping: see jit_kernel.c.
+ *
  * Handles are index and generation of a registry slot, never pointers to
  * freed memory: a destroyed or foreign handle is recognised and refused.
  * Fork children get a private snapshot of each region's code, taken by the
@@ -331,6 +334,8 @@ void region_fork_prepare(void)
 		if (!regs[i])
 			continue;
 		pthread_mutex_lock(&regs[i]->lock);
+		if (regs[i]->mode == JIT_APPEND_KERNEL)
+			continue;	/* the module copies it for the child */
 		regs[i]->snap = snapshot(regs[i]) + 1;
 		if (!regs[i]->snap)
 			regs[i]->snap = -errno;
@@ -357,6 +362,8 @@ static void privatize(struct region *r)
 {
 	int fd = r->snap - 1;
 
+	if (r->mode == JIT_APPEND_KERNEL)
+		return;
 	if (r->snap <= 0) {
 		/* Still sharing the parent's file: never write to it. */
 		r->err = r->snap ? -r->snap : ENOMEM;
@@ -400,6 +407,11 @@ static int region_init(struct region *r)
 {
 	size_t p = os_page_size();
 
+	if (r->mode == JIT_APPEND_KERNEL) {
+		r->rx = kjit_region(r->cap);
+		r->mapped = r->cap;	/* nothing to grow */
+		return r->rx ? 0 : -1;
+	}
 	if (r->mode == JIT_APPEND_SWAP) {
 		r->alt = calloc(r->cap / p / 8 + 1, 1);
 		r->page = malloc(p);
@@ -431,7 +443,8 @@ struct jit_region *jit_region_create(size_t capacity, int mode)
 	struct region *r;
 	int e;
 
-	if (!capacity || mode < JIT_APPEND_PWRITE || mode > JIT_APPEND_SWAP) {
+	if (!capacity || ((mode < JIT_APPEND_PWRITE || mode > JIT_APPEND_SWAP) &&
+			  mode != JIT_APPEND_KERNEL)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -472,6 +485,18 @@ static void release(struct region *r)
 		teardown(r);
 }
 
+/* The module appends at the same 16-byte boundary as we do. */
+static int put_kernel(struct region *r, size_t off, const char *src,
+		      size_t len)
+{
+	char *p = kjit_append(r->rx, src, len);
+
+	if (!p)
+		return -1;
+	ASSERT(p == r->rx + off);
+	return 0;
+}
+
 /* Write src at off in r's mode.  pre: lock held, room checked. */
 static int put(struct region *r, size_t off, const char *src, size_t len)
 {
@@ -490,6 +515,8 @@ static int put(struct region *r, size_t off, const char *src, size_t len)
 		return -1;
 	case JIT_APPEND_ALIAS:
 		return put_alias(r, off, src, len);
+	case JIT_APPEND_KERNEL:
+		return put_kernel(r, off, src, len);
 	default:
 		return put_swap(r, off, src, len);
 	}

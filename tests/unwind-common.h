@@ -127,7 +127,8 @@ static void step(enum tramp_backend b)
 				.sa_flags = SA_SIGINFO }, old;
 	struct tramp *t = make(TRAMP_CHAIN, b, (void *)step_target, NULL);
 
-	if (b == TRAMP_FAULT) {	/* PROT_NONE: no instruction runs there */
+	if (b == TRAMP_FAULT || b == TRAMP_KERNEL) {
+		/* No page there: no instruction runs, no byte is read. */
 		tramp_destroy(t);
 		return;
 	}

@@ -27,7 +27,7 @@ int main(void)
 	};
 #endif
 	int five = 5;
-	struct tramp_spec spec = { TRAMP_BIND, TRAMP_STATIC, 0, 0, 0, 0 };
+	struct tramp_spec spec = { TRAMP_BIND, TRAMP_STATIC, 0, 0, 0, 0, 0 };
 	int (*fn)(int);
 	int (*jit)(void);
 	struct tramp *t;

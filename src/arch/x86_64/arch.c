@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <string.h>
 
+/* The exported accessors are defined here; trampjit.h's inline copies,
+   for applications, must not be. */
+#define TRAMPJIT_NO_INLINE
 #include "internal.h"
 
 /* thunks.S reads struct tramp_context through these offsets. */
@@ -17,6 +20,12 @@ _Static_assert(offsetof(struct tramp_context, stack) == CTX_STACK, "ctx");
 _Static_assert(offsetof(struct tramp_context, pc) == CTX_PC, "ctx");
 _Static_assert(TRAMP_CONTEXT_MOVE_SP == CTX_MOVE_SP, "ctx");
 _Static_assert(TRAMP_REG_RSP == 7 && TRAMP_NREGS == CTX_IMAGE_WORDS, "ctx");
+_Static_assert(offsetof(struct tramp_frame, gpr) == FRAME_GPR, "frame");
+_Static_assert(offsetof(struct tramp_frame, al) == FRAME_AL, "frame");
+_Static_assert(offsetof(struct tramp_frame, stack) == FRAME_STACK, "frame");
+_Static_assert(offsetof(struct tramp_frame, xmm) == FRAME_XMM, "frame");
+_Static_assert(offsetof(struct tramp_frame, ret) == FRAME_RET, "frame");
+_Static_assert(offsetof(struct tramp_frame, vret) == FRAME_VRET, "frame");
 _Static_assert(offsetof(struct tramp_frame, x87) == FRAME_X87, "frame");
 _Static_assert(offsetof(struct tramp_frame, nx87) == FRAME_NX87, "frame");
 _Static_assert(offsetof(struct tramp_frame, saved) == FRAME_SAVED, "frame");

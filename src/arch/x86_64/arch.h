@@ -39,19 +39,10 @@
 #define SLOT_PAIR_SIZE		16
 
 /*
- * Handler frame, built on the stack by tramp_handler_thunk:
- *   0   rdi rsi rdx rcx r8 r9     integer argument registers
- *   48  rax                       %al: vector registers used (varargs)
- *   56  stack                     address of the first stack argument
- *   64  xmm0 .. xmm7              16 bytes each
- *   192 ret[2]                    rax, rdx on return
- *   208 vret[2]                   xmm0, xmm1 on return (16 bytes each)
- *   240 x87[2]                    st0, st1 on return (80 bits in 16 bytes)
- *   272 nx87                      x87 values to return: 0, 1 or 2
- *   288 xmm8 .. xmm15             saved for the caller (Microsoft ABI)
- * The thunk restores rdi, rsi and xmm6-xmm15 from the frame after the
- * handler: they are callee-saved under the Microsoft ABI, and no accessor
- * writes them.
+ * Offsets of struct tramp_frame (trampjit.h documents it; arch.c checks
+ * these), the frame tramp_handler_thunk builds on the stack.  The thunk
+ * restores rdi, rsi and xmm6-xmm15 from the frame after the handler: they
+ * are callee-saved under the Microsoft ABI, and no accessor writes them.
  */
 #define FRAME_GPR	0
 #define FRAME_AL	48
@@ -85,23 +76,15 @@
 #define CTX_PC		208
 #define CTX_MOVE_SP	1	/* TRAMP_CONTEXT_MOVE_SP */
 
+/* The trampjit kernel module (kernel/) serves this architecture:
+   TRAMP_KERNEL and TRAMP_KERNEL_CALL are built (tramp_kernel.c). */
+#define ARCH_TRAMPFD	1
+
 #ifndef __ASSEMBLER__
 #include <stddef.h>
 #include <stdint.h>
 
-struct tramp_frame {
-	uintptr_t gpr[6];	/* rdi, rsi, rdx, rcx, r8, r9 */
-	uintptr_t al;		/* rax at the call: %al for varargs */
-	const uintptr_t *stack;	/* first stack-passed argument */
-	uint64_t xmm[8][2];	/* xmm0-7 at the call */
-	uintptr_t ret[2];	/* rax, rdx on return */
-	uint64_t vret[2][2];	/* xmm0, xmm1 on return, 16 bytes each */
-	unsigned char x87[2][16]; /* st0, st1 on return (long double) */
-	uint32_t nx87;		/* values of x87[] to return: 0, 1 or 2 */
-	uint32_t pad[3];	/* keeps saved[] 16-byte aligned */
-	uint64_t saved[8][2];	/* xmm8-15 of the caller, restored */
-};
-
+/* struct tramp_frame is public (trampjit.h); arch.c checks FRAME_*. */
 _Static_assert(sizeof(struct tramp_frame) == FRAME_SIZE, "frame layout");
 
 /* Read a slot's pair in one access.  pre: p 16-byte aligned. */

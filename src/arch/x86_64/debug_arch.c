@@ -6,6 +6,7 @@
 #include "internal.h"
 #include "arch_backends.h"
 #include "debug.h"
+#include "../../../kernel/trampfd.h"
 
 #define DW_RSP		7
 #define DW_RIP		16	/* the return-address column */
@@ -35,11 +36,41 @@ void arch_cie_rules(struct dbuf *b)
  * traps with both on the stack (syscall_stubs.S): CFA = rsp + 16 after the
  * first push, rsp + 24 after the second, until the next stub.
  */
+/*
+ * A TRAMP_KERNEL_CALL stub (kernel/trampfd.h): endbr64, push %rax, %rcx,
+ * %rdi, %rsi (one byte each), %r11 (two), then the ioctl; from the
+ * instruction after its syscall on, the stack is the target's again,
+ * except at the ud2 a failed ioctl ends in.  {offset in the stub, CFA
+ * offset from there}.
+ */
+static const unsigned char kcall_cfa[][2] = {
+	{ 5, 16 }, { 6, 24 }, { 7, 32 }, { 8, 40 }, { 10, 48 },
+	{ TRAMPFD_CALL_RET, 8 }, { TRAMPFD_CALL_TRAP, 48 },
+	{ TRAMPFD_CALL_TRAP + 2, 8 },	/* filler, then the next stub */
+};
+
+static void kcall_cfi(struct dbuf *b, const struct table *tb)
+{
+	unsigned at = 0, n = sizeof(kcall_cfa) / sizeof(kcall_cfa[0]);
+
+	for (unsigned i = 0; i < tb->nslots; i++) {
+		for (unsigned k = 0; k < n; k++) {
+			unsigned off = i * tb->code_stride + kcall_cfa[k][0];
+
+			dbuf_cfa_advance(b, off - at);
+			dbuf_cfa_offset(b, kcall_cfa[k][1]);
+			at = off;
+		}
+	}
+}
+
 void arch_table_cfi(struct dbuf *b, const struct table *tb)
 {
 	unsigned entry = ARCH_SYSCALL_RET - 9;	/* endbr64 or nothing */
 	unsigned stride = tb->code_stride;
 
+	if (tb->backend == BK_KERNEL_CALL)
+		kcall_cfi(b, tb);
 	if (tb->backend != TRAMP_SYSCALL)
 		return;
 	for (unsigned i = 0; i < tb->nslots; i++) {
