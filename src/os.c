@@ -538,26 +538,38 @@ void *os_map_marker(int fd, size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* Without process_vm_readv (ENOSYS under qemu-user and in some seccomp
-   sandboxes): mincore() says whether every page is mapped, then a copy. */
-static int read_mapped(void *dst, const void *src, size_t len)
+/*
+ * Without process_vm_readv (ENOSYS under qemu-user 7.2 and in some seccomp
+ * sandboxes): the kernel copies src into a pipe and back, so a page that
+ * another thread unmaps at any moment is EFAULT, never a SIGSEGV (a check
+ * of the pages followed by memcpy is a race: the unmap fits between the
+ * two).  Chunks of one page fit any pipe, even one the per-user pipe
+ * limit shrank to its minimum.
+ */
+static int read_by_pipe(void *dst, const void *src, size_t len)
 {
-	size_t ps = os_page_size();
-	uintptr_t lo = (uintptr_t)src & ~(ps - 1);
-	uintptr_t hi = ((uintptr_t)src + len + ps - 1) & ~(ps - 1);
-	unsigned char vec[64];
+	int p[2], err = 0;
 
-	for (; lo < hi; lo += sizeof(vec) * ps) {
-		size_t n = hi - lo < sizeof(vec) * ps ? hi - lo :
-			   sizeof(vec) * ps;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
+		return -1;
+	while (len && !err) {
+		size_t n = len < 4096 ? len : 4096;
+		ssize_t w = write(p[1], src, n);
 
-		if (mincore((void *)lo, n, vec)) {
-			errno = errno == ENOMEM ? EFAULT : errno;
-			return -1;
+		if (w <= 0)
+			err = w < 0 ? errno : EFAULT;
+		else if (read(p[0], dst, (size_t)w) != w)
+			err = EIO;
+		else {
+			dst = (char *)dst + w;
+			src = (const char *)src + w;
+			len -= (size_t)w;
 		}
 	}
-	memcpy(dst, src, len);
-	return 0;
+	close(p[0]);
+	close(p[1]);
+	errno = err;
+	return err ? -1 : 0;
 }
 
 int os_read_mem(void *dst, const void *src, size_t len)
@@ -568,7 +580,7 @@ int os_read_mem(void *dst, const void *src, size_t len)
 	if (n == (ssize_t)len)
 		return 0;
 	if (n < 0 && errno == ENOSYS)
-		return read_mapped(dst, src, len);
+		return read_by_pipe(dst, src, len);
 	if (n >= 0)
 		errno = EFAULT;	/* stopped at an unmapped page */
 	return -1;
