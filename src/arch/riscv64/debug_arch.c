@@ -29,22 +29,17 @@ void arch_cie_rules(struct dbuf *b)
  * Static, mprotect and fault stubs never touch the stack or ra, so the
  * CIE rule holds at every byte.  A syscall stub pushes 16 bytes with its
  * first instruction and traps with them on the stack (syscall_stubs.S):
- * CFA = sp + 16 after it, until the next stub.  The code alignment factor
- * is 1: advances count bytes.
+ * CFA = sp + 16 after it, until the next stub.
  */
-void arch_table_cfi(struct dbuf *b, const struct table *tb)
-{
-	unsigned after = ARCH_SYSCALL_PUSH + 4;
-	unsigned stride = tb->code_stride;
+static const struct cfa_step syscall_cfa[] = {
+	{ ARCH_SYSCALL_PUSH + 4, 16 },	/* after the push */
+	{ ARCH_SYSCALL_STRIDE, 0 },	/* the next stub */
+};
 
-	if (tb->backend != TRAMP_SYSCALL)
-		return;
-	for (unsigned i = 0; i < tb->nslots; i++) {
-		dbuf_cfa_advance(b, after);
-		dbuf_cfa_offset(b, 16);
-		if (i + 1 < tb->nslots) {
-			dbuf_cfa_advance(b, stride - after);
-			dbuf_cfa_offset(b, 0);
-		}
-	}
+const struct cfa_step *arch_stub_cfa(unsigned backend, unsigned *n)
+{
+	if (backend != TRAMP_SYSCALL)
+		return NULL;
+	*n = sizeof(syscall_cfa) / sizeof(syscall_cfa[0]);
+	return syscall_cfa;
 }

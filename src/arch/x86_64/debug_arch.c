@@ -32,55 +32,41 @@ void arch_cie_rules(struct dbuf *b)
 /*
  * Static, mprotect and fault stubs never touch the stack (fault stubs are
  * not even executed: the PROT_NONE fault reports their entry), so the CIE
- * rule holds at every byte.  A syscall stub pushes %rcx then %rax and
- * traps with both on the stack (syscall_stubs.S): CFA = rsp + 16 after the
- * first push, rsp + 24 after the second, until the next stub.
+ * rule holds at every byte.  A syscall stub (endbr64 or nothing first)
+ * pushes %rcx then %rax and traps with both on the stack
+ * (syscall_stubs.S): CFA = rsp + 16 after the first push, rsp + 24 after
+ * the second, until the next stub.
  */
+#define SYSCALL_ENTRY	(ARCH_SYSCALL_RET - 9)
+static const struct cfa_step syscall_cfa[] = {
+	{ SYSCALL_ENTRY + 1, 16 },	/* after push %rcx */
+	{ SYSCALL_ENTRY + 2, 24 },	/* after push %rax */
+	{ ARCH_SYSCALL_STRIDE, 8 },	/* the next stub */
+};
+
 /*
  * A TRAMP_KERNEL_CALL stub (kernel/trampfd.h): endbr64, push %rax, %rcx,
  * %rdi, %rsi (one byte each), %r11 (two), then the ioctl; from the
  * instruction after its syscall on, the stack is the target's again,
- * except at the ud2 a failed ioctl ends in.  {offset in the stub, CFA
- * offset from there}.
+ * except at the ud2 a failed ioctl ends in.
  */
-static const unsigned char kcall_cfa[][2] = {
+static const struct cfa_step kcall_cfa[] = {
 	{ 5, 16 }, { 6, 24 }, { 7, 32 }, { 8, 40 }, { 10, 48 },
 	{ TRAMPFD_CALL_RET, 8 }, { TRAMPFD_CALL_TRAP, 48 },
 	{ TRAMPFD_CALL_TRAP + 2, 8 },	/* filler, then the next stub */
 };
 
-static void kcall_cfi(struct dbuf *b, const struct table *tb)
+#define N(a)	(sizeof(a) / sizeof((a)[0]))
+
+const struct cfa_step *arch_stub_cfa(unsigned backend, unsigned *n)
 {
-	unsigned at = 0, n = sizeof(kcall_cfa) / sizeof(kcall_cfa[0]);
-
-	for (unsigned i = 0; i < tb->nslots; i++) {
-		for (unsigned k = 0; k < n; k++) {
-			unsigned off = i * tb->code_stride + kcall_cfa[k][0];
-
-			dbuf_cfa_advance(b, off - at);
-			dbuf_cfa_offset(b, kcall_cfa[k][1]);
-			at = off;
-		}
+	if (backend == TRAMP_SYSCALL) {
+		*n = N(syscall_cfa);
+		return syscall_cfa;
 	}
-}
-
-void arch_table_cfi(struct dbuf *b, const struct table *tb)
-{
-	unsigned entry = ARCH_SYSCALL_RET - 9;	/* endbr64 or nothing */
-	unsigned stride = tb->code_stride;
-
-	if (tb->backend == BK_KERNEL_CALL)
-		kcall_cfi(b, tb);
-	if (tb->backend != TRAMP_SYSCALL)
-		return;
-	for (unsigned i = 0; i < tb->nslots; i++) {
-		dbuf_cfa_advance(b, entry + 1);		/* after push %rcx */
-		dbuf_cfa_offset(b, 16);
-		dbuf_cfa_advance(b, 1);			/* after push %rax */
-		dbuf_cfa_offset(b, 24);
-		if (i + 1 < tb->nslots) {
-			dbuf_cfa_advance(b, stride - entry - 2);	/* next stub */
-			dbuf_cfa_offset(b, 8);
-		}
+	if (backend == BK_KERNEL_CALL) {
+		*n = N(kcall_cfa);
+		return kcall_cfa;
 	}
+	return NULL;
 }
