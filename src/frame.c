@@ -3,8 +3,8 @@
  * HANDLER frame accessors, the same on every architecture: the frame is
  * the one the architecture's handler thunk builds (struct tramp_frame),
  * and where each value lives in it (the ABI's classification) comes from
- * the arch_frame_* helpers and ARCH_* sizes of arch.h.  Only long double
- * results, which every ABI returns its own way, are set in arch.c.
+ * the ARCH_FRAME_* macros of arch.h.  Only long double results, which
+ * every ABI returns its own way, are set in arch.c.
  */
 #include <string.h>
 
@@ -12,6 +12,29 @@
    for applications, must not be. */
 #define TRAMPJIT_NO_INLINE
 #include "internal.h"
+
+#define FRAME	((struct tramp_frame *)0)
+/* Bytes of an FP argument register and of an FP result register. */
+#define VEC_BYTES	sizeof(ARCH_FRAME_VECS(FRAME)[0])
+#define FRET_BYTES	sizeof(ARCH_FRAME_FRETS(FRAME)[0])
+#define FRET_REGS	(sizeof(ARCH_FRAME_FRETS(FRAME)) / FRET_BYTES)
+
+/* FP argument i: register i, then stack words, unless the architecture
+   says otherwise. */
+#ifndef ARCH_FRAME_FP_ARG
+static const void *fp_arg(const struct tramp_frame *f, unsigned i)
+{
+	if (i < TRAMP_NVECREGS)
+		return &ARCH_FRAME_VECS(f)[i];
+	return &f->stack[i - TRAMP_NVECREGS];
+}
+#define ARCH_FRAME_FP_ARG	fp_arg
+#endif
+
+static void *fret(struct tramp_frame *f, unsigned i)
+{
+	return &ARCH_FRAME_FRETS(f)[i];
+}
 
 uintptr_t tramp_arg(const struct tramp_frame *f, unsigned i)
 {
@@ -28,7 +51,7 @@ double tramp_arg_double(const struct tramp_frame *f, unsigned i)
 
 	if (!f)
 		return 0;
-	memcpy(&d, arch_frame_fp_arg(f, i), sizeof(d));
+	memcpy(&d, ARCH_FRAME_FP_ARG(f, i), sizeof(d));
 	return d;
 }
 
@@ -39,12 +62,12 @@ float tramp_arg_float(const struct tramp_frame *f, unsigned i)
 
 	if (!f)
 		return 0;
-	memcpy(&v, arch_frame_fp_arg(f, i), sizeof(v));
+	memcpy(&v, ARCH_FRAME_FP_ARG(f, i), sizeof(v));
 	return v;
 }
 
-/* The ARCH_VEC_BYTES of vector register i; the rest of the 16 bytes at v
-   is zeroed. */
+/* The VEC_BYTES of vector register i; the rest of the 16 bytes at v is
+   zeroed. */
 int tramp_arg_vector(const struct tramp_frame *f, unsigned i, void *v)
 {
 	if (!f || !v || i >= TRAMP_NVECREGS) {
@@ -52,7 +75,7 @@ int tramp_arg_vector(const struct tramp_frame *f, unsigned i, void *v)
 		return -1;
 	}
 	memset(v, 0, 16);
-	memcpy(v, arch_frame_vec(f, i), ARCH_VEC_BYTES);
+	memcpy(v, &ARCH_FRAME_VECS(f)[i], VEC_BYTES);
 	return 0;
 }
 
@@ -63,12 +86,12 @@ const uintptr_t *tramp_stack_args(const struct tramp_frame *f)
 
 unsigned tramp_vector_count(const struct tramp_frame *f)
 {
-	return f ? arch_frame_vector_count(f) : 0;
+	return f ? ARCH_FRAME_VECTOR_COUNT(f) : 0;
 }
 
 void *tramp_struct_return(const struct tramp_frame *f)
 {
-	return f ? arch_frame_sret(f) : NULL;
+	return f ? (void *)ARCH_FRAME_SRET(f) : NULL;
 }
 
 void tramp_set_return(struct tramp_frame *f, uintptr_t v)
@@ -88,14 +111,14 @@ void tramp_set_return2(struct tramp_frame *f, uintptr_t lo, uintptr_t hi)
 void tramp_set_return_double(struct tramp_frame *f, double v)
 {
 	if (f)
-		memcpy(arch_frame_fret(f, 0), &v, sizeof(v));
+		memcpy(fret(f, 0), &v, sizeof(v));
 }
 
 void tramp_set_return_double2(struct tramp_frame *f, double a, double b)
 {
 	if (f) {
-		memcpy(arch_frame_fret(f, 0), &a, sizeof(a));
-		memcpy(arch_frame_fret(f, 1), &b, sizeof(b));
+		memcpy(fret(f, 0), &a, sizeof(a));
+		memcpy(fret(f, 1), &b, sizeof(b));
 	}
 }
 
@@ -109,17 +132,16 @@ void tramp_set_return_float(struct tramp_frame *f, float v)
 		return;
 	memcpy(&b, &v, sizeof(b));
 	w = ARCH_FLOAT_BOX | b;
-	memcpy(arch_frame_fret(f, 0), &w, sizeof(w));
+	memcpy(fret(f, 0), &w, sizeof(w));
 }
 
-/* ARCH_FRET_BYTES of v into FP/vector result register i (of
-   ARCH_FRET_REGS). */
+/* FRET_BYTES of v into FP/vector result register i (of FRET_REGS). */
 int tramp_set_return_vector(struct tramp_frame *f, unsigned i, const void *v)
 {
-	if (!f || !v || i >= ARCH_FRET_REGS) {
+	if (!f || !v || i >= FRET_REGS) {
 		errno = EINVAL;
 		return -1;
 	}
-	memcpy(arch_frame_fret(f, i), v, ARCH_FRET_BYTES);
+	memcpy(fret(f, i), v, FRET_BYTES);
 	return 0;
 }

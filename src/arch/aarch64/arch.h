@@ -136,42 +136,13 @@ _Static_assert(sizeof(struct tramp_frame) == FRAME_SIZE, "frame layout");
  * Where the HANDLER frame keeps each value, for the accessors (frame.c).
  * AAPCS64: FP argument i is v i, then a stack word; no vector count is
  * passed (every register may hold one); the hidden pointer is x8; FP and
- * vector results go in q0-q3 (16 bytes each), a float with zero above.
+ * vector results go in q0-q3, a float with zero above.
  */
-#define ARCH_FRET_REGS	4
-#define ARCH_FRET_BYTES	16
-#define ARCH_VEC_BYTES	16
-#define ARCH_FLOAT_BOX	0ull
-
-static inline const void *arch_frame_fp_arg(const struct tramp_frame *f,
-					    unsigned i)
-{
-	if (i < TRAMP_NVECREGS)
-		return f->vec[i];
-	return &f->stack[i - TRAMP_NVECREGS];
-}
-
-static inline const void *arch_frame_vec(const struct tramp_frame *f,
-					 unsigned i)
-{
-	return f->vec[i];
-}
-
-static inline void *arch_frame_fret(struct tramp_frame *f, unsigned i)
-{
-	return f->vret[i];
-}
-
-static inline unsigned arch_frame_vector_count(const struct tramp_frame *f)
-{
-	(void)f;
-	return TRAMP_NVECREGS;
-}
-
-static inline void *arch_frame_sret(const struct tramp_frame *f)
-{
-	return (void *)f->x8;
-}
+#define ARCH_FRAME_VECS(f)		((f)->vec)
+#define ARCH_FRAME_FRETS(f)		((f)->vret)
+#define ARCH_FRAME_SRET(f)		((f)->x8)
+#define ARCH_FRAME_VECTOR_COUNT(f)	TRAMP_NVECREGS
+#define ARCH_FLOAT_BOX			0ull
 
 #include "arch/seqslot.h"
 

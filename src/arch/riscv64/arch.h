@@ -109,14 +109,16 @@ _Static_assert(sizeof(struct tramp_frame) == FRAME_SIZE, "frame layout");
  * the integer registers a0-a7 (right when no integer argument took them;
  * otherwise read tramp_arg() yourself), then a stack word.  No vector
  * count is passed (variadic FP arguments travel in integer registers).
- * The hidden pointer is a0.  FP results go in fa0 and fa1 (8 bytes each);
- * a float is NaN-boxed, as in any 64-bit FP register.
+ * The hidden pointer is a0.  FP results go in fa0 and fa1; a float is
+ * NaN-boxed, as in any 64-bit FP register.
  */
-#define ARCH_FRET_REGS	2
-#define ARCH_FRET_BYTES	8
-#define ARCH_VEC_BYTES	8
-#define ARCH_FLOAT_BOX	0xffffffff00000000ull
+#define ARCH_FRAME_VECS(f)		((f)->fpr)
+#define ARCH_FRAME_FRETS(f)		((f)->fret)
+#define ARCH_FRAME_SRET(f)		((f)->gpr[0])
+#define ARCH_FRAME_VECTOR_COUNT(f)	TRAMP_NVECREGS
+#define ARCH_FLOAT_BOX			0xffffffff00000000ull
 
+#define ARCH_FRAME_FP_ARG	arch_frame_fp_arg
 static inline const void *arch_frame_fp_arg(const struct tramp_frame *f,
 					    unsigned i)
 {
@@ -125,28 +127,6 @@ static inline const void *arch_frame_fp_arg(const struct tramp_frame *f,
 	if (i < TRAMP_NVECREGS + TRAMP_NARGREGS)
 		return &f->gpr[i - TRAMP_NVECREGS];
 	return &f->stack[i - TRAMP_NVECREGS - TRAMP_NARGREGS];
-}
-
-static inline const void *arch_frame_vec(const struct tramp_frame *f,
-					 unsigned i)
-{
-	return &f->fpr[i];
-}
-
-static inline void *arch_frame_fret(struct tramp_frame *f, unsigned i)
-{
-	return &f->fret[i];
-}
-
-static inline unsigned arch_frame_vector_count(const struct tramp_frame *f)
-{
-	(void)f;
-	return TRAMP_NVECREGS;
-}
-
-static inline void *arch_frame_sret(const struct tramp_frame *f)
-{
-	return (void *)f->gpr[0];
 }
 
 #include "arch/seqslot.h"

@@ -91,41 +91,13 @@ _Static_assert(sizeof(struct tramp_frame) == FRAME_SIZE, "frame layout");
  * Where the HANDLER frame keeps each value, for the accessors (frame.c).
  * System V: FP argument i is xmm i, then a stack word; %al counts the
  * vector registers a variadic call used; the hidden pointer is rdi; FP
- * results go in xmm0 and xmm1 (16 bytes each), a float with zero above.
+ * results go in xmm0 and xmm1, a float with zero above.
  */
-#define ARCH_FRET_REGS	2
-#define ARCH_FRET_BYTES	16
-#define ARCH_VEC_BYTES	16
-#define ARCH_FLOAT_BOX	0ull
-
-static inline const void *arch_frame_fp_arg(const struct tramp_frame *f,
-					    unsigned i)
-{
-	if (i < TRAMP_NVECREGS)
-		return f->xmm[i];
-	return &f->stack[i - TRAMP_NVECREGS];
-}
-
-static inline const void *arch_frame_vec(const struct tramp_frame *f,
-					 unsigned i)
-{
-	return f->xmm[i];
-}
-
-static inline void *arch_frame_fret(struct tramp_frame *f, unsigned i)
-{
-	return f->vret[i];
-}
-
-static inline unsigned arch_frame_vector_count(const struct tramp_frame *f)
-{
-	return (unsigned)(f->al & 0xff);
-}
-
-static inline void *arch_frame_sret(const struct tramp_frame *f)
-{
-	return (void *)f->gpr[0];
-}
+#define ARCH_FRAME_VECS(f)		((f)->xmm)
+#define ARCH_FRAME_FRETS(f)		((f)->vret)
+#define ARCH_FRAME_SRET(f)		((f)->gpr[0])
+#define ARCH_FRAME_VECTOR_COUNT(f)	((unsigned)((f)->al & 0xff))
+#define ARCH_FLOAT_BOX			0ull
 
 /* Read a slot's pair in one access.  pre: p 16-byte aligned. */
 static inline void arch_load_pair(const void *p, uintptr_t *lo,
