@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 
 #include "internal.h"
+#include "arch_backends.h"
 #include "debug.h"
 #include "os.h"
 
@@ -656,10 +657,23 @@ unsigned jit_debug_flags(void)
 /* The CFI of a table: every stub takes its backend's steps from its own
    entry on; the last stub's step onto the next one is left out.  The code
    alignment factor is 1: advances count bytes. */
+static const struct cfa_step syscall_cfa[] = { ARCH_SYSCALL_CFA };
+
 static void table_cfi(struct dbuf *b, const struct table *tb)
 {
 	unsigned n = 0, at = 0, end = tb->nslots * tb->code_stride;
-	const struct cfa_step *s = arch_stub_cfa(tb->backend, &n);
+	const struct cfa_step *s = NULL;
+
+	if (tb->backend == TRAMP_SYSCALL) {
+		s = syscall_cfa;
+		n = sizeof(syscall_cfa) / sizeof(syscall_cfa[0]);
+	}
+#ifdef ARCH_TRAMPFD
+	if (tb->backend == BK_KERNEL_CALL) {
+		s = arch_kcall_cfa;
+		n = arch_kcall_ncfa;
+	}
+#endif
 
 	for (unsigned i = 0; s && i < tb->nslots; i++) {
 		for (unsigned k = 0; k < n; k++) {

@@ -88,8 +88,12 @@ struct cfa_step {
 	unsigned short cfa;	/* CFA offset from the stack pointer */
 };
 
-/* The steps every stub of a table of backend takes, in order, *n of
-   them; NULL when the CIE rule holds at every byte of its stubs. */
-const struct cfa_step *arch_stub_cfa(unsigned backend, unsigned *n);
+/* The steps every stub of a table of backend takes, in order (debug.c):
+   ARCH_SYSCALL_CFA (arch_backends.h) for TRAMP_SYSCALL, arch_kcall_cfa
+   for TRAMP_KERNEL_CALL where the kernel module has a port. */
+#ifdef ARCH_TRAMPFD
+extern const struct cfa_step arch_kcall_cfa[];
+extern const unsigned arch_kcall_ncfa;
+#endif
 
 #endif

@@ -26,6 +26,10 @@
 #define ARCH_SYSCALL_CODE	(ARCH_SYSCALL_SLOTS * ARCH_SYSCALL_STRIDE)
 #define ARCH_SYSCALL_RET	16	/* bytes of stub up to after ecall */
 #define ARCH_SYSCALL_PUSH	0	/* offset of the addi that pushes */
+/* Its CFI steps (struct cfa_step, debug.h): CFA = sp + 16 after the
+   push, until the next stub.  The other stubs never touch sp or ra. */
+#define ARCH_SYSCALL_CFA	{ ARCH_SYSCALL_PUSH + 4, 16 }, \
+				{ ARCH_SYSCALL_STRIDE, 0 }
 #define ARCH_TRAP_NR		0x7a3b0000
 
 /*

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * riscv64 unwind facts for the tooling modules: DWARF register numbers, the
- * CFA rule at a function's entry, and the CFI of each backend's stubs.
+ * CFA rule at a function's entry (the syscall stubs' CFI steps are
+ * ARCH_SYSCALL_CFA, in arch_backends.h).
  */
 #include "internal.h"
-#include "arch_backends.h"
 #include "debug.h"
 
 #define DW_SP		2
@@ -25,21 +25,3 @@ void arch_cie_rules(struct dbuf *b)
 	dbuf_uleb(b, 0);
 }
 
-/*
- * Static, mprotect and fault stubs never touch the stack or ra, so the
- * CIE rule holds at every byte.  A syscall stub pushes 16 bytes with its
- * first instruction and traps with them on the stack (syscall_stubs.S):
- * CFA = sp + 16 after it, until the next stub.
- */
-static const struct cfa_step syscall_cfa[] = {
-	{ ARCH_SYSCALL_PUSH + 4, 16 },	/* after the push */
-	{ ARCH_SYSCALL_STRIDE, 0 },	/* the next stub */
-};
-
-const struct cfa_step *arch_stub_cfa(unsigned backend, unsigned *n)
-{
-	if (backend != TRAMP_SYSCALL)
-		return NULL;
-	*n = sizeof(syscall_cfa) / sizeof(syscall_cfa[0]);
-	return syscall_cfa;
-}

@@ -30,6 +30,12 @@
 #define ARCH_SYSCALL_RET	9
 #endif
 #define ARCH_TRAP_NR		0x2a7a3b1
+/* Its CFI steps (struct cfa_step, debug.h): CFA = rsp + 16 after push
+   %rcx, + 24 after push %rax, until the next stub.  The other stubs never
+   touch the stack (fault stubs are not even executed). */
+#define ARCH_SYSCALL_CFA	{ ARCH_SYSCALL_RET - 8, 16 }, \
+				{ ARCH_SYSCALL_RET - 7, 24 }, \
+				{ ARCH_SYSCALL_STRIDE, 8 }
 
 /*
  * TRAMP_MPROTECT: every trampoline is a private copy of a 128-byte template
