@@ -654,11 +654,11 @@ unsigned jit_debug_flags(void)
 	return f;
 }
 
+static const struct cfa_step syscall_cfa[] = { ARCH_SYSCALL_CFA };
+
 /* The CFI of a table: every stub takes its backend's steps from its own
    entry on; the last stub's step onto the next one is left out.  The code
    alignment factor is 1: advances count bytes. */
-static const struct cfa_step syscall_cfa[] = { ARCH_SYSCALL_CFA };
-
 static void table_cfi(struct dbuf *b, const struct table *tb)
 {
 	unsigned n = 0, at = 0, end = tb->nslots * tb->code_stride;

@@ -543,8 +543,8 @@ void *os_map_marker(int fd, size_t len)
  * sandboxes): the kernel copies src into a pipe and back, so a page that
  * another thread unmaps at any moment is EFAULT, never a SIGSEGV (a check
  * of the pages followed by memcpy is a race: the unmap fits between the
- * two).  Chunks of one page fit any pipe, even one the per-user pipe
- * limit shrank to its minimum.
+ * two).  Chunks of 4096 bytes fit any pipe (one page at least, even when
+ * the per-user pipe limit shrank it).  Costs two descriptors meanwhile.
  */
 static int read_by_pipe(void *dst, const void *src, size_t len)
 {
@@ -568,8 +568,10 @@ static int read_by_pipe(void *dst, const void *src, size_t len)
 	}
 	close(p[0]);
 	close(p[1]);
+	if (!err)
+		return 0;
 	errno = err;
-	return err ? -1 : 0;
+	return -1;
 }
 
 int os_read_mem(void *dst, const void *src, size_t len)

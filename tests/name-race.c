@@ -81,18 +81,13 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/*
- * Names each piece of code a worker made, once, as the worker calls and
- * frees it: the code may be live (0), freed before the name (EINVAL: not
- * code of this process any more) or freed while the jitdump publisher
- * copies it (EFAULT), never a crash.  Once, not in a loop: a namer that
- * retakes the registry lock without pause holds it most of the time the
- * workers need it to name and free.
- */
+/* Names whatever was made last: the code may be live (0), freed before
+   the name (EINVAL: not code of this process any more) or freed while the
+   jitdump publisher copies it (EFAULT), never a crash. */
 static void *namer(void *arg)
 {
 	while (atomic_load(&workers_left) > 0) {
-		void *c = atomic_exchange(&latest, NULL);
+		void *c = atomic_load(&latest);
 
 		if (!c)
 			continue;
