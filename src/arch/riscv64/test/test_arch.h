@@ -39,6 +39,21 @@ static inline void code_ret(unsigned char *b, uint32_t v)
 	put32(b + 8, I_RET);
 }
 
+/* "return *(int32_t *)target + k" written at rw to run at rx, the load
+   PC-relative (target within 2 GiB of rx): auipc t0, hi; lw a0, lo(t0);
+   addi a0, a0, k; ret. */
+#define CODE_LOAD_REL_LEN	16
+static inline void code_load_rel(unsigned char *rw, const unsigned char *rx,
+				 const void *target, unsigned char k)
+{
+	uint32_t d = (uint32_t)((uintptr_t)target - (uintptr_t)rx);
+
+	put32(rw, 0x00000297u | ((d + 0x800) & 0xfffff000u));
+	put32(rw + 4, 0x0002a503u | (d & 0xfff) << 20);
+	put32(rw + 8, 0x00050513u | (uint32_t)k << 20);
+	put32(rw + 12, I_RET);
+}
+
 /* A function of len (>= CODE_RET_LEN) bytes that returns v and runs
    through every whole word of them: the above with nops before the ret
    (and len % 4 trailing bytes nothing executes). */
