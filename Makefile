@@ -55,11 +55,14 @@ FFI_LIB := $(if $(and $(wildcard ffi/arch/$(ARCH)),$(HAVE_FFI_H)),$(O)/libtrampj
 OPTLIB_CFLAGS += $(if $(FFI_LIB),-DHAVE_FFI_DROPIN)
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Wno-unused-parameter
+# Unwind tables in every frame, so backtraces and exceptions cross C code
+# (gcc omits them by default on riscv64; x86_64 and aarch64 have them).
+UNWIND := -fasynchronous-unwind-tables
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 CPPFLAGS_ALL := -Iinclude -Isrc -Isrc/arch/$(ARCH) -D_GNU_SOURCE -DTRAMPJIT_DEBUG
-LIB_CFLAGS := -std=c11 $(OPT) $(WARN) -fPIC -fvisibility=hidden $(SANFLAGS) $(CPPFLAGS_ALL) $(CFLAGS)
-APP_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -Iinclude $(OPTLIB_CFLAGS) $(CFLAGS)
-APP_CXXFLAGS := $(OPT) $(WARN) -Wno-missing-field-initializers $(SANFLAGS) -Iinclude $(OPTLIB_CFLAGS) -fexceptions $(CXXFLAGS)
+LIB_CFLAGS := -std=c11 $(OPT) $(WARN) $(UNWIND) -fPIC -fvisibility=hidden $(SANFLAGS) $(CPPFLAGS_ALL) $(CFLAGS)
+APP_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(UNWIND) $(SANFLAGS) -Iinclude $(OPTLIB_CFLAGS) $(CFLAGS)
+APP_CXXFLAGS := $(OPT) $(WARN) $(UNWIND) -Wno-missing-field-initializers $(SANFLAGS) -Iinclude $(OPTLIB_CFLAGS) -fexceptions $(CXXFLAGS)
 APP_LDLIBS := -lpthread -ldl
 # The JIT peer of the benchmark, when Debian's libasmjit-dev is installed
 # (native builds only: it is an x86_64 library).
@@ -103,7 +106,8 @@ EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 # Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags.
 # -static there makes a static test; sanitizer runtimes cannot be linked
 # statically, so SANITIZE builds drop it (the test then skips); libunwind's
-# are dropped where the toolchain lacks it (the test then skips).
+# and libffi's are dropped where the toolchain lacks them (the test then
+# skips).
 ldflags-of = $(filter-out $(if $(SANITIZE),-static) $(if $(HAVE_LIBUNWIND),,-lunwind%) \
 	$(if $(HAVE_LIBFFI),,-lffi),\
 	$(shell cat $(1).ldflags 2>/dev/null))
@@ -119,12 +123,12 @@ all: lib $(EXAMPLES) $(BENCH) $(PLAIN_LOOP) $(FFI_LOOP)
 # libffi drop-in only where <ffi.h> is installed).
 lib: $(STATIC) $(O)/libtrampjit.so $(FFI_LIB) $(NESTED_LIBS)
 
-$(O)/src/%.o: src/%.c $(wildcard src/*.h src/arch/$(ARCH)/*.h include/*.h)
+$(O)/src/%.o: src/%.c $(wildcard src/*.h src/arch/*.h src/arch/$(ARCH)/*.h include/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(LIB_CFLAGS) -c $< -o $@
 
-$(O)/src/%.o: src/%.S $(wildcard src/arch/$(ARCH)/*.h)
+$(O)/src/%.o: src/%.S $(wildcard src/arch/*.h src/arch/$(ARCH)/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) $(LIB_CFLAGS) -c $< -o $@
@@ -311,7 +315,8 @@ check-symbols: $(O)/libtrampjit.so
 
 # Install into temporary trees and build programs against them.
 check-install: lib
-	$(Q)CC="$(CC)" CXX="$(CXX)" SANFLAGS="$(SANFLAGS)" MAKE="$(MAKE)" RUNNER="$(RUNNER)" \
+	$(Q)CC="$(CC)" CXX="$(CXX)" SANFLAGS="$(SANFLAGS)" RUNNER="$(RUNNER)" \
+		MAKE="$(MAKE) CROSS_COMPILE=$(CROSS_COMPILE) ARCH=$(ARCH)" \
 		sh tests/install.sh $(O); rc=$$?; [ $$rc = 0 ] || [ $$rc = 77 ]
 
 # The multi-threaded tests (those that include <pthread.h>) built with

@@ -90,6 +90,11 @@ enum tramp_kind {
  * and targets are reached with BR x17 or BLR: they must start with a
  * landing pad then (compiled code does).  A context may not set sp, x16
  * or x17 (TRAMP_CONTEXT_RESERVED).
+ *
+ * On riscv64 (LP64D) every kind may also change t1 and t3 (the registers
+ * a PLT entry clobbers), t4 and t5; CHAIN sets t2, the static chain.  t0,
+ * fa0-fa7 and the stack reach the target untouched.  A context may not
+ * set zero, sp, gp, tp, t1 or t3 (TRAMP_CONTEXT_RESERVED).
  */
 
 /* How the call gets there.  See trampjit(7) for the trade-offs. */
@@ -159,6 +164,32 @@ enum {
 #define TRAMP_CONTEXT_RESERVED						\
 	((1ull << TRAMP_REG_SP) | (1ull << TRAMP_REG_X16) |		\
 	 (1ull << TRAMP_REG_X17))
+#elif defined(__riscv) && __riscv_xlen == 64
+enum {	/* by register number: TRAMP_REG_T0 is x5 */
+	TRAMP_REG_ZERO, TRAMP_REG_RA, TRAMP_REG_XSP, TRAMP_REG_GP,
+	TRAMP_REG_TP, TRAMP_REG_T0, TRAMP_REG_T1, TRAMP_REG_T2,
+	TRAMP_REG_S0, TRAMP_REG_S1, TRAMP_REG_A0, TRAMP_REG_A1,
+	TRAMP_REG_A2, TRAMP_REG_A3, TRAMP_REG_A4, TRAMP_REG_A5,
+	TRAMP_REG_A6, TRAMP_REG_A7, TRAMP_REG_S2, TRAMP_REG_S3,
+	TRAMP_REG_S4, TRAMP_REG_S5, TRAMP_REG_S6, TRAMP_REG_S7,
+	TRAMP_REG_S8, TRAMP_REG_S9, TRAMP_REG_S10, TRAMP_REG_S11,
+	TRAMP_REG_T3, TRAMP_REG_T4, TRAMP_REG_T5, TRAMP_REG_T6,
+	TRAMP_NREGS,
+	TRAMP_NARGREGS = 8,	/* integer argument registers a0-a7 */
+	TRAMP_NVECREGS = 8	/* floating-point argument registers fa0-fa7 */
+};
+#define TRAMP_REG_ARG(i)	((i) < 8 ? TRAMP_REG_A0 + (i) : -1)
+#define TRAMP_REG_FP	TRAMP_REG_S0	/* frame pointer */
+#define TRAMP_REG_LR	TRAMP_REG_RA	/* link register */
+#define TRAMP_REG_CHAIN	TRAMP_REG_T2	/* static chain (GCC nested fns) */
+#define TRAMP_REG_SP	TRAMP_REG_XSP	/* may not be set by a context */
+/* Registers a context may not set: zero; sp; gp and tp, which the ABI
+   fixes for the whole program and thread; t1 and t3 (the registers a PLT
+   entry clobbers), which carry the final stack pointer and pc. */
+#define TRAMP_CONTEXT_RESERVED						\
+	((1ull << TRAMP_REG_ZERO) | (1ull << TRAMP_REG_SP) |		\
+	 (1ull << TRAMP_REG_GP) | (1ull << TRAMP_REG_TP) |		\
+	 (1ull << TRAMP_REG_T1) | (1ull << TRAMP_REG_T3))
 #else
 #error "trampjit: unsupported architecture"
 #endif
@@ -214,7 +245,11 @@ struct tramp_context {
  * is the same: the caller passes at most 5 integer register arguments,
  * the hidden pointer included.  Only valid with TRAMP_BIND (EINVAL).
  * On aarch64 the result pointer travels in x8, which BIND never moves:
- * TRAMP_BIND_SRET behaves exactly as BIND there.
+ * TRAMP_BIND_SRET behaves exactly as BIND there.  On riscv64 it is the
+ * hidden first argument, a0, as on x86_64: BIND moves a0..a6 into a1..a7
+ * and puts data in a0, TRAMP_BIND_SRET keeps a0, puts data in a1 and moves
+ * a1..a6 into a2..a7 (at most 7 integer register arguments, the hidden
+ * pointer included).
  */
 #define TRAMP_BIND_SRET		1u
 
@@ -394,6 +429,25 @@ unsigned tramp_vector_count(const struct tramp_frame *f);
  * (tramp_set_return2 with the double's bits).  A struct returned in memory
  * goes to tramp_struct_return(f) (x8; the arguments are not shifted).
  * The frame keeps all 16 bytes of q0-q7; SVE registers are not kept.
+ *
+ * riscv64 (LP64D, with the hardware floating-point convention): integer/
+ * pointer in a0 (a1 the second word), double or float in fa0 (floats
+ * NaN-boxed; fa1 the second member of a {double, double} or {float,
+ * float} struct: tramp_set_return_double2, or tramp_set_return_vector with
+ * 8 bytes each, i <= 1), a struct of one integer and one floating-point
+ * member in a0 and fa0 whatever their order (tramp_set_return plus
+ * tramp_set_return_double or _float), long double (IEEE quad) in a0 and
+ * a1 (tramp_set_return_long_double).  _Complex long double and structs
+ * over 16 bytes are returned in memory: tramp_struct_return(f) is a0,
+ * the visible arguments start at tramp_arg(f, 1), and
+ * tramp_set_return_long_double2 writes both parts there and returns the
+ * pointer.  The frame holds a0-a7 and fa0-fa7 (8 bytes each;
+ * tramp_arg_vector copies 8 and zeroes the other 8: the base ABI has no
+ * vector registers).  Floating-point arguments that find no FP register
+ * (after fa7, and all variadic ones) travel in integer registers:
+ * tramp_arg_double(f, i) for 8 <= i < 16 reads a(i - 8), then the stack,
+ * which is right when no integer argument took those registers;
+ * otherwise read them with tramp_arg().  tramp_vector_count() is 8.
  */
 void tramp_set_return(struct tramp_frame *f, uintptr_t v);
 void tramp_set_return2(struct tramp_frame *f, uintptr_t lo, uintptr_t hi);
@@ -401,8 +455,8 @@ void tramp_set_return_double(struct tramp_frame *f, double v);
 void tramp_set_return_double2(struct tramp_frame *f, double a, double b);
 void tramp_set_return_float(struct tramp_frame *f, float v);
 /* Where a struct returned in memory goes: the hidden first argument on
-   x86_64 (then tramp_arg(f, 0); the visible arguments start at 1), x8 on
-   aarch64 (arguments are not shifted).  NULL for a NULL f. */
+   x86_64 and riscv64 (then tramp_arg(f, 0); the visible arguments start
+   at 1), x8 on aarch64 (arguments are not shifted).  NULL for a NULL f. */
 void *tramp_struct_return(const struct tramp_frame *f);
 int tramp_set_return_vector(struct tramp_frame *f, unsigned i,
 			    const void *v);

@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 
 #include "internal.h"
+#include "arch_backends.h"
 #include "debug.h"
 #include "os.h"
 
@@ -653,6 +654,40 @@ unsigned jit_debug_flags(void)
 	return f;
 }
 
+static const struct cfa_step syscall_cfa[] = { ARCH_SYSCALL_CFA };
+
+/* The CFI of a table: every stub takes its backend's steps from its own
+   entry on; the last stub's step onto the next one is left out.  The code
+   alignment factor is 1: advances count bytes. */
+static void table_cfi(struct dbuf *b, const struct table *tb)
+{
+	unsigned n = 0, at = 0, end = tb->nslots * tb->code_stride;
+	const struct cfa_step *s = NULL;
+
+	if (tb->backend == TRAMP_SYSCALL) {
+		s = syscall_cfa;
+		n = sizeof(syscall_cfa) / sizeof(syscall_cfa[0]);
+	}
+#ifdef ARCH_TRAMPFD
+	if (tb->backend == BK_KERNEL_CALL) {
+		s = arch_kcall_cfa;
+		n = arch_kcall_ncfa;
+	}
+#endif
+
+	for (unsigned i = 0; s && i < tb->nslots; i++) {
+		for (unsigned k = 0; k < n; k++) {
+			unsigned off = i * tb->code_stride + s[k].at;
+
+			if (off >= end)
+				break;
+			dbuf_cfa_advance(b, off - at);
+			dbuf_cfa_offset(b, s[k].cfa);
+			at = off;
+		}
+	}
+}
+
 /* A new trampoline table: unwind info always, names where enabled.  A
    failure here costs only the name: the table works regardless. */
 void debug_table_added(struct table *tb)
@@ -660,7 +695,7 @@ void debug_table_added(struct table *tb)
 	struct dbuf cfi = { 0 };
 	int err = errno;
 
-	arch_table_cfi(&cfi, tb);
+	table_cfi(&cfi, tb);
 	if (!cfi.err) {
 		lock_registry();
 		add_locked(tb->base, tb->code_size, TABLE_NAME, cfi.p,

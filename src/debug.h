@@ -81,6 +81,19 @@ extern const int arch_cfi_data_align;
 extern const unsigned arch_cfi_ra_column;
 extern const unsigned arch_cfi_max_reg;
 void arch_cie_rules(struct dbuf *b);
-void arch_table_cfi(struct dbuf *b, const struct table *tb);
+
+/* From byte at of a stub on, CFA = stack pointer + cfa. */
+struct cfa_step {
+	unsigned short at;	/* offset in the stub; the stride: the next */
+	unsigned short cfa;	/* CFA offset from the stack pointer */
+};
+
+/* The steps every stub of a table of backend takes, in order (debug.c):
+   ARCH_SYSCALL_CFA (arch_backends.h) for TRAMP_SYSCALL, arch_kcall_cfa
+   for TRAMP_KERNEL_CALL where the kernel module has a port. */
+#ifdef ARCH_TRAMPFD
+extern const struct cfa_step arch_kcall_cfa[];
+extern const unsigned arch_kcall_ncfa;
+#endif
 
 #endif

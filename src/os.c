@@ -32,6 +32,13 @@
 #define ARCH_CODE_PROT	0
 #endif
 
+/* What serialises instruction fetch on every thread where the kernel has
+   no membarrier SYNC_CORE for the architecture (EINVAL): 0 when done,
+   -1 when there is nothing (the membarrier error is reported). */
+#ifndef ARCH_SYNC_CORE_FALLBACK
+#define ARCH_SYNC_CORE_FALLBACK()	(-1)
+#endif
+
 #ifndef MFD_EXEC
 #define MFD_EXEC	0x0010U
 #endif
@@ -518,6 +525,10 @@ int os_membarrier_sync_core(void)
 		r = membarrier_register();
 		atomic_store_explicit(&registered, r, memory_order_release);
 	}
+	if (r == -EINVAL && !ARCH_SYNC_CORE_FALLBACK()) {
+		__atomic_fetch_add(&os_membarrier_calls, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
 	if (r < 0) {
 		errno = -r;
 		return -1;
@@ -647,26 +658,42 @@ void *os_map_marker(int fd, size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* Without process_vm_readv (ENOSYS under qemu-user and in some seccomp
-   sandboxes): mincore() says whether every page is mapped, then a copy. */
-static int read_mapped(void *dst, const void *src, size_t len)
+/*
+ * Without process_vm_readv (ENOSYS under qemu-user 7.2 and in some seccomp
+ * sandboxes): the kernel copies src into a pipe and back, so a page that
+ * another thread unmaps at any moment is EFAULT, never a SIGSEGV (a check
+ * of the pages followed by memcpy is a race: the unmap fits between the
+ * two).  Chunks of 4096 bytes fit any pipe (one page at least, even when
+ * the per-user pipe limit shrank it).  Costs two descriptors meanwhile.
+ */
+static int read_by_pipe(void *dst, const void *src, size_t len)
 {
-	size_t ps = os_page_size();
-	uintptr_t lo = (uintptr_t)src & ~(ps - 1);
-	uintptr_t hi = ((uintptr_t)src + len + ps - 1) & ~(ps - 1);
-	unsigned char vec[64];
+	int p[2], err = 0;
 
-	for (; lo < hi; lo += sizeof(vec) * ps) {
-		size_t n = hi - lo < sizeof(vec) * ps ? hi - lo :
-			   sizeof(vec) * ps;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
+		return -1;
+	while (len && !err) {
+		size_t n = len < 4096 ? len : 4096;
+		/* The kernel reads src: a raw system call, as sanitizers
+		   would take write() for a user-space read racing unmaps. */
+		ssize_t w = syscall(SYS_write, p[1], src, n);
 
-		if (mincore((void *)lo, n, vec)) {
-			errno = errno == ENOMEM ? EFAULT : errno;
-			return -1;
+		if (w <= 0)
+			err = w < 0 ? errno : EFAULT;
+		else if (read(p[0], dst, (size_t)w) != w)
+			err = EIO;
+		else {
+			dst = (char *)dst + w;
+			src = (const char *)src + w;
+			len -= (size_t)w;
 		}
 	}
-	memcpy(dst, src, len);
-	return 0;
+	close(p[0]);
+	close(p[1]);
+	if (!err)
+		return 0;
+	errno = err;
+	return -1;
 }
 
 int os_read_mem(void *dst, const void *src, size_t len)
@@ -677,7 +704,7 @@ int os_read_mem(void *dst, const void *src, size_t len)
 	if (n == (ssize_t)len)
 		return 0;
 	if (n < 0 && errno == ENOSYS)
-		return read_mapped(dst, src, len);
+		return read_by_pipe(dst, src, len);
 	if (n >= 0)
 		errno = EFAULT;	/* stopped at an unmapped page */
 	return -1;

@@ -135,9 +135,10 @@ int os_set_cloexec(int fd, int on);
 /* ---- tooling ------------------------------------------------------------ */
 
 /* Copy len bytes of this process's memory at src to dst without touching
-   src directly (process_vm_readv): EFAULT instead of a crash when part of
-   it is not mapped or not readable; ENOSYS or EPERM when the call is not
-   available (seccomp). */
+   src directly (process_vm_readv; through a pipe where that is ENOSYS):
+   EFAULT instead of a crash when part of it is not mapped or not
+   readable, even while another thread unmaps it; EPERM when a seccomp
+   filter refuses process_vm_readv. */
 int os_read_mem(void *dst, const void *src, size_t len);
 
 /* Map the first len bytes of file fd private read+execute, anywhere: the

@@ -19,6 +19,7 @@
 #include "harness.h"
 #include "test_arch.h"
 #include "seccomp-trap.h"
+#include "test_arch.h"
 
 
 static long add(void *data, long x) { return (long)(intptr_t)data + x; }

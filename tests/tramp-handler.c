@@ -43,27 +43,40 @@ static void h_mixed(struct tramp_frame *f, void *data)
 	tramp_set_return(f, (uintptr_t)(s * 10000 + (long)d));
 }
 
-/* double(double x10, long, long): doubles 8 and 9 on the stack. */
+/* double(double x10, long, long): doubles 8 and 9 on the stack, or in
+   the first two integer registers where FP arguments spill there (the
+   longs then take the next two). */
 static void h_doubles(struct tramp_frame *f, void *data)
 {
+	unsigned k = TEST_FP_IN_GPRS ? 2 : 0;
 	double d = 0;
 
 	for (unsigned i = 0; i < 10; i++)
 		d = d * 2 + tramp_arg_double(f, i);
-	tramp_set_return_double(f, d + (double)(tramp_arg(f, 0) * 1000000 +
-					       tramp_arg(f, 1) * 10000000));
+	tramp_set_return_double(f, d + (double)(tramp_arg(f, k) * 1000000 +
+					       tramp_arg(f, k + 1) * 10000000));
 }
 
-/* long(int n, ...): n pairs of (long, double) follow. */
+/* long(int n, ...): n pairs of (long, double) follow.  Where FP
+   arguments spill into integer registers, variadic doubles travel there,
+   in order with the longs. */
 static void h_varargs(struct tramp_frame *f, void *data)
 {
 	int n = (int)tramp_arg(f, 0);
-	double s = 0;
+	double s = 0, x;
+	uintptr_t bits;
 
 	CHECK(tramp_vector_count(f) >= (unsigned)n);
-	for (int i = 0; i < n; i++)
-		s += (double)tramp_arg(f, 1 + (unsigned)i) *
-		     tramp_arg_double(f, (unsigned)i);
+	for (unsigned i = 0; i < (unsigned)n; i++) {
+		if (TEST_FP_IN_GPRS) {
+			bits = tramp_arg(f, 2 + 2 * i);
+			memcpy(&x, &bits, sizeof(x));
+			s += (double)(long)tramp_arg(f, 1 + 2 * i) * x;
+		} else {
+			s += (double)(long)tramp_arg(f, 1 + i) *
+			     tramp_arg_double(f, i);
+		}
+	}
 	tramp_set_return(f, (uintptr_t)(long)s);
 }
 
@@ -83,7 +96,8 @@ static void h_two_doubles(struct tramp_frame *f, void *data)
 				 tramp_arg_double(f, 0) * 2);
 }
 
-/* {long, double}: rax + xmm0 on x86_64, x0 + x1 on aarch64. */
+/* {long, double}: rax + xmm0 on x86_64, x0 + x1 on aarch64, a0 + fa0 on
+   riscv64. */
 static void h_long_double(struct tramp_frame *f, void *data)
 {
 	double q = 0.25;

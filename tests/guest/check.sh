@@ -30,9 +30,9 @@ MIRROR=${GUEST_MIRROR:-http://deb.debian.org/debian}
 A64_TESTS="tramp-chain tramp-bind tramp-handler tramp-context tramp-data \
 tramp-lifo tramp-fastpath bind-sret context-fp syscall-seccomp mprotect-mdwe \
 threads arena-regrow jit-code jitfd-sealed region-modes region-fixup \
-region-xmodify dual-view dual-near fork-cow wx-maps"
+region-xmodify dual-view dual-near fork-cow wx-maps page-layout"
 RV_TESTS="syscall-seccomp mprotect-mdwe tramp-chain tramp-handler \
-tramp-context jit-code region-xmodify wx-maps"
+tramp-context jit-code region-xmodify wx-maps page-layout"
 
 say() { echo "check-guest: $*"; }
 

@@ -13,9 +13,19 @@ static int add(void *data, int x)
 
 int main(void)
 {
+#if defined(__x86_64__)
 	static const unsigned char ret42[] = {	/* mov $42, %eax; ret */
 		0xb8, 42, 0, 0, 0, 0xc3,
 	};
+#elif defined(__aarch64__)
+	static const uint32_t ret42[] = {	/* bti c; mov w0, #42; ret */
+		0xd503245f, 0x52800540, 0xd65f03c0,
+	};
+#elif defined(__riscv)
+	static const uint32_t ret42[] = {	/* li a0, 42; ret */
+		0x02a00513, 0x00008067,
+	};
+#endif
 	int five = 5;
 	struct tramp_spec spec = { TRAMP_BIND, TRAMP_STATIC, 0, 0, 0, 0, 0 };
 	int (*fn)(int);

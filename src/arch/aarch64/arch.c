@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * aarch64 C side: handler frame accessors (AAPCS64 classification),
+ * aarch64 C side: long double results of HANDLER frames (AAPCS64),
  * context application shared by the static thunks and the signal-based
  * backends, and whether code must be mapped with PROT_BTI.
  */
@@ -24,115 +24,6 @@
 #define GNU_PROPERTY_AARCH64_FEATURE_1_AND	0xc0000000u
 #endif
 #define FEATURE_1_BTI				1u
-
-uintptr_t tramp_arg(const struct tramp_frame *f, unsigned i)
-{
-	if (!f)
-		return 0;
-	if (i < TRAMP_NARGREGS)
-		return f->gpr[i];
-	return f->stack[i - TRAMP_NARGREGS];
-}
-
-double tramp_arg_double(const struct tramp_frame *f, unsigned i)
-{
-	double d;
-
-	if (!f)
-		return 0;
-	if (i < TRAMP_NVECREGS)
-		memcpy(&d, &f->vec[i][0], sizeof(d));
-	else
-		memcpy(&d, &f->stack[i - TRAMP_NVECREGS], sizeof(d));
-	return d;
-}
-
-float tramp_arg_float(const struct tramp_frame *f, unsigned i)
-{
-	float v;
-
-	if (!f)
-		return 0;
-	if (i < TRAMP_NVECREGS)
-		memcpy(&v, &f->vec[i][0], sizeof(v));
-	else
-		memcpy(&v, &f->stack[i - TRAMP_NVECREGS], sizeof(v));
-	return v;
-}
-
-int tramp_arg_vector(const struct tramp_frame *f, unsigned i, void *v)
-{
-	if (!f || !v || i >= TRAMP_NVECREGS) {
-		errno = EINVAL;
-		return -1;
-	}
-	memcpy(v, f->vec[i], sizeof(f->vec[i]));
-	return 0;
-}
-
-const uintptr_t *tramp_stack_args(const struct tramp_frame *f)
-{
-	return f ? f->stack : NULL;
-}
-
-/* AAPCS64 passes no vector count: every vector register may hold one. */
-unsigned tramp_vector_count(const struct tramp_frame *f)
-{
-	return f ? TRAMP_NVECREGS : 0;
-}
-
-void *tramp_struct_return(const struct tramp_frame *f)
-{
-	return f ? (void *)f->x8 : NULL;
-}
-
-void tramp_set_return(struct tramp_frame *f, uintptr_t v)
-{
-	if (f)
-		f->ret[0] = v;
-}
-
-void tramp_set_return2(struct tramp_frame *f, uintptr_t lo, uintptr_t hi)
-{
-	if (f) {
-		f->ret[0] = lo;
-		f->ret[1] = hi;
-	}
-}
-
-void tramp_set_return_double(struct tramp_frame *f, double v)
-{
-	if (f)
-		memcpy(&f->vret[0][0], &v, sizeof(v));
-}
-
-void tramp_set_return_double2(struct tramp_frame *f, double a, double b)
-{
-	if (f) {
-		memcpy(&f->vret[0][0], &a, sizeof(a));
-		memcpy(&f->vret[1][0], &b, sizeof(b));
-	}
-}
-
-void tramp_set_return_float(struct tramp_frame *f, float v)
-{
-	if (f) {
-		f->vret[0][0] = 0;
-		memcpy(&f->vret[0][0], &v, sizeof(v));
-	}
-}
-
-/* q0-q3 carry vector returns (__int128 vectors, the members of a
-   homogeneous vector struct). */
-int tramp_set_return_vector(struct tramp_frame *f, unsigned i, const void *v)
-{
-	if (!f || !v || i > 3) {
-		errno = EINVAL;
-		return -1;
-	}
-	memcpy(f->vret[i], v, sizeof(f->vret[i]));
-	return 0;
-}
 
 /* long double is IEEE binary128, returned in all of q0 (and q1 for the
    imaginary part of a complex one). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * aarch64 constants of the fault, syscall and mprotect backends, shared by
- * their stub files (.S) and C, and the signal-context helpers (sigtramp.c).
+ * their stub files (.S) and C; arch/backends.h declares the rest.
  * Every code half is 64 KiB (the largest arm64 page) and every data half a
  * multiple of it.
  */
@@ -28,6 +28,10 @@
 #define ARCH_SYSCALL_CODE	(ARCH_SYSCALL_SLOTS * ARCH_SYSCALL_STRIDE)
 #define ARCH_SYSCALL_RET	16	/* bytes of stub up to after svc */
 #define ARCH_SYSCALL_PUSH	4	/* offset of the stp */
+/* Its CFI steps (struct cfa_step, debug.h): CFA = sp + 16 after the
+   push, until the next stub.  The other stubs never touch sp or x30. */
+#define ARCH_SYSCALL_CFA	{ ARCH_SYSCALL_PUSH + 4, 16 }, \
+				{ ARCH_SYSCALL_STRIDE, 0 }
 #define ARCH_TRAP_NR		0x7a3b0000
 
 /*
@@ -51,25 +55,7 @@
 #define ARCH_MP_THUNK_KINDS	0x1f
 
 #ifndef __ASSEMBLER__
-#include <stdint.h>
-
-/* Templates of the mprotect backend (mprotect_stubs.S), ARCH_MP_STRIDE
-   bytes each, by enum tramp_kind; the syscall stub table (syscall_stubs.S). */
-extern const char arch_mp_templates[][ARCH_MP_STRIDE];
-extern const char arch_syscall_stubs[];
-
-/*
- * Signal-context helpers (sigtramp.c); all async-signal-safe.
- * uc is the third argument of an SA_SIGINFO handler.
- */
-/* The interrupted program counter. */
-uintptr_t arch_uc_pc(const void *uc);
-/* Undo the push of a syscall stub so that uc is at its entry again. */
-void arch_uc_syscall_unwind(void *uc);
-/* Make uc continue as the trampoline of kind with pair {lo, hi} at slot
-   would have, from its entry. */
-void arch_uc_enter(void *uc, unsigned kind, const void *slot,
-		   uintptr_t lo, uintptr_t hi);
+#include "arch/backends.h"
 #endif
 
 #endif

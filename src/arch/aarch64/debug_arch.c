@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * aarch64 unwind facts for the tooling modules: DWARF register numbers, the
- * CFA rule at a function's entry, and the CFI of each backend's stubs.
+ * CFA rule at a function's entry (the syscall stubs' CFI steps are
+ * ARCH_SYSCALL_CFA, in arch_backends.h).
  */
 #include "internal.h"
-#include "arch_backends.h"
 #include "debug.h"
 
 #define DW_SP		31
@@ -25,26 +25,3 @@ void arch_cie_rules(struct dbuf *b)
 	dbuf_uleb(b, 0);
 }
 
-/*
- * Static, mprotect and fault stubs never touch the stack or x30, so the
- * CIE rule holds at every byte.  A syscall stub pushes 16 bytes and traps
- * with them on the stack (syscall_stubs.S): CFA = sp + 16 after the push,
- * until the next stub.  The code alignment factor is 1: advances count
- * bytes.
- */
-void arch_table_cfi(struct dbuf *b, const struct table *tb)
-{
-	unsigned after = ARCH_SYSCALL_PUSH + 4;
-	unsigned stride = tb->code_stride;
-
-	if (tb->backend != TRAMP_SYSCALL)
-		return;
-	for (unsigned i = 0; i < tb->nslots; i++) {
-		dbuf_cfa_advance(b, after);
-		dbuf_cfa_offset(b, 16);
-		if (i + 1 < tb->nslots) {
-			dbuf_cfa_advance(b, stride - after);
-			dbuf_cfa_offset(b, 0);
-		}
-	}
-}

@@ -87,6 +87,18 @@
 /* struct tramp_frame is public (trampjit.h); arch.c checks FRAME_*. */
 _Static_assert(sizeof(struct tramp_frame) == FRAME_SIZE, "frame layout");
 
+/*
+ * Where the HANDLER frame keeps each value, for the accessors (frame.c).
+ * System V: FP argument i is xmm i, then a stack word; %al counts the
+ * vector registers a variadic call used; the hidden pointer is rdi; FP
+ * results go in xmm0 and xmm1, a float with zero above.
+ */
+#define ARCH_FRAME_VECS(f)		((f)->xmm)
+#define ARCH_FRAME_FRETS(f)		((f)->vret)
+#define ARCH_FRAME_SRET(f)		((f)->gpr[0])
+#define ARCH_FRAME_VECTOR_COUNT(f)	((unsigned)((f)->al & 0xff))
+#define ARCH_FLOAT_BOX			0ull
+
 /* Read a slot's pair in one access.  pre: p 16-byte aligned. */
 static inline void arch_load_pair(const void *p, uintptr_t *lo,
 				  uintptr_t *hi)

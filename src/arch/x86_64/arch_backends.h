@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * x86_64 constants of the fault, syscall and mprotect backends, shared by
- * their stub files (.S) and C, and the signal-context helpers (sigtramp.c).
+ * their stub files (.S) and C; arch/backends.h declares the rest.
  */
 #ifndef TRAMPJIT_ARCH_BACKENDS_H
 #define TRAMPJIT_ARCH_BACKENDS_H
@@ -30,6 +30,12 @@
 #define ARCH_SYSCALL_RET	9
 #endif
 #define ARCH_TRAP_NR		0x2a7a3b1
+/* Its CFI steps (struct cfa_step, debug.h): CFA = rsp + 16 after push
+   %rcx, + 24 after push %rax, until the next stub.  The other stubs never
+   touch the stack (fault stubs are not even executed). */
+#define ARCH_SYSCALL_CFA	{ ARCH_SYSCALL_RET - 8, 16 }, \
+				{ ARCH_SYSCALL_RET - 7, 24 }, \
+				{ ARCH_SYSCALL_STRIDE, 8 }
 
 /*
  * TRAMP_MPROTECT: every trampoline is a private copy of a 128-byte template
@@ -46,25 +52,7 @@
 #define ARCH_MP_THUNK_KINDS	0xc
 
 #ifndef __ASSEMBLER__
-#include <stdint.h>
-
-/* Templates of the mprotect backend (mprotect_stubs.S), ARCH_MP_STRIDE
-   bytes each, by table kind; the syscall stub table (syscall_stubs.S). */
-extern const char arch_mp_templates[][ARCH_MP_STRIDE];
-extern const char arch_syscall_stubs[];
-
-/*
- * Signal-context helpers (sigtramp.c); all async-signal-safe.
- * uc is the third argument of an SA_SIGINFO handler.
- */
-/* The interrupted program counter. */
-uintptr_t arch_uc_pc(const void *uc);
-/* Undo the pushes of a syscall stub so that uc is at its entry again. */
-void arch_uc_syscall_unwind(void *uc);
-/* Make uc continue as the trampoline of kind with pair {lo, hi} at slot
-   would have, from its entry. */
-void arch_uc_enter(void *uc, unsigned kind, const void *slot,
-		   uintptr_t lo, uintptr_t hi);
+#include "arch/backends.h"
 #endif
 
 #endif

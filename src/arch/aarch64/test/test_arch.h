@@ -201,6 +201,9 @@ uint64_t probe_ret_x0(void);
    function returning a struct in memory. */
 #define TEST_MIXED_STRUCT_GPRS	1
 #define TEST_SRET_ARG0		0
+/* Floating-point arguments that find no FP register travel in integer
+   registers (riscv64): no. */
+#define TEST_FP_IN_GPRS		0
 
 /* RSS budget of 1,000,000 live trampolines: 56 bytes a trampoline (16 of
    stub, 40 of slot: the pair twice, see src/arch/aarch64/arch.h), plus slack. */

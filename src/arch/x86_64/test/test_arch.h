@@ -189,6 +189,9 @@ uint64_t probe_ret_rdi(void), probe_ret_rsi(void), probe_ret_rax(void);
    function returning a struct in memory. */
 #define TEST_MIXED_STRUCT_GPRS	0
 #define TEST_SRET_ARG0		1
+/* Floating-point arguments that find no FP register travel in integer
+   registers (riscv64): no. */
+#define TEST_FP_IN_GPRS		0
 
 /* RSS budget of 1,000,000 live trampolines: 32 bytes a trampoline (16 of
    stub, 16 of slot), plus slack. */
