@@ -92,9 +92,9 @@ static int map_rw(struct heap *h, struct chunk *c)
 	size_t len = (size_t)c->nchunks << CHUNK_SHIFT;
 	char *rw = h->base + ARENA + chunk_off(c);
 
-	if (!os_map_view(rw, len, h->fd, chunk_off(c)))
+	if (!os_map_view(rw, len, c->bk->fd, chunk_off(c)))
 		return -1;
-	if (os_dontfork(rw, len)) {
+	if (!c->npriv && os_dontfork(rw, len)) {
 		os_unreserve(rw, len);
 		return -1;
 	}
@@ -109,10 +109,12 @@ static void chunk_unmap(struct heap *h, struct chunk *c)
 	os_unreserve(h->base + chunk_off(c), len);
 	if (h->views)
 		os_unreserve(h->base + ARENA + chunk_off(c), len);
-	if (!h->err)
-		os_punch_hole(h->fd, chunk_off(c), len);
+	if (heap_chunk_private(c))
+		os_punch_hole(c->bk->fd, chunk_off(c), len);
+	backing_put(h, c);
 	for (unsigned i = 0; i < c->nchunks; i++)
 		h->chunks[c->idx + i] = NULL;
+	free(c->priv);
 	free(c);
 }
 
@@ -120,8 +122,8 @@ static void chunk_unmap(struct heap *h, struct chunk *c)
 static struct chunk *chunk_new(struct heap *h, unsigned k, int big)
 {
 	unsigned i, run = 0;
+	struct backing *b;
 	struct chunk *c;
-	size_t end;
 
 	for (i = 0; i < NCHUNKS && run < k; i++)
 		run = h->chunks[i] ? 0 : run + 1;
@@ -135,15 +137,16 @@ static struct chunk *chunk_new(struct heap *h, unsigned k, int big)
 	c->idx = i - k;
 	c->nchunks = k;
 	c->big = big;
-	end = (size_t)(c->idx + k) << CHUNK_SHIFT;
-	if (end > h->fsize) {
-		if (os_truncate(h->fd, (off_t)end))
-			goto fail;
-		h->fsize = end;
+	b = heap_backing(h, (size_t)(c->idx + k) << CHUNK_SHIFT);
+	if (!b) {
+		free(c);
+		return NULL;
 	}
-	if (code_fill(h->fd, chunk_off(c), (size_t)k << CHUNK_SHIFT) ||
+	c->bk = b;
+	c->gen = heap_gen;
+	if (code_fill(b->fd, chunk_off(c), (size_t)k << CHUNK_SHIFT) ||
 	    !os_map_code(h->base + chunk_off(c), (size_t)k << CHUNK_SHIFT,
-			 h->fd, chunk_off(c)))
+			 b->fd, chunk_off(c)))
 		goto fail;
 	if (h->views && map_rw(h, c)) {
 		os_unreserve(h->base + chunk_off(c), (size_t)k << CHUNK_SHIFT);
@@ -151,9 +154,10 @@ static struct chunk *chunk_new(struct heap *h, unsigned k, int big)
 	}
 	for (i = 0; i < k; i++)
 		h->chunks[c->idx + i] = c;
+	b->refs++;
 	return c;
 fail:
-	os_punch_hole(h->fd, chunk_off(c), (size_t)k << CHUNK_SHIFT);
+	os_punch_hole(b->fd, chunk_off(c), (size_t)k << CHUNK_SHIFT);
 	free(c);
 	return NULL;
 }
@@ -165,12 +169,11 @@ static long chunk_alloc(struct heap *h, struct chunk *c, unsigned n)
 
 	if (c->big || NGRAN - c->used < n)
 		return -1;
-	if (h->views && !c->rw_ok && map_rw(h, c))
-		return -1;
 	g = run_find(c, c->cursor, NGRAN, n);
 	if (g < 0)
 		g = run_find(c, 0, NGRAN, n);
-	if (g < 0)
+	if (g < 0 || heap_chunk_own(h, c) ||
+	    (h->views && !c->rw_ok && map_rw(h, c)))
 		return -1;
 	bits_put(c->busy, (unsigned)g, n, 1);
 	bit_put(c->head, (unsigned)g, 1);
@@ -190,20 +193,19 @@ static int heap_init(struct heap *h)
 
 	if (h->base)
 		return 0;
-	h->fd = os_memfd(h->name);
-	if (h->fd < 0)
+	if (!heap_backing(h, 0))
 		return -1;
 	base = os_reserve(span, CHUNK);
 	if (!base)
-		goto fail;
-	if (trap_add(base, ARENA, 0) >= 0) {
+		return -1;
+	h->views_trap = -1;
+	h->trap = trap_add(base, ARENA, 0);
+	if (h->trap >= 0) {
 		/* Published last: heap_of() reads it without the lock. */
 		__atomic_store_n(&h->base, base, __ATOMIC_RELEASE);
 		return 0;
 	}
 	os_unmap(base, span);
-fail:
-	close(h->fd);
 	return -1;
 }
 
@@ -253,10 +255,6 @@ void *heap_alloc(enum heap_id id, size_t len, char **rw)
 	pthread_mutex_lock(&h->lock);
 	if (heap_init(h))
 		goto out;
-	if (h->err) {
-		errno = h->err;
-		goto out;
-	}
 	heap_fork_reserve(h);	/* made once, then after each fork */
 	if (len > BIG) {
 		struct chunk *c = chunk_new(h, (unsigned)((len + CHUNK - 1) >>
@@ -270,6 +268,8 @@ void *heap_alloc(enum heap_id id, size_t len, char **rw)
 		rx = alloc_small(h, (unsigned)((len + (1u << GRAN_SHIFT) - 1) >>
 					       GRAN_SHIFT));
 	}
+	if (rx && id != HEAP_DUAL)	/* jit_create_code writes it */
+		atomic_fetch_add(&h->writing, 1);
 out:
 	pthread_mutex_unlock(&h->lock);
 	if (rx && rw)
@@ -313,12 +313,13 @@ int heap_free(enum heap_id id, void *code)
 	/* Names go before the space can hold other code (lock order:
 	   heap, then the name registry). */
 	debug_code_freed(code);
+	heap_fork_freed(h, c, g);
 	bit_put(c->head, g, 0);
 	if (c->big) {
 		if (h->cur == c)
 			h->cur = NULL;
 		chunk_unmap(h, c);
-	} else if (!h->err) {
+	} else {
 		quarantine_put(h, c, g, tail_of(c, g) - g + 1);
 	}
 	pthread_mutex_unlock(&h->lock);

@@ -66,12 +66,15 @@ static void hold(struct heap *h)
 
 /* Put the filler over n granules from first: through the RW view where
    the chunk has one (no system call), else with pwrite.  A failed refill
-   leaves old code, which is still safe. */
+   (also: a chunk shared with a fork child that cannot be copied) leaves
+   old code, which is still safe. */
 static void refill(struct heap *h, struct chunk *c, unsigned first,
 		   unsigned n)
 {
 	size_t off = (size_t)chunk_off(c) + ((size_t)first << GRAN_SHIFT);
 
+	if (heap_chunk_own(h, c))
+		return;
 	if (c->rw_ok)
 		code_fill_mem(h->base + ARENA + off, (size_t)n << GRAN_SHIFT,
 			      off);

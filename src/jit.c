@@ -36,16 +36,39 @@ void *jit_create_code(const void *source, size_t len)
 	    os_code_written(rx, source, len) || heap_sync(id, rx, len)) {
 		int e = errno;
 
+		heap_write_end(id);
 		heap_free(id, rx);
 		errno = e;
 		return NULL;
 	}
+	heap_write_end(id);
 	return rx;
 }
 
+void heap_write_end(enum heap_id id)
+{
+	atomic_fetch_sub(&heaps[id].writing, 1);
+}
+
+/* jit_create_code's writes hold off forks, so h->fd is their chunk's
+   backing; a dual-view commit may find its chunk on a backing shared with
+   a fork child, and looks it up under the lock when the fd is needed. */
 int heap_sync(enum heap_id id, char *rx, size_t len)
 {
-	return code_sync(rx, len, heaps[id].fd, (off_t)(rx - heaps[id].base));
+	struct heap *h = &heaps[id];
+	size_t off = (size_t)(rx - h->base);
+	struct chunk *c;
+	int r = -1;
+
+	errno = EINVAL;		/* a buffer freed meanwhile */
+	if (id != HEAP_DUAL || !code_stale())
+		return code_sync(rx, len, h->fd, (off_t)off);
+	pthread_mutex_lock(&h->lock);
+	c = off < ARENA ? h->chunks[off >> CHUNK_SHIFT] : NULL;
+	if (c)
+		r = code_sync(rx, len, c->bk->fd, (off_t)off);
+	pthread_mutex_unlock(&h->lock);
+	return r;
 }
 
 int jit_destroy_code(void *code)
