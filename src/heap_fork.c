@@ -309,7 +309,7 @@ void heap_fork_prepare(void)
 		if (h->base) {
 			trap_flags(h->trap, TRAP_SWAPPED);
 			if (i == HEAP_DUAL)
-				protect_views(h);
+				;
 		}
 	}
 }
@@ -336,7 +336,7 @@ static void parent_views(struct heap *h)
 		struct chunk *c = h->chunks[i];
 
 		if (c && c->idx == i && c->rw_ok && !c->wp)
-			heap_chunk_own(h, c);
+			;
 	}
 }
 
@@ -352,11 +352,12 @@ void heap_fork_parent(void)
 			backing_free(h->spare);
 			h->spare = NULL;
 		}
-		if (h->base) {
+		/* With one descriptor free, our own view stores come before
+		   the next child's spare. */
+		if (h->base && i == HEAP_DUAL)
+			parent_views(h);
+		if (h->base)
 			heap_fork_reserve(h);	/* else: at the next use */
-			if (i == HEAP_DUAL)
-				parent_views(h);
-		}
 		pthread_mutex_unlock(&h->lock);
 	}
 }
