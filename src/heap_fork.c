@@ -309,7 +309,7 @@ void heap_fork_prepare(void)
 		if (h->base) {
 			trap_flags(h->trap, TRAP_SWAPPED);
 			if (i == HEAP_DUAL)
-				;
+				protect_views(h);
 		}
 	}
 }
@@ -336,7 +336,7 @@ static void parent_views(struct heap *h)
 		struct chunk *c = h->chunks[i];
 
 		if (c && c->idx == i && c->rw_ok && !c->wp)
-			;
+			heap_chunk_own(h, c);
 	}
 }
 
