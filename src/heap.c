@@ -269,12 +269,23 @@ void *heap_alloc(enum heap_id id, size_t len, char **rw)
 					       GRAN_SHIFT));
 	}
 	if (rx && id != HEAP_DUAL)	/* jit_create_code writes it */
-		atomic_fetch_add(&h->writing, 1);
+		__atomic_fetch_add(&h->chunks[(size_t)(rx - h->base) >>
+					      CHUNK_SHIFT]->writing,
+				   1, __ATOMIC_RELAXED);
 out:
 	pthread_mutex_unlock(&h->lock);
 	if (rx && rw)
 		*rw = h->views ? rx + ARENA : NULL;
 	return rx;
+}
+
+void heap_written(enum heap_id id, char *rx)
+{
+	struct heap *h = &heaps[id];
+	struct chunk *c = h->chunks[(size_t)(rx - h->base) >> CHUNK_SHIFT];
+
+	/* Owned by the caller: its chunk stays. */
+	__atomic_fetch_sub(&c->writing, 1, __ATOMIC_RELEASE);
 }
 
 enum heap_id heap_of(const void *addr, int *is_rw)

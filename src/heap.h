@@ -56,6 +56,9 @@ struct chunk {
 	uint64_t busy[NWORDS];	/* allocated or quarantined granules */
 	uint64_t head[NWORDS];	/* first granule of each live object */
 	uint64_t tail[NWORDS];	/* last granule of each object */
+	unsigned writing;	/* HEAP_PWRITE, HEAP_ALIAS: objects allocated
+				   here whose code is still being written
+				   (atomic; a fork waits for none) */
 };
 
 /* A freed object waiting for its space to be released. */
@@ -76,8 +79,6 @@ struct heap {
 	struct backing *spare;	/* the next fork child's bk, made ahead so
 				   a full descriptor table costs the child
 				   nothing; NULL: none yet */
-	_Atomic unsigned writing; /* jit_create_code writes in flight, on
-				   chunks owned by this generation */
 	int trap;		/* trap range of the RX arena */
 	int views_trap;		/* dual heap: trap range of the views, -1
 				   until its first fork */

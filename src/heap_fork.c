@@ -31,8 +31,9 @@
  * only, and its first store into such a buffer copies the chunk for it.
  *
  * jit_create_code() writes after heap_alloc() returns, without the lock:
- * such writes are counted (h->writing) and the prepare handler waits for
- * them, so no write straddles a fork.
+ * such writes are counted (c->writing) and the prepare handler waits for
+ * them, so no write straddles a fork (it would reach the old backing, and
+ * a copy made meanwhile would miss it).
  *
  * Descriptors: the child's first backing is the heap's spare (h->spare),
  * made ahead of time, so a child forked with a full descriptor table can
@@ -298,15 +299,27 @@ static void protect_views(struct heap *h)
 	}
 }
 
+/* jit_create_code() writes an object after heap_alloc() returned it,
+   without the lock: wait for those writes (they need no lock to end). */
+static void wait_writes(struct heap *h)
+{
+	for (unsigned i = 0; i < NCHUNKS; i++) {
+		struct chunk *c = h->chunks[i];
+
+		while (c && c->idx == i &&
+		       __atomic_load_n(&c->writing, __ATOMIC_ACQUIRE))
+			sched_yield();
+	}
+}
+
 void heap_fork_prepare(void)
 {
 	for (int i = 0; i < HEAP_COUNT; i++) {
 		struct heap *h = &heaps[i];
 
 		pthread_mutex_lock(&h->lock);
-		while (atomic_load(&h->writing))
-			sched_yield();
 		if (h->base) {
+			wait_writes(h);
 			trap_flags(h->trap, TRAP_SWAPPED);
 			if (i == HEAP_DUAL)
 				protect_views(h);

@@ -375,9 +375,10 @@ enum heap_id heap_of(const void *addr, int *is_rw);
 int heap_range_live(enum heap_id id, const void *rx, size_t len);
 /* code_sync() for len bytes written at rx in heap id. */
 int heap_sync(enum heap_id id, char *rx, size_t len);
-/* jit_create_code's write of an object heap_alloc returned (HEAP_PWRITE,
-   HEAP_ALIAS) is over: a fork may proceed. */
-void heap_write_end(enum heap_id id);
+/* jit_create_code's write of the object at rx that heap_alloc returned
+   (HEAP_PWRITE, HEAP_ALIAS) is over, its sync included: a fork may
+   proceed.  Called once per allocation. */
+void heap_written(enum heap_id id, char *rx);
 /* Mark the dual-view buffer at rx JIT_DUAL_FORK_PRIVATE: 0, or -1. */
 int heap_dual_private(void *rx);
 /* A SIGSEGV at addr, in the dual heap's views: 2 when it was a store

@@ -36,18 +36,13 @@ void *jit_create_code(const void *source, size_t len)
 	    os_code_written(rx, source, len) || heap_sync(id, rx, len)) {
 		int e = errno;
 
-		heap_write_end(id);
+		heap_written(id, rx);
 		heap_free(id, rx);
 		errno = e;
 		return NULL;
 	}
-	heap_write_end(id);
+	heap_written(id, rx);
 	return rx;
-}
-
-void heap_write_end(enum heap_id id)
-{
-	atomic_fetch_sub(&heaps[id].writing, 1);
 }
 
 /* jit_create_code's writes hold off forks, so h->fd is their chunk's

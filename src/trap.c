@@ -126,20 +126,22 @@ static void trap_handler(int sig, siginfo_t *si, void *uc)
  * fetch (the views never execute), and not the same address over and over
  * (a retry that cannot succeed is delivered).
  */
+/* This thread's retries without progress, and since what (the swap
+   count, or the faulting address); one pair for both kinds of retry keeps
+   the library's static TLS small enough for dlopen. */
+static __thread __attribute__((tls_model("initial-exec")))
+	unsigned long seen, tries;
+
 static int cow_retry(const siginfo_t *si, const void *uc, unsigned f)
 {
-	static __thread __attribute__((tls_model("initial-exec")))
-		uintptr_t last;
-	static __thread __attribute__((tls_model("initial-exec")))
-		unsigned tries;
 	uintptr_t a = (uintptr_t)si->si_addr;
 	int r;
 
 	if (!f || !((f - 1) & TRAP_COW) || si->si_code <= 0 ||
 	    arch_uc_pc(uc) == a)
 		return 0;
-	if (a != last) {
-		last = a;
+	if (a != seen) {
+		seen = a;
 		tries = 0;
 	}
 	if (tries >= RETRIES)
@@ -151,8 +153,6 @@ static int cow_retry(const siginfo_t *si, const void *uc, unsigned f)
 
 static void segv_handler(int sig, siginfo_t *si, void *uc)
 {
-	static __thread __attribute__((tls_model("initial-exec")))
-		unsigned long seen, tries;
 	int saved = errno;
 	unsigned f = lookup((uintptr_t)si->si_addr);
 
