@@ -55,13 +55,14 @@ int heap_sync(enum heap_id id, char *rx, size_t len)
 	struct chunk *c;
 	int r = -1;
 
-	errno = EINVAL;		/* a buffer freed meanwhile */
 	if (id != HEAP_DUAL || !code_stale())
 		return code_sync(rx, len, h->fd, (off_t)off);
 	pthread_mutex_lock(&h->lock);
 	c = off < ARENA ? h->chunks[off >> CHUNK_SHIFT] : NULL;
 	if (c)
 		r = code_sync(rx, len, c->bk->fd, (off_t)off);
+	else
+		errno = EINVAL;	/* the buffer was freed meanwhile */
 	pthread_mutex_unlock(&h->lock);
 	return r;
 }

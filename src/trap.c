@@ -114,24 +114,18 @@ static void trap_handler(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
-/*
- * A fault with no mapping inside a swapped range: a swap was in progress
- * (old kernels unmap before they map), so wait for it and retry.  If no
- * swap finished since this thread's last retries, the fault is real after
- * RETRIES attempts.
- */
-/*
- * A store into a range with TRAP_COW (the dual heap's views after a fork):
- * the heap copies the chunk and the store is retried.  Not an instruction
- * fetch (the views never execute), and not the same address over and over
- * (a retry that cannot succeed is delivered).
- */
 /* This thread's retries without progress, and since what (the swap
    count, or the faulting address); one pair for both kinds of retry keeps
    the library's static TLS small enough for dlopen. */
 static __thread __attribute__((tls_model("initial-exec")))
 	unsigned long seen, tries;
 
+/*
+ * A store into a range with TRAP_COW (the dual heap's views after a fork):
+ * the heap copies the chunk and the store is retried.  Not an instruction
+ * fetch (the views never execute), and not the same address over and over
+ * (a retry that cannot succeed is delivered).
+ */
 static int cow_retry(const siginfo_t *si, const void *uc, unsigned f)
 {
 	uintptr_t a = (uintptr_t)si->si_addr;
@@ -151,6 +145,12 @@ static int cow_retry(const siginfo_t *si, const void *uc, unsigned f)
 	return r != 0;
 }
 
+/*
+ * A fault with no mapping inside a swapped range: a swap was in progress
+ * (old kernels unmap before they map), so wait for it and retry.  If no
+ * swap finished since this thread's last retries, the fault is real after
+ * RETRIES attempts.
+ */
 static void segv_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
