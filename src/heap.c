@@ -87,7 +87,7 @@ static unsigned tail_of(const struct chunk *c, unsigned g)
 
 /* ---- chunks ----------------------------------------------------------- */
 
-static int map_rw(struct heap *h, struct chunk *c)
+int heap_map_rw(struct heap *h, struct chunk *c)
 {
 	size_t len = (size_t)c->nchunks << CHUNK_SHIFT;
 	char *rw = h->base + ARENA + chunk_off(c);
@@ -148,7 +148,7 @@ static struct chunk *chunk_new(struct heap *h, unsigned k, int big)
 	    !os_map_code(h->base + chunk_off(c), (size_t)k << CHUNK_SHIFT,
 			 b->fd, chunk_off(c)))
 		goto fail;
-	if (h->views && map_rw(h, c)) {
+	if (h->views && heap_map_rw(h, c)) {
 		os_unreserve(h->base + chunk_off(c), (size_t)k << CHUNK_SHIFT);
 		goto fail;
 	}
@@ -173,7 +173,7 @@ static long chunk_alloc(struct heap *h, struct chunk *c, unsigned n)
 	if (g < 0)
 		g = run_find(c, 0, NGRAN, n);
 	if (g < 0 || heap_chunk_own(h, c) ||
-	    (h->views && !c->rw_ok && map_rw(h, c)))
+	    (h->views && !c->rw_ok && heap_map_rw(h, c)))
 		return -1;
 	bits_put(c->busy, (unsigned)g, n, 1);
 	bit_put(c->head, (unsigned)g, 1);

@@ -114,6 +114,11 @@ static inline off_t chunk_off(const struct chunk *c)
 	return (off_t)c->idx << CHUNK_SHIFT;
 }
 
+/* heap.c: map c's RW view from its backing, excluded from fork unless
+   it holds JIT_DUAL_FORK_PRIVATE buffers.  0, or -1 with errno.
+   pre: h->lock held. */
+int heap_map_rw(struct heap *h, struct chunk *c);
+
 /* heap_quarantine.c.  pre: h->lock held.  quarantine_put queues a freed
    object (and may release a batch); quarantine_flush releases the batch
    now: 0, or -1 with membarrier's errno when it is held instead. */

@@ -116,22 +116,6 @@ int heap_chunk_private(const struct chunk *c)
 	return c->gen == heap_gen;
 }
 
-/* Map c's RW view from its backing; excluded from fork unless it holds
-   JIT_DUAL_FORK_PRIVATE buffers. */
-static int view_map(struct heap *h, struct chunk *c)
-{
-	size_t len = (size_t)c->nchunks << CHUNK_SHIFT;
-	char *rw = h->base + ARENA + chunk_off(c);
-
-	if (!os_map_view(rw, len, c->bk->fd, chunk_off(c)))
-		return -1;
-	if (!c->npriv && os_dontfork(rw, len)) {
-		os_unreserve(rw, len);
-		return -1;
-	}
-	return 0;
-}
-
 int heap_chunk_own(struct heap *h, struct chunk *c)
 {
 	size_t len = (size_t)c->nchunks << CHUNK_SHIFT;
@@ -162,7 +146,7 @@ int heap_chunk_own(struct heap *h, struct chunk *c)
 	c->bk = b;
 	c->gen = heap_gen;
 	c->wp = 0;
-	if (h->views && c->rw_ok && view_map(h, c)) {
+	if (h->views && c->rw_ok && heap_map_rw(h, c)) {
 		os_unreserve(h->base + ARENA + off, len);
 		c->rw_ok = 0;	/* mapped again at the next allocation */
 	}
