@@ -39,6 +39,7 @@ struct backing {
 	int fd;			/* the memfd */
 	unsigned refs;		/* chunk runs mapped from it */
 	size_t size;		/* its file size */
+	int used;		/* the table entry is taken */
 };
 
 struct chunk {

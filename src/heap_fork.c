@@ -54,26 +54,34 @@
 
 unsigned long heap_gen;
 
+/* Backings come from a table, not malloc: the SIGSEGV path makes and
+   drops them too.  A heap has at most one per chunk run, its current one
+   and its spare. */
+#define NBACKINGS	(NCHUNKS + 2)
+static struct backing table[HEAP_COUNT][NBACKINGS];
+
 /* pre: h->lock held, for all of these. */
 
 static struct backing *backing_new(struct heap *h)
 {
-	struct backing *b = calloc(1, sizeof(*b));
+	struct backing *t = table[h - heaps];
+	unsigned i;
+	int fd;
 
-	if (!b)
+	for (i = 0; i < NBACKINGS && t[i].used; i++)
+		;
+	ASSERT(i < NBACKINGS);
+	fd = os_memfd(h->name);
+	if (fd < 0)
 		return NULL;
-	b->fd = os_memfd(h->name);
-	if (b->fd < 0) {
-		free(b);
-		return NULL;
-	}
-	return b;
+	t[i] = (struct backing){ .fd = fd, .used = 1 };
+	return &t[i];
 }
 
 static void backing_free(struct backing *b)
 {
 	close(b->fd);
-	free(b);
+	b->used = 0;
 }
 
 int heap_fork_reserve(struct heap *h)

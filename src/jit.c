@@ -47,7 +47,8 @@ void *jit_create_code(const void *source, size_t len)
 
 /* jit_create_code's writes hold off forks, so h->fd is their chunk's
    backing; a dual-view commit may find its chunk on a backing shared with
-   a fork child, and looks it up under the lock when the fd is needed. */
+   a fork child, and looks it up under the lock when code_sync() needs an
+   fd (only where translations go stale). */
 int heap_sync(enum heap_id id, char *rx, size_t len)
 {
 	struct heap *h = &heaps[id];
@@ -55,8 +56,10 @@ int heap_sync(enum heap_id id, char *rx, size_t len)
 	struct chunk *c;
 	int r = -1;
 
-	if (id != HEAP_DUAL || !code_stale())
+	if (id != HEAP_DUAL)
 		return code_sync(rx, len, h->fd, (off_t)off);
+	if (!code_stale())
+		return code_sync(rx, len, -1, (off_t)off);
 	pthread_mutex_lock(&h->lock);
 	c = off < ARENA ? h->chunks[off >> CHUNK_SHIFT] : NULL;
 	if (c)
