@@ -25,10 +25,11 @@
  * TRAP_COW) copies the chunk and retries the store.  Stores made by system
  * calls (read(2) into a view) get EFAULT until then.  The library's own
  * writes never fault: they own the chunk first, so the handler never waits
- * for a heap lock its own thread holds.  Until the child's views are
- * written they are excluded from it (MADV_DONTFORK), except for chunks
- * holding JIT_DUAL_FORK_PRIVATE buffers: the child keeps those views read-
- * only, and its first store into such a buffer copies the chunk for it.
+ * for a heap lock its own thread holds.  Views are excluded from fork
+ * children (MADV_DONTFORK; a child maps a chunk's view again when it
+ * copies the chunk), except for chunks holding JIT_DUAL_FORK_PRIVATE
+ * buffers: the child inherits those views read-only, and its first store
+ * into such a buffer copies the chunk for it.
  *
  * jit_create_code() writes after heap_alloc() returns, without the lock:
  * such writes are counted (c->writing) and the prepare handler waits for
