@@ -41,7 +41,7 @@ static void *code(size_t len, int v, int mode)
 	void *c;
 
 	CHECK(b);
-	memset(b, TEST_FILL_BYTE, len);
+	memset(b, 0, len);
 	code_ret(b, (uint32_t)v);
 	CHECK(jit_set_code_mode(mode) >= 0);
 	c = jit_create_code(b, len);
