@@ -10,10 +10,11 @@
  * nothing: chunks are copied on their first write after it, by whichever
  * side writes (heap_fork.c).  A fork child keeps the code it had and no
  * writable view, except for JIT_DUAL_FORK_PRIVATE buffers, whose view
- * writes a copy of its own.  Committing is cache maintenance (__builtin___clear_cache,
- * nothing on x86_64, IC/DC on arm64, the riscv_flush_icache syscall on
- * riscv64) plus, on request, one membarrier SYNC_CORE so threads that may
- * hold patched instructions in their pipelines refetch them.  Where an
+ * writes a copy of its own.  Committing is cache maintenance
+ * (__builtin___clear_cache, nothing on x86_64, IC/DC on arm64, the
+ * riscv_flush_icache syscall on riscv64) plus, on request, one membarrier
+ * SYNC_CORE so threads that may hold patched instructions in their
+ * pipelines refetch them.  Where an
  * emulator (qemu-user) keeps stale translations of code patched through
  * an alias, the commit also remaps the RX pages (see codesync.c); native
  * kernels never pay that TLB shootdown.

@@ -47,7 +47,7 @@ struct chunk {
 	unsigned long gen;	/* fork generation bk was private in */
 	int wp;			/* dual heap: RW view write-protected */
 	unsigned npriv;		/* live JIT_DUAL_FORK_PRIVATE objects */
-	uint64_t *priv;		/* their head granules; NULL if none yet */
+	uint64_t *priv;		/* their head granules, or NULL */
 	unsigned idx;		/* first chunk slot of the run */
 	unsigned nchunks;	/* slots in the run: 1 unless big */
 	int big;		/* holds one object of its own */

@@ -249,7 +249,7 @@ int heap_cow_fault(const void *addr)
 	else if (!heap_chunk_own(h, c))
 		r = c->rw_ok ? 2 : 0;
 	else if (c->wp == 1 && os_map_view(rw, len, c->bk->fd, chunk_off(c)))
-		r = 2;		/* no copy: the parent writes the shared one */
+		r = 2;		/* no copy: the parent writes it shared */
 	if (r == 2 && c->wp == 1 && !c->npriv)
 		os_dontfork(rw, len);
 	if (r == 2)

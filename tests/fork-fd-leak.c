@@ -72,7 +72,7 @@ static void forks(const char *who)
 {
 	int fds, maps, st;
 
-	for (int i = 0; i < 4; i++) {	/* every heap at its steady state */
+	for (int i = 0; i < 4; i++) {	/* every heap in steady state */
 		pid_t pid = fork();
 
 		CHECK(pid >= 0);

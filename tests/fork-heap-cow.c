@@ -15,7 +15,7 @@
 
 #define CHUNK	((size_t)2 << 20)
 #define BIG	((size_t)3 << 20)
-#define CHURN	1500		/* objects: more than a quarantine batch */
+#define CHURN	1500		/* objects: above a quarantine batch */
 
 enum { PW, AL, DU, BG, N };
 
