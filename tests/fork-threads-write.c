@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fork while other threads write: one thread keeps patching a dual-view
- * buffer through its RW pointer (the immediate of "return n", one aligned
- * 32-bit store at a time) and committing, another keeps creating and
- * destroying code on the pwrite and alias paths.  The main thread forks
- * again and again; each child must see its buffer's chunk frozen (the same
- * bytes and the same result a while later, while the parent goes on
- * patching), run it, and create code of its own.
+ * fork while other threads write: one thread keeps storing a counter
+ * into a dual-view buffer through its RW pointer (after the buffer's
+ * "return 42", one aligned 32-bit store at a time) and committing, another
+ * keeps creating and destroying code on the pwrite and alias paths.  The
+ * main thread forks again and again; each child must see its buffer's
+ * chunk frozen (the same bytes a while later, while the parent goes on
+ * storing), run the buffer's code, and create code of its own.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,7 +20,7 @@
 #define CHUNK	((size_t)2 << 20)
 
 static _Atomic int stop;
-static unsigned char *rx, *rw;		/* "return n" at rx + 3 */
+static unsigned char *rx, *rw;		/* "return 42", counter at +64 */
 
 static int call(const void *c)
 {
@@ -30,9 +30,9 @@ static int call(const void *c)
 static void *patcher(void *arg)
 {
 	for (uint32_t n = 1; !atomic_load(&stop); n++) {
-		atomic_store_explicit((_Atomic uint32_t *)(void *)(rw + 4), n,
-				      memory_order_relaxed);
-		CHECK(jit_dual_commit(rx + 4, 4, 0) == 0);
+		atomic_store_explicit((_Atomic uint32_t *)(void *)(rw + 64),
+				      n, memory_order_relaxed);
+		CHECK(jit_dual_commit(rx + 64, 4, 0) == 0);
 	}
 	return arg;
 }
@@ -59,14 +59,13 @@ static void child(void)
 	char *chunk = (char *)((uintptr_t)rx & ~(uintptr_t)(CHUNK - 1));
 	char *copy = malloc(CHUNK);
 	unsigned char b[CODE_RET_LEN];
-	int v;
 	void *c;
 
 	CHECK(copy);
 	memcpy(copy, chunk, CHUNK);
-	v = call(rx + 3);
-	usleep(5000);			/* the parent patches on */
-	CHECK(call(rx + 3) == v);
+	CHECK(call(rx) == 42);
+	usleep(5000);			/* the parent stores on */
+	CHECK(call(rx) == 42);
 	CHECK(!memcmp(copy, chunk, CHUNK));
 	code_ret(b, 7);
 	c = jit_create_code(b, sizeof(b));
@@ -80,10 +79,10 @@ int main(void)
 	int st;
 
 	alarm(200);
-	rx = jit_dual_alloc(64, (void **)&rw);
+	rx = jit_dual_alloc(128, (void **)&rw);
 	CHECK(rx);
-	code_ret(rw + 3, 0);
-	CHECK(jit_dual_commit(rx, 16, 0) == 0);
+	code_ret(rw, 42);
+	CHECK(jit_dual_commit(rx, CODE_RET_LEN, 0) == 0);
 	CHECK(pthread_create(&t[0], NULL, patcher, NULL) == 0);
 	CHECK(pthread_create(&t[1], NULL, creator, NULL) == 0);
 	for (int i = 0; i < FORKS; i++) {
