@@ -14,10 +14,10 @@
  * (__builtin___clear_cache, nothing on x86_64, IC/DC on arm64, the
  * riscv_flush_icache syscall on riscv64) plus, on request, one membarrier
  * SYNC_CORE so threads that may hold patched instructions in their
- * pipelines refetch them.  Where an
- * emulator (qemu-user) keeps stale translations of code patched through
- * an alias, the commit also remaps the RX pages (see codesync.c); native
- * kernels never pay that TLB shootdown.
+ * pipelines refetch them.  Where an emulator (qemu-user) keeps stale
+ * translations of code patched through an alias, the commit also remaps
+ * the RX pages (see codesync.c); native kernels never pay that TLB
+ * shootdown.
  */
 #include "internal.h"
 #include "os.h"

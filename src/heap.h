@@ -45,7 +45,11 @@ struct backing {
 struct chunk {
 	struct backing *bk;	/* where its bytes live */
 	unsigned long gen;	/* fork generation bk was private in */
-	int wp;			/* dual heap: RW view write-protected */
+	int wp;			/* dual heap's RW view: 0 writable, 1
+				   write-protected at a fork (a store copies
+				   the chunk), 2 a child's, read-only (only
+				   stores into JIT_DUAL_FORK_PRIVATE objects
+				   copy it) */
 	unsigned npriv;		/* live JIT_DUAL_FORK_PRIVATE objects */
 	uint64_t *priv;		/* their head granules, or NULL */
 	unsigned idx;		/* first chunk slot of the run */
@@ -59,7 +63,7 @@ struct chunk {
 	uint64_t tail[NWORDS];	/* last granule of each object */
 	unsigned writing;	/* HEAP_PWRITE, HEAP_ALIAS: objects allocated
 				   here whose code is still being written
-				   (atomic; a fork waits for none) */
+				   (atomic; a fork waits until it is 0) */
 };
 
 /* A freed object waiting for its space to be released. */

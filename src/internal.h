@@ -328,7 +328,8 @@ void code_fill_mem(void *p, size_t len, size_t off);
 int code_is_fill(const void *pc);
 /* Make len bytes of code written at rx (file fd, offset off) visible to
    instruction fetch: cache maintenance, plus a remap of the pages where an
-   emulator keeps stale translations (codesync.c).  Returns 0 or -1. */
+   emulator keeps stale translations (codesync.c; only then is fd read).
+   Returns 0 or -1. */
 int code_sync(char *rx, size_t len, int fd, off_t off);
 /* Whether code_sync() remaps (an emulator keeps stale translations). */
 int code_stale(void);
