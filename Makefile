@@ -2,6 +2,7 @@
 # trampjit: one GNU Makefile, no configure step.
 # Knobs: CC CXX CROSS_COMPILE ARCH O RUNNER SANITIZE V PREFIX DESTDIR
 # Targets: all lib check check-clients bench install uninstall clean kernel-check
+#          check-pages
 
 VERSION := 0.1.0
 SOVER := 1
@@ -106,7 +107,8 @@ ldflags-of = $(filter-out $(if $(SANITIZE),-static) $(if $(HAVE_LIBUNWIND),,-lun
 	$(shell cat $(1).ldflags 2>/dev/null))
 
 .PHONY: all lib check check-header check-install check-symbols check-tsan \
-	check-clients bench readme install uninstall clean kernel-check
+	check-clients bench readme install uninstall clean kernel-check \
+	check-pages
 .SECONDARY:
 
 all: lib $(EXAMPLES) $(BENCH) $(PLAIN_LOOP)
@@ -337,6 +339,13 @@ $(KBENCH): kernel/bench.c $(STATIC) include/trampjit.h
 
 kernel-check: all $(TESTS) $(O)/tests/mdwe-exec $(KTESTS) $(KBENCH)
 	$(Q)sh kernel/check.sh $(O)
+
+# The aarch64 build's page-size-dependent tests on Debian's 16 KiB-page
+# arm64 kernel, booted under qemu-system (tests/pages/check.sh).
+check-pages: $(TESTS) $(O)/tests/mdwe-exec
+	$(Q)[ "$(ARCH)" = aarch64 ] || \
+		{ echo "check-pages: build with CROSS_COMPILE=aarch64-linux-gnu-"; exit 1; }
+	$(Q)sh tests/pages/check.sh $(O)
 
 # Refresh README.md's headline table and chart from $(O)/report.
 readme:

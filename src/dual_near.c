@@ -120,12 +120,18 @@ void near_fork_child(void)
 			n->fd = n->snap - 1;
 		} else {
 			/* No copy of our own: never write the parent's. */
-			if (priv)
-				os_unreserve(n->rw, n->code);
 			if (n->snap)
 				close(n->snap - 1);
 			n->flags &= ~JIT_DUAL_FORK_PRIVATE;
+			priv = 0;
 		}
+		/* Without a copy of its own the child has no RW view: the
+		   kernel left it out (MADV_DONTFORK), but an emulator that
+		   ignores the advice (qemu-user) keeps the parent's; and the
+		   hole must be reserved again, or another mapping could land
+		   inside the buffer and go with it at jit_dual_free(). */
+		if (!priv)
+			os_unreserve(n->rw, n->code);
 		n->snap = 0;
 	}
 	pthread_mutex_unlock(&lock);

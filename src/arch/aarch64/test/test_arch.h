@@ -41,6 +41,25 @@ static inline void code_ret(unsigned char *b, uint32_t v)
 	put32(b + 12, I_RET);
 }
 
+/* "return *(int32_t *)target + k" written at rw to run at rx, the load
+   PC-relative (target within 4 GiB of rx): bti c; adrp x16, target;
+   add x16, x16, :lo12:target; ldr w0, [x16]; add w0, w0, #k; ret. */
+#define CODE_LOAD_REL_LEN	24
+static inline void code_load_rel(unsigned char *rw, const unsigned char *rx,
+				 const void *target, unsigned char k)
+{
+	uintptr_t t = (uintptr_t)target;
+	uint32_t pages = (uint32_t)((t >> 12) - ((uintptr_t)(rx + 4) >> 12)) &
+			 0x1fffff;
+
+	put32(rw, I_BTI_C);
+	put32(rw + 4, 0x90000010u | (pages & 3) << 29 | (pages >> 2) << 5);
+	put32(rw + 8, 0x91000210u | (uint32_t)(t & 0xfff) << 10);
+	put32(rw + 12, 0xb9400200u);
+	put32(rw + 16, 0x11000000u | (uint32_t)k << 10);
+	put32(rw + 20, I_RET);
+}
+
 /* A function of len (>= CODE_RET_LEN) bytes that returns v and runs
    through every whole word of them: the above with nops before the ret
    (and len % 4 trailing bytes nothing executes). */

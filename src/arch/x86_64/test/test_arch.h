@@ -18,6 +18,24 @@ static inline int test_is_fill(const void *p)
 	return *(const unsigned char *)p == 0xcc;
 }
 
+/* "return *(int32_t *)target + k" written at rw to run at rx, its load
+   32-bit PC-relative (target within 2 GiB of rx): mov disp32(%rip), %eax;
+   add $k, %eax; ret (k < 128). */
+#define CODE_LOAD_REL_LEN	10
+static inline void code_load_rel(unsigned char *rw, const unsigned char *rx,
+				 const void *target, unsigned char k)
+{
+	int32_t disp = (int32_t)((intptr_t)target - (intptr_t)(rx + 6));
+
+	rw[0] = 0x8b;
+	rw[1] = 0x05;
+	memcpy(rw + 2, &disp, 4);
+	rw[6] = 0x83;
+	rw[7] = 0xc0;
+	rw[8] = k;
+	rw[9] = 0xc3;
+}
+
 /* "return v" (mov $v, %eax; ret): CODE_RET_LEN bytes at b. */
 #define CODE_RET_LEN	6
 static inline void code_ret(unsigned char *b, uint32_t v)
