@@ -2,7 +2,7 @@
 # trampjit: one GNU Makefile, no configure step.
 # Knobs: CC CXX CROSS_COMPILE ARCH O RUNNER SANITIZE V PREFIX DESTDIR
 # Targets: all lib check check-clients bench install uninstall clean kernel-check
-#          check-pages
+#          check-guest
 
 VERSION := 0.1.0
 SOVER := 1
@@ -96,6 +96,8 @@ BENCH := $(O)/bench/trampjit-bench
 # Run by the bench: a user's program, linking the shared library (and
 # libffi, so only where the toolchain has it).
 PLAIN_LOOP := $(if $(HAVE_LIBFFI),$(O)/bench/trampjit-plain-loop)
+# And a user's program linking the libffi drop-in before libffi.
+FFI_LOOP := $(if $(and $(HAVE_LIBFFI),$(FFI_LIB)),$(O)/bench/trampjit-ffi-loop)
 EXAMPLES := $(addprefix $(O)/,$(basename $(wildcard examples/*.c)))
 
 # Extra link flags of one program: a file next to it, e.g. tests/foo.ldflags.
@@ -108,10 +110,10 @@ ldflags-of = $(filter-out $(if $(SANITIZE),-static) $(if $(HAVE_LIBUNWIND),,-lun
 
 .PHONY: all lib check check-header check-install check-symbols check-tsan \
 	check-clients bench readme install uninstall clean kernel-check \
-	check-pages
+	check-guest
 .SECONDARY:
 
-all: lib $(EXAMPLES) $(BENCH) $(PLAIN_LOOP)
+all: lib $(EXAMPLES) $(BENCH) $(PLAIN_LOOP) $(FFI_LOOP)
 
 # The libraries alone: what install needs (no asmjit or libunwind; the
 # libffi drop-in only where <ffi.h> is installed).
@@ -143,7 +145,7 @@ $(O)/libtrampjit.so: $(SHARED)
 	$(Q)ln -sf $(notdir $(SHARED)) $(O)/$(SONAME)
 	$(Q)ln -sf $(notdir $(SHARED)) $@
 
-$(O)/ffi/%.o: ffi/%.c $(wildcard ffi/arch/$(ARCH)/*.h src/*.h) include/trampjit.h
+$(O)/ffi/%.o: ffi/%.c $(wildcard ffi/*.h ffi/arch/$(ARCH)/*.h src/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(LIB_CFLAGS) -Iffi/arch/$(ARCH) -c $< -o $@
@@ -265,6 +267,14 @@ $(PLAIN_LOOP): bench/plain/plain-loop.c $(O)/libtrampjit.so include/trampjit.h
 		-Wl,-rpath,$(abspath $(O)) -lffi $(APP_LDLIBS)
 endif
 
+ifneq ($(FFI_LOOP),)
+$(FFI_LOOP): bench/plain/ffi-loop.c $(FFI_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< -L$(O) -ltrampjit-ffi \
+		-Wl,-rpath,$(abspath $(O)) -lffi $(APP_LDLIBS)
+endif
+
 $(O)/examples/%: examples/%.c $(STATIC) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
@@ -340,12 +350,10 @@ $(KBENCH): kernel/bench.c $(STATIC) include/trampjit.h
 kernel-check: all $(TESTS) $(O)/tests/mdwe-exec $(KTESTS) $(KBENCH)
 	$(Q)sh kernel/check.sh $(O)
 
-# The aarch64 build's page-size-dependent tests on Debian's 16 KiB-page
-# arm64 kernel, booted under qemu-system (tests/pages/check.sh).
-check-pages: $(TESTS) $(O)/tests/mdwe-exec
-	$(Q)[ "$(ARCH)" = aarch64 ] || \
-		{ echo "check-pages: build with CROSS_COMPILE=aarch64-linux-gnu-"; exit 1; }
-	$(Q)sh tests/pages/check.sh $(O)
+# A cross build's page-size and kernel tests on a Debian kernel booted
+# under qemu-system: aarch64 on 16 KiB pages, riscv64 (tests/guest/).
+check-guest: $(TESTS) $(O)/tests/mdwe-exec
+	$(Q)sh tests/guest/check.sh $(O)
 
 # Refresh README.md's headline table and chart from $(O)/report.
 readme:

@@ -18,6 +18,8 @@ static const char *const SC = "static trampolines against live count";
 static const char *const JC = "jit: create+destroy";
 static const char *const PL = "as a user measures: plain loop through "
 			      "libtrampjit.so";
+static const char *const FL = "as a user measures: libffi closures through "
+			      "libtrampjit-ffi";
 
 /* "12.3 ns" or "n/a" */
 static const char *fmt(char *buf, double v, const char *unit)
@@ -84,6 +86,13 @@ static void headline_section(void)
 			 bench_get(PL, r, "create: libffi / trampjit"));
 		row(name, bench_get(PL, r, "tramp_create+destroy"), "ns",
 		    text);
+		snprintf(name, sizeof(name), "libtrampjit-ffi alloc+prep+free, "
+			 "user's program, %s", r);
+		snprintf(text, sizeof(text), "%.2fx stock libffi; %.2fx once "
+			 "the process has made a thread (goal <= 1.0x stock "
+			 "libffi)", bench_get(FL, r, "no thread: ratio"),
+			 bench_get(FL, r, "threaded: ratio"));
+		row(name, bench_get(FL, r, "no thread: drop-in"), "ns", text);
 	}
 	snprintf(text, sizeof(text), "the user-space trampoline is %.0fx "
 		 "faster; %.2fx the raw signal round trip", ratio(fchain, chain),

@@ -20,6 +20,8 @@
  * RTLD_LOCAL (Python's _ctypes), and otherwise with RTLD_NEXT.  Raw and
  * Java raw closures translate their arguments here: libffi's own helpers
  * for them pass the code address as the closure, which is not one here.
+ * Allocation and freeing, through a per-thread cache of freed closures,
+ * are cache.c's.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -31,7 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "cache.h"
 #include "ffi_layout.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -101,11 +103,9 @@ static int resolve(void *h)
 	return 0;
 }
 
-/* The real libffi, or NULL when none is loaded (then retried later). */
-static const struct libffi *libffi(void)
+/* libffi() the first time, or while no libffi is loaded. */
+static __attribute__((noinline)) const struct libffi *libffi_load(void)
 {
-	if (atomic_load_explicit(&ready, memory_order_acquire))
-		return &real;
 	pthread_mutex_lock(&real_lock);
 	if (!atomic_load_explicit(&ready, memory_order_relaxed)) {
 		void *h = dlopen(FFI_SONAME, RTLD_LAZY | RTLD_NOLOAD);
@@ -119,24 +119,24 @@ static const struct libffi *libffi(void)
 	       &real : NULL;
 }
 
-/* Whether entry is code of lib's object (checked once per entry). */
-static int entry_ok(const struct libffi *lib, void *entry)
+/* The real libffi, or NULL when none is loaded (then retried later). */
+static inline const struct libffi *libffi(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&ready,
+						  memory_order_acquire), 1))
+		return &real;
+	return libffi_load();
+}
+
+/* entry_ok for an entry not yet in entries[]: ask the dynamic linker. */
+static __attribute__((noinline)) int entry_check(const struct libffi *lib,
+						 void *entry)
 {
 	Dl_info it;
-	int i;
 
-	for (i = 0; i < 4; i++) {
-		void *e = atomic_load_explicit(&entries[i],
-					       memory_order_acquire);
-
-		if (e == entry)
-			return 1;
-		if (!e)
-			break;
-	}
 	if (!entry || !dladdr(entry, &it) || it.dli_fbase != lib->base)
 		return 0;
-	for (i = 0; i < 4; i++) {
+	for (int i = 0; i < 4; i++) {
 		void *expect = NULL;
 
 		if (atomic_compare_exchange_strong(&entries[i], &expect,
@@ -146,25 +146,23 @@ static int entry_ok(const struct libffi *lib, void *entry)
 	return 1;
 }
 
-/* The target of a closure allocated but never prepared. */
-static void unprepared(void)
+/* Whether entry is code of lib's object (checked once per entry). */
+static inline int entry_ok(const struct libffi *lib, void *entry)
 {
-	static const char msg[] =
-		"libtrampjit-ffi: closure called before it was prepared\n";
+	for (int i = 0; i < 4; i++) {
+		void *e = atomic_load_explicit(&entries[i],
+					       memory_order_acquire);
 
-	if (write(2, msg, sizeof(msg) - 1) < 0)
-		abort();
-	abort();
+		if (e == entry && e)
+			return 1;
+		if (!e)
+			break;
+	}
+	return entry_check(lib, entry);
 }
 
 EXPORT void *ffi_closure_alloc(size_t size, void **code)
 {
-	struct tramp_spec spec = {
-		.kind = FFI_LAYOUT_KIND, .target = (void *)unprepared,
-		.data_size = size ? size : 1,
-	};
-	void *data;
-
 	if (!code) {
 		errno = EINVAL;
 		return NULL;
@@ -173,31 +171,23 @@ EXPORT void *ffi_closure_alloc(size_t size, void **code)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return tramp_create_coalloc(&spec, code, &data) ? data : NULL;
+	return closure_alloc(size ? size : 1, code);
 }
 
 EXPORT void ffi_closure_free(void *ptr)
 {
-	if (ptr)
-		tramp_destroy_data(ptr);
-}
-
-/* Whether closure came from ffi_closure_alloc.  Its code is where the
-   closure runs, whatever codeloc the caller passes: the closure data
-   itself is never executable here. */
-static int ours(const void *closure)
-{
-	return closure && tramp_lookup_data(closure);
+	closure_free(ptr);
 }
 
 /*
- * Prepare closure c: libffi fills it in; if it is ours, check what libffi
- * wrote and point the trampoline at the entry.  A closure that is not ours
- * (not from ffi_closure_alloc) stays as libffi prepared it.  Ours keep an
- * empty trampoline field between preparations, so libffi never mistakes
- * them for closures with a static trampoline of its own.
+ * Prepare c, a closure of ours whose trampoline is at slot: libffi fills
+ * it in, then this checks what libffi wrote and points the trampoline at
+ * the entry.  The trampoline field stays empty between preparations, so
+ * libffi never mistakes the closure for one with a static trampoline of
+ * its own.  Its code is where the closure runs, whatever codeloc the
+ * caller passes: the closure data itself is never executable here.
  */
-static ffi_status prep(const struct libffi *lib, ffi_closure *c,
+static ffi_status prep(const struct libffi *lib, void *slot, ffi_closure *c,
 		       ffi_cif *cif, closure_fn *fun, void *user_data,
 		       void *codeloc)
 {
@@ -209,28 +199,32 @@ static ffi_status prep(const struct libffi *lib, ffi_closure *c,
 		return st;
 	memcpy(&entry, c->tramp + FFI_LAYOUT_ENTRY_AT, sizeof(entry));
 	if (memcmp(c->tramp, code, FFI_LAYOUT_CODE_SIZE) ||
-	    !entry_ok(lib, entry)) {
-		/* Ours: unprepared again, never half-prepared. */
-		if (tramp_retarget_data(c, (void *)unprepared))
-			return st;
-		memset(c->tramp, 0, FFI_LAYOUT_TRAMP_SIZE);
-		return FFI_BAD_ABI;
-	}
-	if (tramp_retarget_data(c, entry))
-		return st;	/* not ours: libffi's business */
+	    !entry_ok(lib, entry))
+		entry = NULL;	/* unprepared again, never half-prepared */
+	closure_set(slot, c, entry ? entry : (void *)closure_unprepared);
 	memset(c->tramp, 0, FFI_LAYOUT_TRAMP_SIZE);
-	return FFI_OK;
+	return entry ? FFI_OK : FFI_BAD_ABI;
 }
 
+/*
+ * A closure that is not ours (not from ffi_closure_alloc) is libffi's
+ * business; one of ours that is not allocated (freed, or an address
+ * inside one) is refused.
+ */
 EXPORT ffi_status ffi_prep_closure_loc(ffi_closure *closure, ffi_cif *cif,
 				       closure_fn *fun, void *user_data,
 				       void *codeloc)
 {
 	const struct libffi *lib = libffi();
+	void *slot;
 
 	if (!lib || !cif || !closure)
 		return FFI_BAD_ABI;
-	return prep(lib, closure, cif, fun, user_data, codeloc);
+	slot = closure_slot(closure);
+	if (!slot)
+		return closure_area(closure) ? FFI_BAD_ABI :
+		       lib->prep(closure, cif, fun, user_data, codeloc);
+	return prep(lib, slot, closure, cif, fun, user_data, codeloc);
 }
 
 static void raw_translate(ffi_cif *cif, void *ret, void **args, void *data)
@@ -271,15 +265,19 @@ static ffi_status prep_raw(ffi_raw_closure *cl, ffi_cif *cif, raw_fn *fun,
 {
 	const struct libffi *lib = libffi();
 	ffi_status st;
+	void *slot;
 
-	if (!lib || !cif)
+	if (!lib || !cif || !cl)
 		return FFI_BAD_ABI;
-	if (!ours(cl))
+	slot = closure_slot(cl);
+	if (!slot && closure_area(cl))
+		return FFI_BAD_ABI;
+	if (!slot)
 		return java ? lib->prep_java((ffi_java_raw_closure *)cl, cif,
 					     (java_fn *)fun, user_data,
 					     codeloc) :
 			      lib->prep_raw(cl, cif, fun, user_data, codeloc);
-	st = prep(lib, (ffi_closure *)cl, cif,
+	st = prep(lib, slot, (ffi_closure *)cl, cif,
 		  java ? java_translate : raw_translate, cl, codeloc);
 	if (st == FFI_OK) {
 		cl->fun = fun;

@@ -9,9 +9,12 @@
  * granule, which gives the length back).  Allocation is next-fit.  Objects
  * above 1 MiB get a run of whole chunks of their own, unmapped on destroy.
  * Freed small objects go to the quarantine (heap_quarantine.c), which
- * decides when their granules may hold new code.
+ * decides when their granules may hold new code.  In the heaps with views,
+ * objects of up to 1 KiB are handed out from per-thread caches and all
+ * small frees collected per thread, without the lock (heap_cache.c).
  */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "heap.h"
@@ -28,59 +31,60 @@ struct heap heaps[HEAP_COUNT] = {
 
 /* ---- bitmaps ---------------------------------------------------------- */
 
-void bits_put(uint64_t *w, unsigned i, unsigned n, int v)
+void bits_put_run(uint64_t *w, unsigned i, unsigned n, int v)
 {
 	while (n) {
-		if (!(i & 63) && n >= 64) {
-			w[i >> 6] = v ? ~(uint64_t)0 : 0;
-			i += 64;
-			n -= 64;
-		} else {
-			bit_put(w, i++, v);
-			n--;
-		}
+		unsigned b = i & 63, k = 64 - b < n ? 64 - b : n;
+		uint64_t m = (k == 64 ? ~(uint64_t)0 :
+			      (((uint64_t)1 << k) - 1)) << b;
+		uint64_t x = __atomic_load_n(&w[i >> 6], __ATOMIC_RELAXED);
+
+		__atomic_store_n(&w[i >> 6], v ? x | m : x & ~m,
+				 __ATOMIC_RELAXED);
+		i += k;
+		n -= k;
 	}
 }
 
-/* First granule of a free run of n in [from, to), or -1. */
+/* First granule of a free run of n in [from, to), or -1: a word at a time,
+   from each free granule to the next busy one.  pre: to <= NGRAN. */
 static long run_find(const struct chunk *c, unsigned from, unsigned to,
 		     unsigned n)
 {
-	unsigned i = from, j;
+	unsigned i = from, w, j;
+	uint64_t m;
 
 	while (i + n <= to) {
-		if (!(i & 63) && c->busy[i >> 6] == ~(uint64_t)0) {
-			i += 64;
-			continue;
+		w = i >> 6;
+		m = ~c->busy[w] & (~(uint64_t)0 << (i & 63));
+		while (!m) {
+			if (++w * 64 >= to)
+				return -1;
+			m = ~c->busy[w];
 		}
-		if (bit(c->busy, i)) {
-			i++;
-			continue;
-		}
-		for (j = i + 1; j < i + n; j++) {
-			if (!(j & 63) && j + 64 <= i + n && !c->busy[j >> 6]) {
-				j += 63;
-				continue;
-			}
-			if (bit(c->busy, j))
-				break;
-		}
+		i = w * 64 + (unsigned)__builtin_ctzll(m);
+		if (i + n > to)
+			return -1;
+		m = c->busy[w] & (~(uint64_t)0 << (i & 63));
+		while (!m && (w + 1) * 64 < i + n)
+			m = c->busy[++w];
+		j = m ? w * 64 + (unsigned)__builtin_ctzll(m) : (w + 1) * 64;
 		if (j >= i + n)
 			return i;
-		i = j + 1;
+		i = j;
 	}
 	return -1;
 }
 
-/* The last granule of the object starting at g. */
-static unsigned tail_of(const struct chunk *c, unsigned g)
+unsigned tail_of(const struct chunk *c, unsigned g)
 {
 	unsigned w = g >> 6;
-	uint64_t m = c->tail[w] & (~(uint64_t)0 << (g & 63));
+	uint64_t m = __atomic_load_n(&c->tail[w], __ATOMIC_RELAXED) &
+		     (~(uint64_t)0 << (g & 63));
 
 	while (!m) {
 		ASSERT(w + 1 < NWORDS);
-		m = c->tail[++w];
+		m = __atomic_load_n(&c->tail[++w], __ATOMIC_RELAXED);
 	}
 	return w * 64 + (unsigned)__builtin_ctzll(m);
 }
@@ -98,7 +102,7 @@ int heap_map_rw(struct heap *h, struct chunk *c)
 		os_unreserve(rw, len);
 		return -1;
 	}
-	c->rw_ok = 1;
+	__atomic_store_n(&c->rw_ok, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -113,9 +117,12 @@ static void chunk_unmap(struct heap *h, struct chunk *c)
 		os_punch_hole(c->bk->fd, chunk_off(c), len);
 	backing_put(h, c);
 	for (unsigned i = 0; i < c->nchunks; i++)
-		h->chunks[c->idx + i] = NULL;
+		__atomic_store_n(&h->chunks[c->idx + i], NULL,
+				 __ATOMIC_RELEASE);
 	free(c->priv);
-	free(c);
+	c->priv = NULL;
+	c->next_retired = h->retired;
+	h->retired = c;
 }
 
 /* Map a run of k chunks full of filler.  pre: lock held. */
@@ -131,9 +138,15 @@ static struct chunk *chunk_new(struct heap *h, unsigned k, int big)
 		errno = ENOMEM;
 		return NULL;
 	}
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
+	c = h->retired;
+	if (c) {
+		h->retired = c->next_retired;
+		memset(c, 0, sizeof(*c));
+	} else {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return NULL;
+	}
 	c->idx = i - k;
 	c->nchunks = k;
 	c->big = big;
@@ -143,7 +156,7 @@ static struct chunk *chunk_new(struct heap *h, unsigned k, int big)
 		return NULL;
 	}
 	c->bk = b;
-	c->gen = heap_gen;
+	__atomic_store_n(&c->gen, heap_gen, __ATOMIC_RELAXED);
 	if (code_fill(b->fd, chunk_off(c), (size_t)k << CHUNK_SHIFT) ||
 	    !os_map_code(h->base + chunk_off(c), (size_t)k << CHUNK_SHIFT,
 			 b->fd, chunk_off(c)))
@@ -153,17 +166,17 @@ static struct chunk *chunk_new(struct heap *h, unsigned k, int big)
 		goto fail;
 	}
 	for (i = 0; i < k; i++)
-		h->chunks[c->idx + i] = c;
+		__atomic_store_n(&h->chunks[c->idx + i], c, __ATOMIC_RELEASE);
 	b->refs++;
 	return c;
 fail:
 	os_punch_hole(b->fd, chunk_off(c), (size_t)k << CHUNK_SHIFT);
-	free(c);
+	c->next_retired = h->retired;
+	h->retired = c;
 	return NULL;
 }
 
-/* Allocate n granules in c; the granule or -1. */
-static long chunk_alloc(struct heap *h, struct chunk *c, unsigned n)
+long chunk_reserve(struct heap *h, struct chunk *c, unsigned n)
 {
 	long g;
 
@@ -176,10 +189,19 @@ static long chunk_alloc(struct heap *h, struct chunk *c, unsigned n)
 	    (h->views && !c->rw_ok && heap_map_rw(h, c)))
 		return -1;
 	bits_put(c->busy, (unsigned)g, n, 1);
-	bit_put(c->head, (unsigned)g, 1);
 	bit_put(c->tail, (unsigned)g + n - 1, 1);
 	c->used += n;
 	c->cursor = (unsigned)g + n;
+	return g;
+}
+
+/* Allocate n granules in c: a live object.  The granule or -1. */
+static long chunk_alloc(struct heap *h, struct chunk *c, unsigned n)
+{
+	long g = chunk_reserve(h, c, n);
+
+	if (g >= 0)
+		head_set(c->head, (unsigned)g);
 	return g;
 }
 
@@ -244,11 +266,17 @@ static char *alloc_small(struct heap *h, unsigned n)
 void *heap_alloc(enum heap_id id, size_t len, char **rw)
 {
 	struct heap *h = &heaps[id];
+	unsigned n = (unsigned)((len + (1u << GRAN_SHIFT) - 1) >> GRAN_SHIFT);
 	char *rx = NULL;
 
 	if (len > ARENA - CHUNK) {
 		errno = ENOMEM;
 		return NULL;
+	}
+	if (h->views && n <= TCLASSES) {
+		rx = tcache_alloc(h, id, n);
+		if (rx)
+			goto out_unlocked;
 	}
 	if (fork_setup())
 		return NULL;
@@ -261,19 +289,23 @@ void *heap_alloc(enum heap_id id, size_t len, char **rw)
 							  CHUNK_SHIFT), 1);
 
 		if (c) {
-			bit_put(c->head, 0, 1);
+			head_set(c->head, 0);
 			rx = h->base + chunk_off(c);
 		}
 	} else {
-		rx = alloc_small(h, (unsigned)((len + (1u << GRAN_SHIFT) - 1) >>
-					       GRAN_SHIFT));
+		rx = alloc_small(h, n);
+		if (rx && h->views && n <= TCLASSES)
+			tcache_refill(h, id, n);
 	}
-	if (rx && id != HEAP_DUAL)	/* jit_create_code writes it */
+	/* jit_create_code writes it: a fork, and the quarantine's coalesced
+	   refill, wait for that. */
+	if (rx && id != HEAP_DUAL)
 		__atomic_fetch_add(&h->chunks[(size_t)(rx - h->base) >>
 					      CHUNK_SHIFT]->writing,
 				   1, __ATOMIC_RELAXED);
 out:
 	pthread_mutex_unlock(&h->lock);
+out_unlocked:
 	if (rx && rw)
 		*rw = h->views ? rx + ARENA : NULL;
 	return rx;
@@ -310,22 +342,36 @@ enum heap_id heap_of(const void *addr, int *is_rw)
 int heap_free(enum heap_id id, void *code)
 {
 	struct heap *h = &heaps[id];
-	size_t off = (size_t)((char *)code - h->base);
-	struct chunk *c;
+	size_t off = (size_t)((char *)code -
+			      __atomic_load_n(&h->base, __ATOMIC_ACQUIRE));
+	struct chunk *c = chunk_at(h, off);
 	unsigned g;
 
+	if (!c || off & ((1u << GRAN_SHIFT) - 1)) {
+		errno = EINVAL;
+		return -1;
+	}
+	g = (unsigned)((off - (size_t)chunk_off(c)) >> GRAN_SHIFT);
+	if (h->views && !c->big) {
+		/* Without the lock: taking the head bit is the check. */
+		if (!bit_take(c->head, g)) {
+			errno = EINVAL;
+			return -1;
+		}
+		debug_code_freed(code);
+		tcache_free(h, id, c, g, tail_of(c, g) - g + 1);
+		return 0;
+	}
 	pthread_mutex_lock(&h->lock);
-	c = off < ARENA ? h->chunks[off >> CHUNK_SHIFT] : NULL;
-	if (!c || off & ((1u << GRAN_SHIFT) - 1))
+	c = chunk_at(h, off);
+	if (!c)
 		goto bad;
 	g = (unsigned)((off - (size_t)chunk_off(c)) >> GRAN_SHIFT);
-	if (c->big ? g != 0 : !bit(c->head, g))
+	if ((c->big && g) || !bit_take(c->head, g))
 		goto bad;
 	/* Names go before the space can hold other code (lock order:
 	   heap, then the name registry). */
 	debug_code_freed(code);
-	heap_fork_freed(h, c, g);
-	bit_put(c->head, g, 0);
 	if (c->big) {
 		if (h->cur == c)
 			h->cur = NULL;
@@ -344,13 +390,15 @@ bad:
 int heap_range_live(enum heap_id id, const void *rx, size_t len)
 {
 	struct heap *h = &heaps[id];
-	size_t off = (size_t)((const char *)rx - h->base), co;
+	size_t off = (size_t)((const char *)rx -
+			      __atomic_load_n(&h->base, __ATOMIC_ACQUIRE)), co;
 	struct chunk *c;
 	unsigned g, last, t;
 	int ok = 0;
 
-	pthread_mutex_lock(&h->lock);
-	c = off < ARENA ? h->chunks[off >> CHUNK_SHIFT] : NULL;
+	/* Without the lock: the bits of a live object stay while its owner
+	   asks (a racing free of it gives either answer). */
+	c = chunk_at(h, off);
 	if (!c || !len)
 		goto out;
 	co = off - (size_t)chunk_off(c);
@@ -374,6 +422,5 @@ int heap_range_live(enum heap_id id, const void *rx, size_t len)
 	t = tail_of(c, g);
 	ok = last <= t;
 out:
-	pthread_mutex_unlock(&h->lock);
 	return ok;
 }

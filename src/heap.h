@@ -64,6 +64,7 @@ struct chunk {
 	unsigned writing;	/* HEAP_PWRITE, HEAP_ALIAS: objects allocated
 				   here whose code is still being written
 				   (atomic; a fork waits until it is 0) */
+	struct chunk *next_retired; /* on the heap's retired list */
 };
 
 /* A freed object waiting for its space to be released. */
@@ -95,24 +96,63 @@ struct heap {
 	struct qent *held;	/* released batches whose membarrier failed */
 	size_t nheld;		/* entries in held */
 	size_t held_cap;	/* its capacity */
+	struct chunk *retired;	/* unmapped chunks' structs, kept for reuse:
+				   lock-free readers may still hold one */
 };
 
 extern struct heap heaps[HEAP_COUNT];
 
+/*
+ * Bitmap words are read with atomic loads: heap_free, heap_range_live and
+ * the thread caches read bits of chunks others change.  Busy and tail bits
+ * change only under the lock (a load and a store: no other writer).  Head
+ * bits also change without it, in the thread caches, so every change of
+ * one is an atomic read-modify-write (head_set, bit_take).
+ */
 static inline int bit(const uint64_t *w, unsigned i)
 {
-	return (int)(w[i >> 6] >> (i & 63) & 1);
+	return (int)(__atomic_load_n(&w[i >> 6], __ATOMIC_RELAXED) >>
+		     (i & 63) & 1);
 }
 
+/* Busy and tail bits.  pre: lock held. */
 static inline void bit_put(uint64_t *w, unsigned i, int v)
 {
-	if (v)
-		w[i >> 6] |= (uint64_t)1 << (i & 63);
-	else
-		w[i >> 6] &= ~((uint64_t)1 << (i & 63));
+	uint64_t m = (uint64_t)1 << (i & 63);
+	uint64_t x = __atomic_load_n(&w[i >> 6], __ATOMIC_RELAXED);
+
+	__atomic_store_n(&w[i >> 6], v ? x | m : x & ~m, __ATOMIC_RELAXED);
 }
 
-void bits_put(uint64_t *w, unsigned i, unsigned n, int v);
+static inline void head_set(uint64_t *w, unsigned i)
+{
+	__atomic_fetch_or(&w[i >> 6], (uint64_t)1 << (i & 63),
+			  __ATOMIC_RELAXED);
+}
+
+/* Clear bit i; whether it was set (one thread wins). */
+static inline int bit_take(uint64_t *w, unsigned i)
+{
+	uint64_t m = (uint64_t)1 << (i & 63);
+
+	return !!(__atomic_fetch_and(&w[i >> 6], ~m, __ATOMIC_RELAXED) & m);
+}
+
+/* Busy bits.  pre: lock held. */
+void bits_put_run(uint64_t *w, unsigned i, unsigned n, int v);
+
+static inline void bits_put(uint64_t *w, unsigned i, unsigned n, int v)
+{
+	uint64_t m, x;
+
+	if ((i & 63) + n > 64) {
+		bits_put_run(w, i, n, v);
+		return;
+	}
+	m = (n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1) << (i & 63);
+	x = __atomic_load_n(&w[i >> 6], __ATOMIC_RELAXED);
+	__atomic_store_n(&w[i >> 6], v ? x | m : x & ~m, __ATOMIC_RELAXED);
+}
 
 static inline off_t chunk_off(const struct chunk *c)
 {
@@ -131,6 +171,38 @@ void quarantine_put(struct heap *h, struct chunk *c, unsigned first,
 		    unsigned n);
 int quarantine_flush(struct heap *h);
 
+/* The chunk holding RX offset off of h (lock-free), or NULL. */
+static inline struct chunk *chunk_at(struct heap *h, size_t off)
+{
+	return off < ARENA ? __atomic_load_n(&h->chunks[off >> CHUNK_SHIFT],
+					     __ATOMIC_ACQUIRE) : NULL;
+}
+
+/* heap.c: reserve n granules in c (busy, tail, no head; its RW view
+   mapped); the first granule or -1.  pre: lock held. */
+long chunk_reserve(struct heap *h, struct chunk *c, unsigned n);
+/* The last granule of the object starting at granule g of c. */
+unsigned tail_of(const struct chunk *c, unsigned g);
+
+/*
+ * heap_cache.c: per-thread caches of the heaps with views.  Objects of up
+ * to TCLASSES granules are reserved in runs of TCACHE per size and handed
+ * out without the lock; frees collect TFREES (or TFBYTES) at a time before
+ * they join the quarantine under the lock.
+ * tcache_alloc: a reserved object of n granules made live, or NULL.
+ * tcache_refill: after the lock holder allocated from h->cur, reserve
+ * more of n granules there for this thread (pre: lock held).
+ * tcache_free: queue the freed object (head bit already taken).
+ */
+#define TCLASSES	16	/* granules: objects up to 1 KiB */
+#define TCACHE		16	/* reserved objects per size */
+#define TFREES		32	/* frees collected per thread */
+#define TFBYTES		((size_t)128 << 10) /* or their bytes */
+char *tcache_alloc(struct heap *h, enum heap_id id, unsigned n);
+void tcache_refill(struct heap *h, enum heap_id id, unsigned n);
+void tcache_free(struct heap *h, enum heap_id id, struct chunk *c,
+		 unsigned g, unsigned n);
+
 /*
  * heap_fork.c.  pre: h->lock held.
  * heap_fork_reserve: make h->spare unless it exists (0, or -1 + errno).
@@ -146,6 +218,7 @@ int quarantine_flush(struct heap *h);
  * heap_fork_freed: granule g of c, the head of an object, is being freed.
  */
 extern unsigned long heap_gen;	/* forks so far (heap_fork.c) */
+extern int heap_forking;	/* a fork's handlers are running */
 int heap_fork_reserve(struct heap *h);
 struct backing *heap_backing(struct heap *h, size_t end);
 int heap_chunk_own(struct heap *h, struct chunk *c);

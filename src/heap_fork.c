@@ -54,6 +54,7 @@
 #include "os.h"
 
 unsigned long heap_gen;
+int heap_forking;
 
 /* Backings come from a table, not malloc: the SIGSEGV path makes and
    drops them too.  A heap has at most one per chunk run, its current one
@@ -153,7 +154,7 @@ int heap_chunk_own(struct heap *h, struct chunk *c)
 	b->refs++;
 	backing_put(h, c);
 	c->bk = b;
-	c->gen = heap_gen;
+	__atomic_store_n(&c->gen, heap_gen, __ATOMIC_RELAXED);
 	c->wp = 0;
 	if (h->views && c->rw_ok && heap_map_rw(h, c)) {
 		os_unreserve(h->base + ARENA + off, len);
@@ -307,6 +308,7 @@ static void wait_writes(struct heap *h)
 
 void heap_fork_prepare(void)
 {
+	__atomic_store_n(&heap_forking, 1, __ATOMIC_SEQ_CST);
 	for (int i = 0; i < HEAP_COUNT; i++) {
 		struct heap *h = &heaps[i];
 
@@ -348,7 +350,8 @@ static void parent_views(struct heap *h)
 
 void heap_fork_parent(void)
 {
-	heap_gen++;
+	__atomic_store_n(&heap_gen, heap_gen + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&heap_forking, 0, __ATOMIC_RELEASE);
 	for (int i = HEAP_COUNT - 1; i >= 0; i--) {
 		struct heap *h = &heaps[i];
 
@@ -405,7 +408,8 @@ static void child_views(struct heap *h)
 
 void heap_fork_child(void)
 {
-	heap_gen++;
+	__atomic_store_n(&heap_gen, heap_gen + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&heap_forking, 0, __ATOMIC_RELEASE);
 	for (int i = HEAP_COUNT - 1; i >= 0; i--) {
 		struct heap *h = &heaps[i];
 		struct backing *spare = h->spare;

@@ -20,19 +20,57 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "heap.h"
 #include "os.h"
 
 unsigned long jit_stat_membarrier_failures;
 
-static int qcmp(const void *a, const void *b)
-{
-	const struct qent *x = a, *y = b;
+/*
+ * Sort the batch by chunk and granule: three passes of a radix sort over
+ * keys chunk << 35 | first << 20 | n (11, 15 and 20 bits: NCHUNKS, NGRAN
+ * and BIG fit).  A qsort() of QMAX entries cost a tenth of the pwrite
+ * path's time per object.
+ */
+#define KEY_FIRST	20
+#define KEY_CHUNK	35
+#define RADIX		9
+_Static_assert(NCHUNKS <= 1u << 11 && NGRAN <= 1u << 15 &&
+	       (BIG >> GRAN_SHIFT) < 1u << KEY_FIRST, "batch sort keys");
 
-	if (x->c->idx != y->c->idx)
-		return x->c->idx < y->c->idx ? -1 : 1;
-	return x->first < y->first ? -1 : x->first > y->first;
+static void qsort_batch(struct heap *h)
+{
+	uint64_t key[QMAX], tmp[QMAX], *from = key, *to = tmp, *t;
+	unsigned count[1u << RADIX], i, n = h->nq;
+
+	for (i = 0; i < n; i++)
+		key[i] = (uint64_t)h->q[i].c->idx << KEY_CHUNK |
+			 (uint64_t)h->q[i].first << KEY_FIRST | h->q[i].n;
+	for (unsigned sh = KEY_FIRST; sh < KEY_CHUNK + 11; sh += RADIX) {
+		unsigned sum = 0;
+
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[from[i] >> sh & ((1u << RADIX) - 1)]++;
+		for (i = 0; i < 1u << RADIX; i++) {
+			unsigned c = count[i];
+
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			to[count[from[i] >> sh & ((1u << RADIX) - 1)]++] =
+				from[i];
+		t = from;
+		from = to;
+		to = t;
+	}
+	for (i = 0; i < n; i++)
+		h->q[i] = (struct qent){
+			h->chunks[from[i] >> KEY_CHUNK],
+			(unsigned)(from[i] >> KEY_FIRST) & (NGRAN - 1),
+			(unsigned)from[i] & ((1u << KEY_FIRST) - 1) };
 }
 
 /* Give a batch's granules back to the allocator. */
@@ -82,6 +120,55 @@ static void refill(struct heap *h, struct chunk *c, unsigned first,
 		code_fill(h->fd, (off_t)off, (size_t)n << GRAN_SHIFT);
 }
 
+/*
+ * The pwrite heap's refill of q[i] and the entries after it in the same
+ * chunk that lie at most GAP_MAX granules apart, in one pwritev: filler
+ * for the freed objects, and the bytes in between (live code, free or
+ * quarantined space) copied from the RX view onto themselves.  Random
+ * frees are seldom adjacent, and a system call costs as much as copying
+ * kilobytes, so a batch then costs a few system calls, not one per object.
+ * Rewriting bytes of the file is safe only while nothing else writes them:
+ * under the heap lock, the filler and new chunks are not written; objects
+ * whose code is being written are counted per chunk (heap_alloc,
+ * heap_written), and a chunk with any is refilled object by object; so is
+ * every chunk once a debugger may have copied code pages, whose RX view
+ * then need not show the file.  Returns the index after the last entry
+ * written.
+ */
+#define GAP_MAX	64u		/* granules: 4 KiB */
+#define NIOV	512		/* one object of up to BIG, and gaps */
+
+static unsigned refill_joined(struct heap *h, unsigned i)
+{
+	struct chunk *c = h->q[i].c;
+	const unsigned char *fill = code_fill_page();
+	char *rx = h->base + chunk_off(c);
+	unsigned start = h->q[i].first, end = start, j;
+	struct iovec iov[NIOV];
+	int n = 0;
+
+	for (j = i; j < h->nq && h->q[j].c == c &&
+	     h->q[j].first - end <= GAP_MAX; j++) {
+		size_t len = (size_t)h->q[j].n << GRAN_SHIFT, k;
+
+		if (n + 1 + (int)((len + CODE_FILL_PAGE - 1) /
+				  CODE_FILL_PAGE) > NIOV)
+			break;
+		if (h->q[j].first > end)
+			iov[n++] = (struct iovec){
+				rx + ((size_t)end << GRAN_SHIFT),
+				(size_t)(h->q[j].first - end) << GRAN_SHIFT };
+		for (k = 0; k < len; k += CODE_FILL_PAGE)
+			iov[n++] = (struct iovec){ (void *)fill,
+				len - k < CODE_FILL_PAGE ? len - k :
+							   CODE_FILL_PAGE };
+		end = h->q[j].first + h->q[j].n;
+	}
+	os_pwritev_all(h->fd, iov, n,
+		       chunk_off(c) + ((off_t)start << GRAN_SHIFT));
+	return j;
+}
+
 int quarantine_flush(struct heap *h)
 {
 	unsigned i, j;
@@ -89,13 +176,22 @@ int quarantine_flush(struct heap *h)
 
 	if (!h->nq)
 		return 0;
-	/* Sorted, adjacent objects share one pwrite; views need no sort. */
+	/* Sorted, nearby objects share one pwrite; views need no sort. */
 	if (!h->views)
-		qsort(h->q, h->nq, sizeof(h->q[0]), qcmp);
+		qsort_batch(h);
 	for (i = 0; i < h->nq; i = j) {
 		struct qent *e = &h->q[i];
 		unsigned end = e->first + e->n;
 
+		if (heap_chunk_own(h, e->c)) {
+			j = i + 1;	/* shared, and no copy: old code */
+			continue;
+		}
+		if (!h->views && !os_code_copied() &&
+		    !__atomic_load_n(&e->c->writing, __ATOMIC_ACQUIRE)) {
+			j = refill_joined(h, i);
+			continue;
+		}
 		for (j = i + 1; j < h->nq && h->q[j].c == e->c &&
 		     h->q[j].first == end; j++)
 			end += h->q[j].n;
@@ -123,6 +219,7 @@ int quarantine_flush(struct heap *h)
 void quarantine_put(struct heap *h, struct chunk *c, unsigned first,
 		    unsigned n)
 {
+	heap_fork_freed(h, c, first);
 	h->q[h->nq++] = (struct qent){ c, first, n };
 	h->qbytes += (size_t)n << GRAN_SHIFT;
 	if (h->nq == QMAX || h->qbytes >= QBYTES)

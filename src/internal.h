@@ -133,6 +133,28 @@ struct slot_cache {
 };
 extern _Thread_local __attribute__((tls_model("initial-exec")))
 struct slot_cache pool_caches[NBACKENDS][NKINDS];
+/* Caches of the data classes, malloc'ed on a thread's first use (NULL
+   before, and again once its exit flushed them): static TLS is scarce for
+   libraries loaded by dlopen (glibc's surplus is a few KiB shared by all
+   of them), so it holds only the class 0 caches. */
+struct pool_dcaches {
+	/* by backend, kind and data class - 1 */
+	struct slot_cache c[NBACKENDS][NKINDS][NCLASSES - 1];
+};
+extern _Thread_local __attribute__((tls_model("initial-exec")))
+struct pool_dcaches *pool_dcaches;
+
+/* This thread's cache of (b, k, dclass), or NULL when the data classes
+   have none yet. */
+static inline struct slot_cache *slot_cache_of(unsigned b, unsigned k,
+					       unsigned dclass)
+{
+	struct pool_dcaches *d = pool_dcaches;
+
+	if (!dclass)
+		return &pool_caches[b][k];
+	return d ? &d->c[b][k][dclass - 1] : NULL;
+}
 
 /* pre: c->n > 0. */
 static inline void *slot_cache_pop(struct slot_cache *c)
@@ -219,14 +241,15 @@ static inline struct table *pool_table_of(const void *addr)
 				    memory_order_acquire);
 }
 
-/* tramp.c, for the libffi drop-in: the public calls on a trampoline with
-   co-allocated data, each with one table lookup.  tramp_create_coalloc:
-   tramp_create() that also gives the code and data addresses;
-   tramp_retarget_data, tramp_destroy_data: on the trampoline whose data
-   starts at data (-1 with EINVAL when none does). */
+/* tramp.c, for the libffi drop-in: trampolines with co-allocated data,
+   each call with one table lookup.  tramp_create_coalloc: tramp_create()
+   that also gives the code and data addresses; tramp_data_slot: the live
+   slot whose data starts at data, and its table (NULL with EINVAL when
+   none does); tramp_destroy_data: tramp_destroy() of that slot (-1 with
+   EINVAL when none). */
 struct tramp *tramp_create_coalloc(const struct tramp_spec *spec,
 				   void **code, void **data);
-int tramp_retarget_data(void *data, void *target);
+struct tramp *tramp_data_slot(const void *data, struct table **tbp);
 int tramp_destroy_data(void *data);
 
 /* tramp.c: the slot behind a live trampoline's code address, or NULL.
@@ -360,6 +383,10 @@ extern unsigned long jit_stat_fixups, jit_stat_retries, jit_stat_flushes,
 
 /* Fill len bytes of fd at off with the filler.  Returns 0 or -1. */
 int code_fill(int fd, off_t off, size_t len);
+/* CODE_FILL_PAGE bytes of filler as it lies at offset 0 (and at every
+   multiple of 64). */
+#define CODE_FILL_PAGE	4096
+const unsigned char *code_fill_page(void);
 
 
 /*

@@ -18,6 +18,7 @@ void *jit_create_code(const void *source, size_t len)
 	int mode = atomic_load_explicit(&code_mode, memory_order_relaxed);
 	enum heap_id id;
 	char *rx, *rw;
+	int err;
 
 	if (!source || !len) {
 		errno = EINVAL;
@@ -29,11 +30,15 @@ void *jit_create_code(const void *source, size_t len)
 	rx = heap_alloc(id, len, &rw);
 	if (!rx)
 		return NULL;
-	if (id == HEAP_ALIAS)
+	if (id == HEAP_ALIAS) {
 		memcpy(rw, source, len);
-	if ((id != HEAP_ALIAS && os_pwrite_all(heaps[id].fd, source, len,
-					       (off_t)(rx - heaps[id].base))) ||
-	    os_code_written(rx, source, len) || heap_sync(id, rx, len)) {
+		err = 0;
+	} else {
+		err = os_pwrite_all(heaps[id].fd, source, len,
+				    (off_t)(rx - heaps[id].base));
+	}
+	if (err || os_code_written(rx, source, len) ||
+	    heap_sync(id, rx, len)) {
 		int e = errno;
 
 		heap_written(id, rx);

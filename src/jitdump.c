@@ -156,7 +156,7 @@ int jitdump_add(const struct dsym *s)
 		.code_index = jd_index++,
 	};
 	struct dbuf b = { 0 };
-	int ret;
+	int ret, e;
 
 	if (jd_fd < 0)
 		return 0;
@@ -184,9 +184,13 @@ int jitdump_add(const struct dsym *s)
 		return -1;
 	}
 	ret = os_pwrite_all(jd_fd, b.p, b.len, jd_off);
+	e = errno;
 	if (!ret)
 		jd_off += (off_t)b.len;
+	else
+		os_truncate(jd_fd, jd_off);	/* no part of a record */
 	free(b.p);
+	errno = e;
 	return ret;
 }
 
@@ -219,8 +223,13 @@ int perfmap_add(const struct dsym *s)
 		return 0;
 	n = snprintf(line, sizeof(line), "%" PRIxPTR " %zx %s\n", s->start,
 		     s->len, s->name);
-	if (os_pwrite_all(map_fd, line, (size_t)n, map_off))
+	if (os_pwrite_all(map_fd, line, (size_t)n, map_off)) {
+		int e = errno;
+
+		os_truncate(map_fd, map_off);	/* no part of a line */
+		errno = e;
 		return -1;
+	}
 	map_off += n;
 	return 0;
 }

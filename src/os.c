@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -223,6 +225,11 @@ static int refresh_copies(char *p, const char *src, size_t len)
 	return ret;
 }
 
+int os_code_copied(void)
+{
+	return atomic_load_explicit(&code_private_used, memory_order_relaxed);
+}
+
 int os_code_written(void *code, const void *src, size_t len)
 {
 	char *p = code;
@@ -318,12 +325,59 @@ int os_seal(int fd)
 }
 
 /*
- * RLIMIT_FSIZE: a write or truncate reaching past the limit makes the
- * kernel send SIGXFSZ, which kills the process unless the program handles
- * or ignores it.  The library never changes that disposition; it checks
- * the limit itself and fails with EFBIG before asking the kernel, so only
- * a limit lowered by another thread during the call can still raise it.
+ * RLIMIT_FSIZE: a write or resize reaching past the limit fails with EFBIG
+ * and makes the kernel send SIGXFSZ to the writing thread, whose default
+ * action kills the process.  Checking the limit with getrlimit() before
+ * each write would cost a system call per write (as much as the write of
+ * a small object), so the library lets the kernel check and keeps its
+ * signal instead:
+ *
+ *  - before its first write it installs a SIGXFSZ handler that chains to
+ *    the disposition in place before it (sigchain.c);
+ *  - around each of its writes it sets a thread-local flag; the handler
+ *    swallows a SIGXFSZ that arrives on a thread with the flag set and
+ *    looks like the kernel's (SI_USER from this process: send_sig() sends
+ *    it to the writing thread only, while the syscall returns EFBIG), and
+ *    hands every other SIGXFSZ to the previous disposition;
+ *  - with SIGXFSZ blocked in the writing thread the signal stays pending
+ *    there instead: the EFBIG that comes back with the flag still set says
+ *    so, and the library takes it with a zero-timeout sigtimedwait().
+ *
+ * So the program never sees a SIGXFSZ the library caused, and sees every
+ * other one as before, without any system call on the write path.  What
+ * cannot be told apart: a kill(getpid(), SIGXFSZ) that another thread
+ * aims at this thread during a failing library write, and, with the
+ * signal blocked, a SIGXFSZ of the program's own already pending in this
+ * thread (a standard signal is pending once): both are taken with the
+ * library's.  A write crossing the limit writes the bytes below it before
+ * failing; every caller treats a failed write as leaving the range
+ * undefined.  Where the handler cannot be installed, the limit is checked
+ * with getrlimit() before each write, as before.
  */
+static struct sigchain xfsz_chain;	/* SIGXFSZ's action before ours */
+static pthread_once_t xfsz_once = PTHREAD_ONCE_INIT;
+static int xfsz_installed;
+/* 1: this thread is in a library write; 2: which raised SIGXFSZ */
+static _Thread_local __attribute__((tls_model("initial-exec")))
+volatile sig_atomic_t xfsz_state;
+
+static void xfsz_handler(int sig, siginfo_t *si, void *uc)
+{
+	if (xfsz_state == 1 && si->si_code == SI_USER &&
+	    si->si_pid == getpid()) {
+		xfsz_state = 2;
+		return;
+	}
+	sigchain_deliver(&xfsz_chain, sig, si, uc);
+}
+
+static void xfsz_setup(void)
+{
+	xfsz_installed = !sigchain_install(&xfsz_chain, SIGXFSZ,
+					   xfsz_handler);
+}
+
+/* The fallback: EFBIG before asking the kernel. */
 static int fsize_check(off_t off, size_t len)
 {
 	struct rlimit rl;
@@ -335,12 +389,40 @@ static int fsize_check(off_t off, size_t len)
 	return -1;
 }
 
-int os_pwrite_all(int fd, const void *buf, size_t len, off_t off)
+/* Around every write or resize of a file: 0 to go ahead, or -1 (EFBIG). */
+static int write_begin(off_t off, size_t len)
 {
-	const char *p = buf;
+	pthread_once(&xfsz_once, xfsz_setup);
+	if (!xfsz_installed)
+		return fsize_check(off, len);
+	xfsz_state = 1;
+	atomic_signal_fence(memory_order_seq_cst);
+	return 0;
+}
 
-	if (fsize_check(off, len))
-		return -1;
+/* r: the write's result, errno set when -1.  Returns r, errno kept. */
+static int write_end(int r)
+{
+	int e = errno;
+
+	atomic_signal_fence(memory_order_seq_cst);
+	if (r < 0 && e == EFBIG && xfsz_state == 1 && xfsz_installed) {
+		sigset_t set;
+		struct timespec zero = { 0, 0 };
+
+		/* Blocked here: take the pending one. */
+		sigemptyset(&set);
+		sigaddset(&set, SIGXFSZ);
+		while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	}
+	xfsz_state = 0;
+	errno = e;
+	return r;
+}
+
+static int pwrite_all(int fd, const char *p, size_t len, off_t off)
+{
 	while (len) {
 		ssize_t n = pwrite(fd, p, len, off);
 
@@ -360,11 +442,58 @@ int os_pwrite_all(int fd, const void *buf, size_t len, off_t off)
 	return 0;
 }
 
+int os_pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+	if (write_begin(off, len))
+		return -1;
+	return write_end(pwrite_all(fd, buf, len, off));
+}
+
+/* Write n iovecs at off, consuming them; retries short writes, EINTR. */
+static int pwritev_all(int fd, struct iovec *iov, int n, off_t off)
+{
+	while (n) {
+		ssize_t w = pwritev(fd, iov, n, off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		off += w;
+		while (n && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+int os_pwritev_all(int fd, struct iovec *iov, int n, off_t off)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	if (write_begin(off, len))
+		return -1;
+	return write_end(pwritev_all(fd, iov, n, off));
+}
+
 int os_truncate(int fd, off_t len)
 {
-	if (fsize_check(len, 0))
+	if (write_begin(len, 0))
 		return -1;
-	return ftruncate(fd, len);
+	return write_end(ftruncate(fd, len));
 }
 
 int os_mdwe_active(void)
@@ -471,13 +600,13 @@ int os_pwrite_repeat(int fd, const void *unit, size_t unit_len, size_t len,
 		     off_t off)
 {
 	struct iovec iov[64];
-	unsigned n;
+	int r = 0;
 
-	if (fsize_check(off, len))
+	if (write_begin(off, len))
 		return -1;
-	while (len) {
+	while (len && !r) {
 		size_t batch = 0;
-		ssize_t w;
+		int n;
 
 		for (n = 0; n < 64 && batch < len; n++) {
 			size_t l = len - batch < unit_len ? len - batch :
@@ -487,20 +616,11 @@ int os_pwrite_repeat(int fd, const void *unit, size_t unit_len, size_t len,
 			iov[n].iov_len = l;
 			batch += l;
 		}
-		w = pwritev(fd, iov, (int)n, off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (w == 0) {
-			errno = EIO;
-			return -1;
-		}
-		off += w;
-		len -= (size_t)w;
+		r = pwritev_all(fd, iov, n, off);
+		off += (off_t)batch;
+		len -= batch;
 	}
-	return 0;
+	return write_end(r);
 }
 
 int os_punch_hole(int fd, off_t off, size_t len)

@@ -39,6 +39,9 @@ void os_code_private(void);
    /proc/self/pagemap or /proc/self/mem cannot be used (only possible once
    code was mapped private).  pre: len > 0. */
 int os_code_written(void *code, const void *src, size_t len);
+/* Whether some code was mapped private (see os_code_written), so a code
+   page may differ from its file. */
+int os_code_copied(void);
 
 /* Map len bytes of private anonymous read-write memory at addr (MAP_FIXED)
    or anywhere when addr is NULL. */
@@ -79,9 +82,13 @@ const char *os_memfd_mode(void);
 int os_seal(int fd);
 
 /* Write all of buf at off, retrying short writes and EINTR.  Like every
-   file write and resize here: EFBIG, without the kernel's SIGXFSZ, when
-   the file would reach past RLIMIT_FSIZE. */
+   file write and resize here: EFBIG past RLIMIT_FSIZE, and the kernel's
+   SIGXFSZ never reaches the program (os.c). */
 int os_pwrite_all(int fd, const void *buf, size_t len, off_t off);
+
+/* The same for n iovecs written at off (they are consumed). */
+struct iovec;
+int os_pwritev_all(int fd, struct iovec *iov, int n, off_t off);
 
 int os_truncate(int fd, off_t len);
 

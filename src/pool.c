@@ -47,13 +47,7 @@ static pthread_mutex_t *pool_lock(const struct pool *p)
    shared library. */
 #define TLS _Thread_local __attribute__((tls_model("initial-exec")))
 TLS struct slot_cache pool_caches[NBACKENDS][NKINDS];
-/* Caches of the data classes, malloc'ed on a thread's first use: static
-   TLS is scarce for libraries loaded by dlopen (glibc's surplus is a few
-   KiB shared by all of them), so it holds only the class 0 caches. */
-struct dcaches {
-	struct slot_cache c[NBACKENDS][NKINDS][NCLASSES - 1];
-};
-static TLS struct dcaches *dcaches;
+TLS struct pool_dcaches *pool_dcaches;
 static TLS int cache_registered;
 
 /*
@@ -308,7 +302,7 @@ static void cache_drain(struct pool *p, struct slot_cache *c, unsigned n)
 /* Thread exit: nothing stays stranded in a dead thread's caches. */
 static void cache_flush_all(void *unused)
 {
-	struct dcaches *d = dcaches;
+	struct pool_dcaches *d = pool_dcaches;
 
 	(void)unused;
 	for (int b = 0; b < NBACKENDS; b++)
@@ -319,7 +313,7 @@ static void cache_flush_all(void *unused)
 				cache_drain(&pools[b][k][c], &d->c[b][k][c - 1],
 					    d->c[b][k][c - 1].n);
 		}
-	dcaches = NULL;
+	pool_dcaches = NULL;
 	free(d);
 	/* A destructor that frees trampolines after this one registers the
 	   flush again (pthread runs destructors set meanwhile once more). */
@@ -329,14 +323,12 @@ static void cache_flush_all(void *unused)
 /* This thread's cache for (b, k, dc), or NULL (ENOMEM). */
 static struct slot_cache *cache_of(unsigned b, unsigned k, unsigned dc)
 {
-	if (!dc)
-		return &pool_caches[b][k];
-	if (!dcaches) {
-		dcaches = calloc(1, sizeof(*dcaches));
-		if (!dcaches)
+	if (dc && !pool_dcaches) {
+		pool_dcaches = calloc(1, sizeof(*pool_dcaches));
+		if (!pool_dcaches)
 			return NULL;
 	}
-	return &dcaches->c[b][k][dc - 1];
+	return slot_cache_of(b, k, dc);
 }
 
 /* Make sure this thread's caches are flushed when it exits.

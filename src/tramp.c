@@ -189,6 +189,15 @@ static char *own_data(const struct table *tb, const void *slot)
 	return tb->dclass ? slot_udata(tb, slot_index(tb, slot)) : NULL;
 }
 
+/* Zero co-allocated data of class dc (constant sizes: inline stores, not
+   a rep stos). */
+static inline void *zero_data(char *d, unsigned dc)
+{
+	if (dc == 1)
+		return memset(d, 0, class_size(1));
+	return memset(d, 0, class_size(2));
+}
+
 /* tramp_create, every case, also giving the table (for
    tramp_create_coalloc). */
 static __attribute__((noinline)) struct tramp *
@@ -211,16 +220,8 @@ create(const struct tramp_spec *spec, struct table **tbp)
 	}
 	if (dc || tbp)
 		tb = pool_table_of(slot);
-	if (dc) {
-		char *d = own_data(tb, slot);
-
-		/* Constant sizes: inline stores, not a rep stos. */
-		if (dc == 1)
-			memset(d, 0, class_size(1));
-		else
-			memset(d, 0, class_size(2));
-		lo = (uintptr_t)d;
-	}
+	if (dc)
+		lo = (uintptr_t)zero_data(own_data(tb, slot), dc);
 	arch_store_pair(slot, lo, hi);
 	if (backends[bi]->publish) {
 		if (!tb)
@@ -241,31 +242,42 @@ create(const struct tramp_spec *spec, struct table **tbp)
 }
 
 /*
- * The common case without a call: CHAIN, BIND or HANDLER without flags
- * or co-allocated data, on a backend with nothing to publish, with a slot
- * in this thread's cache.  Everything else, errors included, goes through
- * create().
+ * The common case without a call: CHAIN, BIND or HANDLER without flags,
+ * with or without co-allocated data, on a backend with nothing to
+ * publish, with a slot in this thread's cache.  Everything else, errors
+ * included, goes through create().
  */
 struct tramp *tramp_create(const struct tramp_spec *spec)
 {
 	const struct backend_ops *ops;
 	struct slot_cache *c;
-	unsigned b, k;
-	void *target, *slot;
+	unsigned b, k, dc = 0;
+	void *target, *slot, *data;
 
-	if (!spec || spec->flags || spec->data_size)
+	if (!spec || spec->flags)
 		return create(spec, NULL);
 	k = (unsigned)spec->kind;
 	b = (unsigned)spec->backend;
+	data = spec->data;
 	if (k >= TRAMP_CONTEXT || b >= NBACKENDS)
 		return create(spec, NULL);
+	if (spec->data_size) {
+		if (spec->data_size > TRAMP_DATA_MAX || data)
+			return create(spec, NULL);
+		dc = class_of(spec->data_size);
+	}
 	target = k == TRAMP_HANDLER ? (void *)spec->handler : spec->target;
 	ops = backends[b];
-	c = &pool_caches[b][k];
-	if (!target || !ops || ops->publish || !c->n)
+	c = slot_cache_of(b, k, dc);
+	if (!target || !ops || ops->publish || !c || !c->n)
 		return create(spec, NULL);
 	slot = slot_cache_pop(c);
-	arch_store_pair(slot, (uintptr_t)spec->data, (uintptr_t)target);
+	if (dc) {
+		struct table *tb = pool_table_of(slot);
+
+		data = zero_data(own_data(tb, slot), dc);
+	}
+	arch_store_pair(slot, (uintptr_t)data, (uintptr_t)target);
 	return slot;
 }
 
@@ -360,9 +372,7 @@ void *tramp_data(const struct tramp *t)
 	return (void *)lo;
 }
 
-/* The live slot whose co-allocated data starts at data, and its table;
-   NULL with EINVAL for anything else. */
-static struct tramp *data_slot(const void *data, struct table **tbp)
+struct tramp *tramp_data_slot(const void *data, struct table **tbp)
 {
 	struct table *tb = pool_table_of(data);
 	unsigned shift;
@@ -389,15 +399,7 @@ struct tramp *tramp_lookup_data(const void *data)
 {
 	struct table *tb;
 
-	return data_slot(data, &tb);
-}
-
-int tramp_retarget_data(void *data, void *target)
-{
-	struct table *tb;
-	struct tramp *t = data_slot(data, &tb);
-
-	return t ? retarget(t, tb, target, NULL) : -1;
+	return tramp_data_slot(data, &tb);
 }
 
 struct tramp *tramp_lookup(const void *code)
@@ -430,9 +432,9 @@ static __attribute__((noinline)) void destroy(struct tramp *t,
 		free(ctx);
 }
 
-/* The common case without a call: nothing to retire or free, no
-   co-allocated data, no names, room in this thread's cache.  Everything
-   else goes through destroy(). */
+/* The common case without a call: nothing to retire or free, no names,
+   room in this thread's cache (co-allocated data needs nothing more: it
+   stays with its slot).  Everything else goes through destroy(). */
 void tramp_destroy(struct tramp *t)
 {
 	struct slot_cache *c;
@@ -443,8 +445,8 @@ void tramp_destroy(struct tramp *t)
 	tb = handle_table(t);
 	if (!tb)
 		return;
-	c = &pool_caches[tb->backend][tb->kind];
-	if (tb->kind == TRAMP_CONTEXT || tb->dclass ||
+	c = slot_cache_of(tb->backend, tb->kind, tb->dclass);
+	if (tb->kind == TRAMP_CONTEXT || !c ||
 	    backends[tb->backend]->retire ||
 	    atomic_load_explicit(&debug_user_named, memory_order_relaxed) ||
 	    !slot_cache_open(c)) {
@@ -458,7 +460,7 @@ void tramp_destroy(struct tramp *t)
 int tramp_destroy_data(void *data)
 {
 	struct table *tb;
-	struct tramp *t = data_slot(data, &tb);
+	struct tramp *t = tramp_data_slot(data, &tb);
 
 	if (!t)
 		return -1;

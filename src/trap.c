@@ -262,7 +262,7 @@ void trap_swap_end(void)
 	__atomic_fetch_add(&jit_stat_swaps, 1, __ATOMIC_RELAXED);
 }
 
-static unsigned char fill_page[4096];
+static unsigned char fill_page[CODE_FILL_PAGE];
 static pthread_once_t fill_once = PTHREAD_ONCE_INIT;
 
 static void fill_init(void)
@@ -270,13 +270,26 @@ static void fill_init(void)
 	code_fill_mem(fill_page, sizeof(fill_page), 0);
 }
 
+/* The filler as it lies at file offset off: a memset where its word is one
+   byte repeated (0xCC on x86_64), else the word's bytes in phase, eight at a
+   time (the word's size divides eight). */
 void code_fill_mem(void *p, size_t len, size_t off)
 {
 	uint32_t w = ARCH_FILL_WORD;
-	unsigned char *b = p;
+	const unsigned char *wb = (const unsigned char *)&w;
+	unsigned char *b = p, pat[8];
+	size_t i = 0;
 
-	for (size_t i = 0; i < len; i++)
-		b[i] = ((const unsigned char *)&w)[(off + i) % sizeof(w)];
+	if (w == (w & 0xff) * 0x01010101u) {
+		memset(p, (int)(w & 0xff), len);
+		return;
+	}
+	for (unsigned k = 0; k < sizeof(pat); k++)
+		pat[k] = wb[(off + k) % sizeof(w)];
+	for (; i + sizeof(pat) <= len; i += sizeof(pat))
+		memcpy(b + i, pat, sizeof(pat));
+	for (; i < len; i++)
+		b[i] = pat[i % sizeof(pat)];
 }
 
 int code_is_fill(const void *pc)
@@ -286,6 +299,12 @@ int code_is_fill(const void *pc)
 	return !memcmp((const void *)pc,
 		       (const unsigned char *)&w + (uintptr_t)pc % sizeof(w),
 		       ARCH_INSN_SIZE);
+}
+
+const unsigned char *code_fill_page(void)
+{
+	pthread_once(&fill_once, fill_init);
+	return fill_page;
 }
 
 int code_fill(int fd, off_t off, size_t len)

@@ -6,7 +6,8 @@
  * live table that are not live handles (interior, misaligned, past the
  * slots, freed) are refused with EINVAL by every handle function; specs
  * the fast path must not take (flags, data, CONTEXT, bad kinds) still
- * get the full checks and paths.
+ * get the full checks and paths.  The same for co-allocated data, whose
+ * slots come back zeroed.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -57,6 +58,83 @@ static void bad_handle(struct tramp *t)
 	errno = 0;
 	CHECK(tramp_retarget(t, (void *)add, NULL) == -1 && errno == EINVAL);
 	tramp_destroy(t);	/* ignored */
+}
+
+static long data_add(void *data, long x)
+{
+	return x + *(long *)data;
+}
+
+/* Whether size bytes at d are all zero. */
+static int zeroed(const unsigned char *d, size_t size)
+{
+	for (size_t i = 0; i < size; i++)
+		if (d[i])
+			return 0;
+	return 1;
+}
+
+/* Co-allocated data on the inline paths: every count through the refill
+   and drain points of both data classes gives distinct trampolines whose
+   data is their own and comes back zeroed; freed on another thread too;
+   specs with data the fast path must not take get the full checks. */
+static void coalloc(void)
+{
+	static const size_t sizes[] = { 16, 200 };
+	struct tramp_spec s = { .kind = TRAMP_BIND,
+				.target = (void *)data_add };
+	struct tramp_context ctx = { .pc = (void *)add };
+	static char *data[MANY];
+	pthread_t th;
+	void *ret;
+	long x;
+
+	for (int z = 0; z < 2; z++) {
+		s.data_size = sizes[z];
+		for (int n = 1; n <= MANY; n += n < 70 ? 1 : 23) {
+			for (int i = 0; i < n; i++) {
+				CHECK((made[i] = tramp_create(&s)));
+				data[i] = tramp_data(made[i]);
+				CHECK(data[i] && zeroed((void *)data[i],
+							sizes[z]));
+				for (int j = 0; j < i; j++)
+					CHECK(data[j] != data[i]);
+				memset(data[i], 0xa5, sizes[z]);
+				*(long *)data[i] = i + 1;
+			}
+			for (int i = 0; i < n; i++)
+				CHECK(call(made[i], 10) == 10 + i + 1);
+			for (int i = n - 1; i >= 0; i--) {
+				tramp_destroy(made[i]);
+				bad_handle(made[i]);
+			}
+		}
+	}
+	s.data_size = sizes[0];
+	for (int i = 0; i < MANY; i++)
+		CHECK((made[i] = tramp_create(&s)));
+	CHECK(!pthread_create(&th, NULL, destroy_all, NULL));
+	CHECK(!pthread_join(th, &ret));
+	for (int i = 0; i < MANY; i++) {
+		CHECK((made[i] = tramp_create(&s)));
+		CHECK(zeroed(tramp_data(made[i]), sizes[0]));
+		CHECK(call(made[i], 5) == 5);
+	}
+	destroy_all(NULL);
+
+	/* The caches of both classes are warm: these still get EINVAL. */
+	s.data_size = TRAMP_DATA_MAX + 1;
+	errno = 0;
+	CHECK(!tramp_create(&s) && errno == EINVAL);
+	s.data_size = 8;
+	s.data = &x;
+	errno = 0;
+	CHECK(!tramp_create(&s) && errno == EINVAL);
+	s.data = NULL;
+	s.kind = TRAMP_CONTEXT;
+	s.context = &ctx;
+	errno = 0;
+	CHECK(!tramp_create(&s) && errno == EINVAL);
 }
 
 int main(void)
@@ -151,5 +229,6 @@ int main(void)
 	tramp_destroy(made[0]);
 	errno = 0;
 	CHECK(!tramp_create(NULL) && errno == EINVAL);
+	coalloc();
 	return 0;
 }

@@ -1,6 +1,6 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: MIT
-# /init of the check-pages guest: run the tests named in $tests (comma-
+# /init of the check-guest guest: run the tests named in $tests (comma-
 # separated, from the kernel command line; empty: all) plain and under
 # PR_SET_MDWE (tests/run.sh), check the page size, power off.
 /bin/busybox --install -s /bin
