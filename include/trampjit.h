@@ -756,8 +756,13 @@ void jit_region_destroy(struct jit_region *r);
  * for every buffer: 4 GiB, 2^32 bytes; jit_dual_alloc_near() offers
  * less).  Write or patch through the RW view, then call
  * jit_dual_commit() before running (again).  Buffers are packed into
- * shared pages; the RW view is excluded from fork children (they keep a
- * private read+execute copy of the code, without a writable view).
+ * shared pages.  fork() copies none of them: a fork child keeps the code
+ * it had, without a writable view (unless the buffer has
+ * JIT_DUAL_FORK_PRIVATE), and neither side's later writes reach the
+ * other.  The first store after a fork into each 2 MiB chunk of buffers
+ * copies that chunk (a write fault, handled by the library's SIGSEGV
+ * handler); a system call writing into a view (read(2)) fails with EFAULT
+ * until then.
  * Under qemu-user, patched code is retranslated only after the RX view is
  * remapped; native kernels need nothing more than the commit.
  */
@@ -777,9 +782,19 @@ void jit_region_destroy(struct jit_region *r);
  */
 void *jit_dual_alloc(size_t len, void **rw);
 
-/* Flags of jit_dual_alloc_near(). */
+/* Flags of jit_dual_alloc_flags() and jit_dual_alloc_near(). */
 #define JIT_DUAL_FORK_PRIVATE	1u	/* fork children keep a writable
 					   view, of a copy of their own */
+
+/*
+ * jit_dual_alloc_flags - jit_dual_alloc() with flags: 0, or
+ * JIT_DUAL_FORK_PRIVATE, with which a fork child keeps a writable RW view
+ * of the buffer that writes a copy of its own, never the parent's memory
+ * (its first store copies the buffer's chunk).  Returns as
+ * jit_dual_alloc(), also EINVAL for unknown flags.
+ * Thread-safe.  Not async-signal-safe.
+ */
+void *jit_dual_alloc_flags(size_t len, void **rw, unsigned flags);
 
 /*
  * jit_dual_alloc_near - a dual-view buffer of len bytes (page aligned,

@@ -53,7 +53,7 @@ out:
 	return r;
 }
 
-static int stale_translations(void)
+int code_stale(void)
 {
 	int s = atomic_load_explicit(&stale, memory_order_relaxed);
 
@@ -69,7 +69,7 @@ int code_sync(char *rx, size_t len, int fd, off_t off)
 	size_t ps = os_page_size(), head;
 
 	__builtin___clear_cache(rx, rx + len);
-	if (!len || !stale_translations())
+	if (!len || !code_stale())
 		return 0;
 	head = (uintptr_t)rx & (ps - 1);
 	len = (head + len + ps - 1) & ~(ps - 1);

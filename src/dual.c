@@ -6,31 +6,46 @@
  * Buffers are packed into the dual heap of heap.c (64-byte granules in
  * 2 MiB memfd chunks), whose RW view sits HEAP_RW_DELTA bytes above the
  * RX view, so converting an address is one addition and allocation costs
- * no system call in steady state, hence no TLB shootdown.  The RW view is
- * MADV_DONTFORK: a fork child keeps a private RX copy of the code and no
- * writable view.  Committing is cache maintenance (__builtin___clear_cache,
- * nothing on x86_64, IC/DC on arm64, the riscv_flush_icache syscall on
- * riscv64) plus, on request, one membarrier SYNC_CORE so threads that may
- * hold patched instructions in their pipelines refetch them.  Where an
- * emulator (qemu-user) keeps stale translations of code patched through
- * an alias, the commit also remaps the RX pages (see codesync.c); native
- * kernels never pay that TLB shootdown.
+ * no system call in steady state, hence no TLB shootdown.  Fork copies
+ * nothing: chunks are copied on their first write after it, by whichever
+ * side writes (heap_fork.c).  A fork child keeps the code it had and no
+ * writable view, except for JIT_DUAL_FORK_PRIVATE buffers, whose view
+ * writes a copy of its own.  Committing is cache maintenance
+ * (__builtin___clear_cache, nothing on x86_64, IC/DC on arm64, the
+ * riscv_flush_icache syscall on riscv64) plus, on request, one membarrier
+ * SYNC_CORE so threads that may hold patched instructions in their
+ * pipelines refetch them.  Where an emulator (qemu-user) keeps stale
+ * translations of code patched through an alias, the commit also remaps
+ * the RX pages (see codesync.c); native kernels never pay that TLB
+ * shootdown.
  */
 #include "internal.h"
 #include "os.h"
 
-void *jit_dual_alloc(size_t len, void **rw)
+void *jit_dual_alloc_flags(size_t len, void **rw, unsigned flags)
 {
 	char *rx, *w;
 
-	if (!rw || !len) {
+	if (!rw || !len || (flags & ~JIT_DUAL_FORK_PRIVATE)) {
 		errno = EINVAL;
 		return NULL;
 	}
 	rx = heap_alloc(HEAP_DUAL, len, &w);
+	if (rx && (flags & JIT_DUAL_FORK_PRIVATE) && heap_dual_private(rx)) {
+		int e = errno;
+
+		heap_free(HEAP_DUAL, rx);
+		errno = e;
+		return NULL;
+	}
 	if (rx)
 		*rw = w;
 	return rx;
+}
+
+void *jit_dual_alloc(size_t len, void **rw)
+{
+	return jit_dual_alloc_flags(len, rw, 0);
 }
 
 void *jit_dual_rw(const void *rx)

@@ -37,7 +37,9 @@
  * before any of these locks is first taken (fork_setup()).
  *
  * Prepare handlers may also do work that needs the locks held: the code
- * heaps and regions copy their code into snapshots for the child there.
+ * heaps write-protect their dual-view buffers' views (copy-on-write,
+ * heap_fork.c; nothing is copied at fork), and regions and near dual-view
+ * buffers copy their code into snapshots for the child.
  */
 #include <pthread.h>
 
@@ -64,20 +66,30 @@ static const struct fork_hooks hooks[] = {
 
 static void prepare(void)
 {
+	int e = errno;
+
 	for (size_t i = 0; i < NHOOKS; i++)
 		hooks[i].prepare();
+	errno = e;
 }
 
+/* fork() sees the errno the program had: handlers may fail harmlessly. */
 static void parent(void)
 {
+	int e = errno;
+
 	for (size_t i = NHOOKS; i-- > 0;)
 		hooks[i].parent();
+	errno = e;
 }
 
 static void child(void)
 {
+	int e = errno;
+
 	for (size_t i = NHOOKS; i-- > 0;)
 		hooks[i].child();
+	errno = e;
 }
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;

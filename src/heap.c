@@ -91,14 +91,14 @@ unsigned tail_of(const struct chunk *c, unsigned g)
 
 /* ---- chunks ----------------------------------------------------------- */
 
-static int map_rw(struct heap *h, struct chunk *c)
+int heap_map_rw(struct heap *h, struct chunk *c)
 {
 	size_t len = (size_t)c->nchunks << CHUNK_SHIFT;
 	char *rw = h->base + ARENA + chunk_off(c);
 
-	if (!os_map_view(rw, len, h->fd, chunk_off(c)))
+	if (!os_map_view(rw, len, c->bk->fd, chunk_off(c)))
 		return -1;
-	if (os_dontfork(rw, len)) {
+	if (!c->npriv && os_dontfork(rw, len)) {
 		os_unreserve(rw, len);
 		return -1;
 	}
@@ -113,11 +113,14 @@ static void chunk_unmap(struct heap *h, struct chunk *c)
 	os_unreserve(h->base + chunk_off(c), len);
 	if (h->views)
 		os_unreserve(h->base + ARENA + chunk_off(c), len);
-	if (!h->err)
-		os_punch_hole(h->fd, chunk_off(c), len);
+	if (heap_chunk_private(c))
+		os_punch_hole(c->bk->fd, chunk_off(c), len);
+	backing_put(h, c);
 	for (unsigned i = 0; i < c->nchunks; i++)
 		__atomic_store_n(&h->chunks[c->idx + i], NULL,
 				 __ATOMIC_RELEASE);
+	free(c->priv);
+	c->priv = NULL;
 	c->next_retired = h->retired;
 	h->retired = c;
 }
@@ -126,8 +129,8 @@ static void chunk_unmap(struct heap *h, struct chunk *c)
 static struct chunk *chunk_new(struct heap *h, unsigned k, int big)
 {
 	unsigned i, run = 0;
+	struct backing *b;
 	struct chunk *c;
-	size_t end;
 
 	for (i = 0; i < NCHUNKS && run < k; i++)
 		run = h->chunks[i] ? 0 : run + 1;
@@ -147,25 +150,27 @@ static struct chunk *chunk_new(struct heap *h, unsigned k, int big)
 	c->idx = i - k;
 	c->nchunks = k;
 	c->big = big;
-	end = (size_t)(c->idx + k) << CHUNK_SHIFT;
-	if (end > h->fsize) {
-		if (os_truncate(h->fd, (off_t)end))
-			goto fail;
-		h->fsize = end;
+	b = heap_backing(h, (size_t)(c->idx + k) << CHUNK_SHIFT);
+	if (!b) {
+		free(c);
+		return NULL;
 	}
-	if (code_fill(h->fd, chunk_off(c), (size_t)k << CHUNK_SHIFT) ||
+	c->bk = b;
+	__atomic_store_n(&c->gen, heap_gen, __ATOMIC_RELAXED);
+	if (code_fill(b->fd, chunk_off(c), (size_t)k << CHUNK_SHIFT) ||
 	    !os_map_code(h->base + chunk_off(c), (size_t)k << CHUNK_SHIFT,
-			 h->fd, chunk_off(c)))
+			 b->fd, chunk_off(c)))
 		goto fail;
-	if (h->views && map_rw(h, c)) {
+	if (h->views && heap_map_rw(h, c)) {
 		os_unreserve(h->base + chunk_off(c), (size_t)k << CHUNK_SHIFT);
 		goto fail;
 	}
 	for (i = 0; i < k; i++)
 		__atomic_store_n(&h->chunks[c->idx + i], c, __ATOMIC_RELEASE);
+	b->refs++;
 	return c;
 fail:
-	os_punch_hole(h->fd, chunk_off(c), (size_t)k << CHUNK_SHIFT);
+	os_punch_hole(b->fd, chunk_off(c), (size_t)k << CHUNK_SHIFT);
 	c->next_retired = h->retired;
 	h->retired = c;
 	return NULL;
@@ -177,13 +182,11 @@ long chunk_reserve(struct heap *h, struct chunk *c, unsigned n)
 
 	if (c->big || NGRAN - c->used < n)
 		return -1;
-	if (h->views && !__atomic_load_n(&c->rw_ok, __ATOMIC_RELAXED) &&
-	    map_rw(h, c))
-		return -1;
 	g = run_find(c, c->cursor, NGRAN, n);
 	if (g < 0)
 		g = run_find(c, 0, NGRAN, n);
-	if (g < 0)
+	if (g < 0 || heap_chunk_own(h, c) ||
+	    (h->views && !c->rw_ok && heap_map_rw(h, c)))
 		return -1;
 	bits_put(c->busy, (unsigned)g, n, 1);
 	bit_put(c->tail, (unsigned)g + n - 1, 1);
@@ -212,20 +215,19 @@ static int heap_init(struct heap *h)
 
 	if (h->base)
 		return 0;
-	h->fd = os_memfd(h->name);
-	if (h->fd < 0)
+	if (!heap_backing(h, 0))
 		return -1;
 	base = os_reserve(span, CHUNK);
 	if (!base)
-		goto fail;
-	if (trap_add(base, ARENA, 0) >= 0) {
+		return -1;
+	h->views_trap = -1;
+	h->trap = trap_add(base, ARENA, 0);
+	if (h->trap >= 0) {
 		/* Published last: heap_of() reads it without the lock. */
 		__atomic_store_n(&h->base, base, __ATOMIC_RELEASE);
 		return 0;
 	}
 	os_unmap(base, span);
-fail:
-	close(h->fd);
 	return -1;
 }
 
@@ -281,10 +283,6 @@ void *heap_alloc(enum heap_id id, size_t len, char **rw)
 	pthread_mutex_lock(&h->lock);
 	if (heap_init(h))
 		goto out;
-	if (h->err) {
-		errno = h->err;
-		goto out;
-	}
 	heap_fork_reserve(h);	/* made once, then after each fork */
 	if (len > BIG) {
 		struct chunk *c = chunk_new(h, (unsigned)((len + CHUNK - 1) >>
@@ -298,13 +296,13 @@ void *heap_alloc(enum heap_id id, size_t len, char **rw)
 		rx = alloc_small(h, n);
 		if (rx && h->views && n <= TCLASSES)
 			tcache_refill(h, id, n);
-		/* The quarantine's coalesced refill must not rewrite
-		   bytes of this object around its write. */
-		if (rx && !h->views)
-			__atomic_fetch_add(&h->chunks[(size_t)(rx - h->base) >>
-						      CHUNK_SHIFT]->writing,
-					   1, __ATOMIC_RELAXED);
 	}
+	/* jit_create_code writes it: a fork, and the quarantine's coalesced
+	   refill, wait for that. */
+	if (rx && id != HEAP_DUAL)
+		__atomic_fetch_add(&h->chunks[(size_t)(rx - h->base) >>
+					      CHUNK_SHIFT]->writing,
+				   1, __ATOMIC_RELAXED);
 out:
 	pthread_mutex_unlock(&h->lock);
 out_unlocked:
@@ -316,15 +314,10 @@ out_unlocked:
 void heap_written(enum heap_id id, char *rx)
 {
 	struct heap *h = &heaps[id];
-	struct chunk *c;
+	struct chunk *c = h->chunks[(size_t)(rx - h->base) >> CHUNK_SHIFT];
 
-	if (h->views)
-		return;
 	/* Owned by the caller: its chunk stays. */
-	c = __atomic_load_n(&h->chunks[(size_t)(rx - h->base) >> CHUNK_SHIFT],
-			    __ATOMIC_RELAXED);
-	if (!c->big)
-		__atomic_fetch_sub(&c->writing, 1, __ATOMIC_RELEASE);
+	__atomic_fetch_sub(&c->writing, 1, __ATOMIC_RELEASE);
 }
 
 enum heap_id heap_of(const void *addr, int *is_rw)
@@ -383,7 +376,7 @@ int heap_free(enum heap_id id, void *code)
 		if (h->cur == c)
 			h->cur = NULL;
 		chunk_unmap(h, c);
-	} else if (!h->err) {
+	} else {
 		quarantine_put(h, c, g, tail_of(c, g) - g + 1);
 	}
 	pthread_mutex_unlock(&h->lock);

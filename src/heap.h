@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The packed code heaps behind jit_create_code() and the dual-view buffers,
- * shared by their four files: heap.c (the allocator), heap_quarantine.c
- * (reuse of freed space), heap_fork.c (fork snapshots) and jit.c (the
- * public API).  Nothing outside them includes this header.
+ * shared by their files: heap.c (the allocator), heap_quarantine.c (reuse
+ * of freed space), heap_fork.c (fork: copy-on-write of chunks), jit.c and
+ * dual.c (the public API).  Nothing outside them includes this header.
  *
- * A heap is one memfd mirrored by one 4 GiB reservation: byte off of the
- * file is mapped read+execute at base + off, so a code address is its own
- * file offset and finds its 2 MiB chunk by a shift (O(1), no search).  A
- * heap with views (the ALIAS write path, dual-view buffers) maps a
- * read-write view of each chunk at a fixed distance above, excluded from
- * fork.
+ * A heap is one 4 GiB reservation of 2 MiB chunks, each mapped
+ * read+execute from a memfd, its backing, at the file offset equal to its
+ * offset in the arena: so a code address finds its chunk by a shift (O(1),
+ * no search) and its byte in the backing without one.  The chunks made
+ * since the last fork share the heap's current backing; a fork leaves
+ * every chunk on a backing shared with the child, and the first write
+ * after it moves the chunk to the writer's own (heap_fork.c).  A heap with
+ * views (the ALIAS write path, dual-view buffers) maps a read-write view of
+ * each chunk at a fixed distance above.
  */
 #ifndef TRAMPJIT_HEAP_H
 #define TRAMPJIT_HEAP_H
@@ -31,7 +34,24 @@
 #define QMAX		1024		/* objects per quarantine batch */
 #define QBYTES		((size_t)1 << 20) /* bytes per quarantine batch */
 
+/* A memfd holding chunks at their arena offsets. */
+struct backing {
+	int fd;			/* the memfd */
+	unsigned refs;		/* chunk runs mapped from it */
+	size_t size;		/* its file size */
+	int used;		/* the table entry is taken */
+};
+
 struct chunk {
+	struct backing *bk;	/* where its bytes live */
+	unsigned long gen;	/* fork generation bk was private in */
+	int wp;			/* dual heap's RW view: 0 writable, 1
+				   write-protected at a fork (a store copies
+				   the chunk), 2 a child's, read-only (only
+				   stores into JIT_DUAL_FORK_PRIVATE objects
+				   copy it) */
+	unsigned npriv;		/* live JIT_DUAL_FORK_PRIVATE objects */
+	uint64_t *priv;		/* their head granules, or NULL */
 	unsigned idx;		/* first chunk slot of the run */
 	unsigned nchunks;	/* slots in the run: 1 unless big */
 	int big;		/* holds one object of its own */
@@ -41,8 +61,9 @@ struct chunk {
 	uint64_t busy[NWORDS];	/* allocated or quarantined granules */
 	uint64_t head[NWORDS];	/* first granule of each live object */
 	uint64_t tail[NWORDS];	/* last granule of each object */
-	unsigned writing;	/* HEAP_PWRITE: objects allocated here whose
-				   code is still being written (atomic) */
+	unsigned writing;	/* HEAP_PWRITE, HEAP_ALIAS: objects allocated
+				   here whose code is still being written
+				   (atomic; a fork waits until it is 0) */
 	struct chunk *next_retired; /* on the heap's retired list */
 };
 
@@ -58,12 +79,15 @@ struct heap {
 	const char *name;	/* memfd name */
 	int views;		/* maps RW views at base + ARENA */
 	char *base;		/* RX arena; NULL until first use */
-	int fd;			/* the memfd mirrored by the arena */
-	size_t fsize;		/* its size */
-	int err;		/* fork child sharing the parent's file: the
-				   errno refusing every write, else 0 */
-	int spare;		/* memfd for the next fork snapshot + 1; 0:
-				   none yet */
+	struct backing *bk;	/* backing of this generation's new chunks
+				   and copies; NULL until needed */
+	int fd;			/* bk's fd, -1 without bk */
+	struct backing *spare;	/* the next fork child's bk, made ahead so
+				   a full descriptor table costs the child
+				   nothing; NULL: none yet */
+	int trap;		/* trap range of the RX arena */
+	int views_trap;		/* dual heap: trap range of the views, -1
+				   until its first fork */
 	struct chunk *cur;	/* where allocation tries first */
 	struct chunk *chunks[NCHUNKS]; /* by slot; big runs repeat theirs */
 	unsigned nq;		/* quarantined objects */
@@ -72,7 +96,6 @@ struct heap {
 	struct qent *held;	/* released batches whose membarrier failed */
 	size_t nheld;		/* entries in held */
 	size_t held_cap;	/* its capacity */
-	int snap;		/* fork snapshot memfd + 1, 0 none, -errno */
 	struct chunk *retired;	/* unmapped chunks' structs, kept for reuse:
 				   lock-free readers may still hold one */
 };
@@ -136,6 +159,11 @@ static inline off_t chunk_off(const struct chunk *c)
 	return (off_t)c->idx << CHUNK_SHIFT;
 }
 
+/* heap.c: map c's RW view from its backing, excluded from fork unless
+   it holds JIT_DUAL_FORK_PRIVATE buffers.  0, or -1 with errno.
+   pre: h->lock held. */
+int heap_map_rw(struct heap *h, struct chunk *c);
+
 /* heap_quarantine.c.  pre: h->lock held.  quarantine_put queues a freed
    object (and may release a batch); quarantine_flush releases the batch
    now: 0, or -1 with membarrier's errno when it is held instead. */
@@ -175,12 +203,27 @@ void tcache_refill(struct heap *h, enum heap_id id, unsigned n);
 void tcache_free(struct heap *h, enum heap_id id, struct chunk *c,
 		 unsigned g, unsigned n);
 
-/* HEAP_PWRITE: the code of the object at rx, returned by heap_alloc, is
-   written (or failed to be).  Called once per allocation. */
-void heap_written(enum heap_id id, char *rx);
-
-/* heap_fork.c: make the memfd of the next fork snapshot of h, unless it
-   exists.  Returns 0, or -1 with errno.  pre: h->lock held. */
+/*
+ * heap_fork.c.  pre: h->lock held.
+ * heap_fork_reserve: make h->spare unless it exists (0, or -1 + errno).
+ * heap_backing: h's current backing, made if needed, at least end bytes
+ * long; NULL with errno.
+ * heap_chunk_own: make c this process's own before anything writes it
+ * (copying it to the current backing if a fork shared it); call it before
+ * every write by the library.  Returns 0, or -1 with errno (ENOMEM,
+ * EMFILE, EFBIG...), c unchanged.
+ * heap_chunk_private: whether c's backing is this process's alone (its
+ * pages may be punched out).
+ * backing_put: c leaves its backing; closed when no chunk uses it.
+ * heap_fork_freed: granule g of c, the head of an object, is being freed.
+ */
+extern unsigned long heap_gen;	/* forks so far (heap_fork.c) */
+extern int heap_forking;	/* a fork's handlers are running */
 int heap_fork_reserve(struct heap *h);
+struct backing *heap_backing(struct heap *h, size_t end);
+int heap_chunk_own(struct heap *h, struct chunk *c);
+int heap_chunk_private(const struct chunk *c);
+void backing_put(struct heap *h, struct chunk *c);
+void heap_fork_freed(struct heap *h, struct chunk *c, unsigned g);
 
 #endif

@@ -106,12 +106,9 @@ static struct tcache *tcache_get(enum heap_id id)
 /* pre: h->lock held. */
 static void drain_frees(struct heap *h, struct tcache *t)
 {
-	/* A fork child that shares its parent's file writes no filler:
-	   the space stays busy. */
-	if (!h->err)
-		for (unsigned i = 0; i < t->nfree; i++)
-			quarantine_put(h, t->frees[i].c, t->frees[i].first,
-				       t->frees[i].n);
+	for (unsigned i = 0; i < t->nfree; i++)
+		quarantine_put(h, t->frees[i].c, t->frees[i].first,
+			       t->frees[i].n);
 	t->nfree = 0;
 	t->fbytes = 0;
 }
@@ -123,13 +120,25 @@ char *tcache_alloc(struct heap *h, enum heap_id id, unsigned n)
 	unsigned k;
 	uint32_t off;
 
-	if (!t || !t->n[n - 1] || h->err)
+	if (!t || !t->n[n - 1])
 		return NULL;
 	k = t->n[n - 1] - 1;
 	off = t->off[n - 1][k];
 	c = chunk_at(h, off);
 	if (!__atomic_load_n(&c->rw_ok, __ATOMIC_ACQUIRE))
 		return NULL;
+	/* A chunk a fork shared must be copied first, under the lock (the
+	   slow path); jit_create_code's write is counted before the check,
+	   so a fork either sees it or is seen (heap_fork.c). */
+	if (id != HEAP_DUAL)
+		__atomic_fetch_add(&c->writing, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&heap_forking, __ATOMIC_SEQ_CST) ||
+	    __atomic_load_n(&c->gen, __ATOMIC_RELAXED) !=
+	    __atomic_load_n(&heap_gen, __ATOMIC_RELAXED)) {
+		if (id != HEAP_DUAL)
+			__atomic_fetch_sub(&c->writing, 1, __ATOMIC_RELEASE);
+		return NULL;
+	}
 	t->n[n - 1] = k;
 	head_set(c->head,
 		 (unsigned)((off - (size_t)chunk_off(c)) >> GRAN_SHIFT));
@@ -157,8 +166,7 @@ void tcache_free(struct heap *h, enum heap_id id, struct chunk *c,
 
 	if (!t) {
 		pthread_mutex_lock(&h->lock);
-		if (!h->err)
-			quarantine_put(h, c, g, n);
+		quarantine_put(h, c, g, n);
 		pthread_mutex_unlock(&h->lock);
 		return;
 	}

@@ -104,12 +104,15 @@ static void hold(struct heap *h)
 
 /* Put the filler over n granules from first: through the RW view where
    the chunk has one (no system call), else with pwrite.  A failed refill
-   leaves old code, which is still safe. */
+   (also: a chunk shared with a fork child that cannot be copied) leaves
+   old code, which is still safe. */
 static void refill(struct heap *h, struct chunk *c, unsigned first,
 		   unsigned n)
 {
 	size_t off = (size_t)chunk_off(c) + ((size_t)first << GRAN_SHIFT);
 
+	if (heap_chunk_own(h, c))
+		return;
 	if (c->rw_ok)
 		code_fill_mem(h->base + ARENA + off, (size_t)n << GRAN_SHIFT,
 			      off);
@@ -180,6 +183,10 @@ int quarantine_flush(struct heap *h)
 		struct qent *e = &h->q[i];
 		unsigned end = e->first + e->n;
 
+		if (heap_chunk_own(h, e->c)) {
+			j = i + 1;	/* shared, and no copy: old code */
+			continue;
+		}
 		if (!h->views && !os_code_copied() &&
 		    !__atomic_load_n(&e->c->writing, __ATOMIC_ACQUIRE)) {
 			j = refill_joined(h, i);
@@ -212,6 +219,7 @@ int quarantine_flush(struct heap *h)
 void quarantine_put(struct heap *h, struct chunk *c, unsigned first,
 		    unsigned n)
 {
+	heap_fork_freed(h, c, first);
 	h->q[h->nq++] = (struct qent){ c, first, n };
 	h->qbytes += (size_t)n << GRAN_SHIFT;
 	if (h->nq == QMAX || h->qbytes >= QBYTES)

@@ -351,8 +351,11 @@ void code_fill_mem(void *p, size_t len, size_t off);
 int code_is_fill(const void *pc);
 /* Make len bytes of code written at rx (file fd, offset off) visible to
    instruction fetch: cache maintenance, plus a remap of the pages where an
-   emulator keeps stale translations (codesync.c).  Returns 0 or -1. */
+   emulator keeps stale translations (codesync.c; only then is fd read).
+   Returns 0 or -1. */
 int code_sync(char *rx, size_t len, int fd, off_t off);
+/* Whether code_sync() remaps (an emulator keeps stale translations). */
+int code_stale(void);
 
 /*
  * trap.c: the address ranges whose filler may have been replaced by code
@@ -364,7 +367,11 @@ int code_sync(char *rx, size_t len, int fd, off_t off);
  * previous ones.  trap_add returns an id for trap_del, or -1 with errno.
  */
 #define TRAP_SWAPPED	1u
+#define TRAP_COW	2u	/* SIGSEGV: a store into a view the heap
+				   write-protected at fork (heap_cow_fault) */
 int trap_add(const void *start, size_t len, unsigned flags);
+/* Add flags to range id (installing what they need): 0, or -1. */
+int trap_flags(int id, unsigned flags);
 void trap_del(int id);
 /* Swap window bookkeeping: bracket every MAP_FIXED page swap. */
 void trap_swap_begin(void);
@@ -396,6 +403,16 @@ enum heap_id heap_of(const void *addr, int *is_rw);
 int heap_range_live(enum heap_id id, const void *rx, size_t len);
 /* code_sync() for len bytes written at rx in heap id. */
 int heap_sync(enum heap_id id, char *rx, size_t len);
+/* jit_create_code's write of the object at rx that heap_alloc returned
+   (HEAP_PWRITE, HEAP_ALIAS) is over, its sync included: a fork may
+   proceed.  Called once per allocation. */
+void heap_written(enum heap_id id, char *rx);
+/* Mark the dual-view buffer at rx JIT_DUAL_FORK_PRIVATE: 0, or -1. */
+int heap_dual_private(void *rx);
+/* A SIGSEGV at addr, in the dual heap's views: 2 when it was a store
+   into a view just made writable (copy-on-write after fork), 1 when the
+   view already was writable (retry), 0 when the fault is not ours. */
+int heap_cow_fault(const void *addr);
 /* dual_near.c: near dual-view buffers, for dual.c.  near_rw/near_rx: the
    address in the other view, or NULL (lock-free).  near_commit and
    near_free return 1 when addr is not a near buffer's, else what the

@@ -36,22 +36,43 @@ void *jit_create_code(const void *source, size_t len)
 	} else {
 		err = os_pwrite_all(heaps[id].fd, source, len,
 				    (off_t)(rx - heaps[id].base));
-		heap_written(id, rx);
 	}
 	if (err || os_code_written(rx, source, len) ||
 	    heap_sync(id, rx, len)) {
 		int e = errno;
 
+		heap_written(id, rx);
 		heap_free(id, rx);
 		errno = e;
 		return NULL;
 	}
+	heap_written(id, rx);
 	return rx;
 }
 
+/* jit_create_code's writes hold off forks, so h->fd is their chunk's
+   backing; a dual-view commit may find its chunk on a backing shared with
+   a fork child, and looks it up under the lock when code_sync() needs an
+   fd (only where translations go stale). */
 int heap_sync(enum heap_id id, char *rx, size_t len)
 {
-	return code_sync(rx, len, heaps[id].fd, (off_t)(rx - heaps[id].base));
+	struct heap *h = &heaps[id];
+	size_t off = (size_t)(rx - h->base);
+	struct chunk *c;
+	int r = -1;
+
+	if (id != HEAP_DUAL)
+		return code_sync(rx, len, h->fd, (off_t)off);
+	if (!code_stale())
+		return code_sync(rx, len, -1, (off_t)off);
+	pthread_mutex_lock(&h->lock);
+	c = off < ARENA ? h->chunks[off >> CHUNK_SHIFT] : NULL;
+	if (c)
+		r = code_sync(rx, len, c->bk->fd, (off_t)off);
+	else
+		errno = EINVAL;	/* the buffer was freed meanwhile */
+	pthread_mutex_unlock(&h->lock);
+	return r;
 }
 
 int jit_destroy_code(void *code)

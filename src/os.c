@@ -274,6 +274,16 @@ int os_dontfork(void *addr, size_t len)
 	return madvise(addr, len, MADV_DONTFORK);
 }
 
+int os_dofork(void *addr, size_t len)
+{
+	return madvise(addr, len, MADV_DOFORK);
+}
+
+int os_view_readonly(void *addr, size_t len)
+{
+	return unmapped(mprotect(addr, len, PROT_READ));
+}
+
 int os_unmap(void *addr, size_t len)
 {
 	return unmapped(munmap(addr, len));

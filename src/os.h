@@ -51,8 +51,13 @@ void *os_map_data(void *addr, size_t len);
    code file; callers exclude it from fork with os_dontfork). */
 void *os_map_view(void *addr, size_t len, int fd, off_t off);
 
-/* Exclude [addr, addr+len) from fork children (MADV_DONTFORK). */
+/* Exclude [addr, addr+len) from fork children (MADV_DONTFORK), or
+   include it again (MADV_DOFORK). */
 int os_dontfork(void *addr, size_t len);
+int os_dofork(void *addr, size_t len);
+
+/* Make a writable view read-only (it never gains execute). */
+int os_view_readonly(void *addr, size_t len);
 
 int os_unmap(void *addr, size_t len);
 

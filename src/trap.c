@@ -32,6 +32,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "arch_backends.h"
 #include "internal.h"
 #include "os.h"
 
@@ -113,6 +114,37 @@ static void trap_handler(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
+/* This thread's retries without progress, and since what (the swap
+   count, or the faulting address); one pair for both kinds of retry keeps
+   the library's static TLS small enough for dlopen. */
+static __thread __attribute__((tls_model("initial-exec")))
+	unsigned long seen, tries;
+
+/*
+ * A store into a range with TRAP_COW (the dual heap's views after a fork):
+ * the heap copies the chunk and the store is retried.  Not an instruction
+ * fetch (the views never execute), and not the same address over and over
+ * (a retry that cannot succeed is delivered).
+ */
+static int cow_retry(const siginfo_t *si, const void *uc, unsigned f)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+	int r;
+
+	if (!f || !((f - 1) & TRAP_COW) || si->si_code <= 0 ||
+	    arch_uc_pc(uc) == a)
+		return 0;
+	if (a != seen) {
+		seen = a;
+		tries = 0;
+	}
+	if (tries >= RETRIES)
+		return 0;
+	r = heap_cow_fault(si->si_addr);
+	tries = r == 2 ? 0 : tries + 1;
+	return r != 0;
+}
+
 /*
  * A fault with no mapping inside a swapped range: a swap was in progress
  * (old kernels unmap before they map), so wait for it and retry.  If no
@@ -121,11 +153,13 @@ static void trap_handler(int sig, siginfo_t *si, void *uc)
  */
 static void segv_handler(int sig, siginfo_t *si, void *uc)
 {
-	static __thread __attribute__((tls_model("initial-exec")))
-		unsigned long seen, tries;
 	int saved = errno;
 	unsigned f = lookup((uintptr_t)si->si_addr);
 
+	if (cow_retry(si, uc, f)) {
+		errno = saved;
+		return;
+	}
 	if (si->si_code == SEGV_MAPERR && f && ((f - 1) & TRAP_SWAPPED)) {
 		unsigned long g = atomic_load(&swap_gen);
 
@@ -159,7 +193,7 @@ static int handlers(unsigned flags)
 			return -1;
 		trap_on = 1;
 	}
-	if ((flags & TRAP_SWAPPED) && !segv_on) {
+	if ((flags & (TRAP_SWAPPED | TRAP_COW)) && !segv_on) {
 		if (sigchain_install(&old_segv, SIGSEGV, segv_handler))
 			return -1;
 		segv_on = 1;
@@ -192,6 +226,20 @@ int trap_add(const void *start, size_t len, unsigned flags)
 out:
 	pthread_mutex_unlock(&lock);
 	return id;
+}
+
+int trap_flags(int id, unsigned flags)
+{
+	int r = 0;
+
+	if ((atomic_load(&ranges[id].flags) & flags) == flags)
+		return 0;
+	pthread_mutex_lock(&lock);
+	r = handlers(flags);
+	if (!r)
+		atomic_fetch_or(&ranges[id].flags, flags);
+	pthread_mutex_unlock(&lock);
+	return r;
 }
 
 void trap_del(int id)

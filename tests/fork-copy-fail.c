@@ -1,23 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A fork child never writes its parent's code, whatever fails at fork
- * time.  The parent holds code in every heap (pwrite, alias, dual-view,
- * and a big object of whole chunks) and in a region of each append mode,
- * and forks:
- *  - with its descriptor table full: the heaps' snapshot memfds were made
- *    ahead of time, so the child's heaps work; the regions' snapshots are
- *    made at fork time, so the child's regions refuse appends (EMFILE);
- *  - with the table still full: the snapshot descriptors, closed after
- *    the fork, made room for the next reservations;
- *  - in a process whose heap took the last descriptor, so no memfd could
- *    ever be reserved: the child's heap refuses new code with EMFILE, and
- *    frees still work;
+ * Neither side of a fork writes the other's code, whatever fails when a
+ * chunk shared since the fork must be copied.  The parent holds code in
+ * every heap (pwrite, alias, dual-view, and a big object of whole chunks)
+ * and in a region of each append mode, and forks:
+ *  - with its descriptor table full: the memfd each heap copies into
+ *    first was made ahead of time (the spare), so the child's heaps work;
+ *    the regions' snapshots are made at fork time, so the child's regions
+ *    refuse appends (EMFILE);
+ *  - with the table still full: the spares, closed in the parent after
+ *    the fork, made room for the next ones;
+ *  - in a process whose heap took the last descriptor, so no spare could
+ *    ever be made: the child's heap refuses new code with EMFILE (it
+ *    would have to copy), and frees still work;
  *  - with RLIMIT_FSIZE below the heap size, so every copy fails: the
  *    child's heaps and regions refuse new code with EFBIG.
  * Each child frees the inherited code, makes and frees enough new code to
  * release quarantine batches, writes through new dual-view buffers and
  * appends to and destroys the regions; afterwards the parent's chunks and
- * regions hold exactly the bytes they held before.
+ * regions hold exactly the bytes they held before.  And with the table
+ * full, the parent's store through a dual-view RW pointer after the fork
+ * (its copy goes to the memfd made for it in the fork handler) does not
+ * reach the child, which still runs what it had.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -230,8 +234,8 @@ static void fill_fds(void)
 }
 
 /* A process whose heap was made with the last free descriptor has no
-   memfd reserved, and none can be made at fork: its children's heaps are
-   closed for writing. */
+   spare, and none can be made at fork: its children cannot copy, so
+   their heaps refuse new code. */
 static void no_reserve(void)
 {
 	int st;
@@ -244,16 +248,54 @@ static void no_reserve(void)
 		hold(&held[H_PWRITE], code(100, 1), 1, CHUNK);
 		CHECK(dup(0) < 0 && errno == EMFILE);
 		fork_and_check((int[]){ EMFILE, -1, -1, -1 },
-			       "no descriptor for a snapshot");
+			       "no descriptor for a spare");
 		_exit(0);
 	}
 	CHECK(waitpid(pid, &st, 0) == pid);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* The parent stores through its dual-view buffer's RW pointer after a
+   fork with a full descriptor table; the child keeps running what it
+   had.  Then the parent puts its code back. */
+static void parent_store(void)
+{
+	struct held *d = &held[H_DUAL];
+	void *rw = jit_dual_rw(d->obj);
+	int go[2], st;
+	pid_t pid;
+	char c;
+
+	CHECK(rw);
+	CHECK(pipe(go) == 0);
+	fill_fds();
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		alarm(100);
+		CHECK(read(go[0], &c, 1) == 1);	/* the parent stored */
+		_exit(call(d->obj) == d->v &&
+		      !memcmp(d->chunk, d->copy, d->len) ? 0 : 1);
+	}
+	code_ret(rw, 99);
+	CHECK(jit_dual_commit(d->obj, CODE_RET_LEN, 0) == 0);
+	CHECK(call(d->obj) == 99);
+	CHECK(write(go[1], "p", 1) == 1);
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	code_ret(rw, (uint32_t)d->v);
+	CHECK(jit_dual_commit(d->obj, CODE_RET_LEN, 0) == 0);
+	CHECK(call(d->obj) == d->v && !memcmp(d->chunk, d->copy, d->len));
+	while (ndups)
+		close(dups[--ndups]);
+	close(go[0]);
+	close(go[1]);
+	fprintf(stderr, "parent stores with a full table: ok\n");
+}
+
 static const int works[4];
-/* A full table: the heaps' snapshots were reserved, the regions' are
-   made at fork time and fail. */
+/* A full table: the heaps' spares were made ahead, the regions'
+   snapshots are made at fork time and fail. */
 static const int full[4] = { 0, 0, 0, EMFILE };
 
 int main(void)
@@ -263,10 +305,11 @@ int main(void)
 	no_reserve();
 	parent_code();
 	fork_and_check(works, "nothing failing");
+	parent_store();
 	fill_fds();
-	fork_and_check(full, "descriptor table full, snapshot reserved");
-	/* The snapshot's descriptor, closed after the fork, makes room for
-	   the next reservation. */
+	fork_and_check(full, "descriptor table full, spare made ahead");
+	/* The spares' descriptors, closed in the parent after the fork,
+	   make room for the next spares. */
 	fork_and_check(full, "descriptor table still full");
 	while (ndups)
 		close(dups[--ndups]);
