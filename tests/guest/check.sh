@@ -24,18 +24,22 @@ MIRROR=${GUEST_MIRROR:-http://deb.debian.org/debian}
 # signal, seccomp and mprotect backends, the code heaps, appendable
 # regions, dual views and their fork behaviour, the maps audit, MDWE,
 # and what qemu-aarch64 cannot run (a program dying of SIGSEGV after a
-# FAULT redirect aborts qemu itself; RLIMIT_FSIZE hits its own files).  On
+# FAULT redirect aborts qemu itself; RLIMIT_FSIZE hits its own files;
+# RLIMIT_AS and seccomp are not applied).  On
 # riscv64 (4 KiB pages, as under qemu-user, and several times slower to
 # emulate): what qemu-user cannot show, i.e. seccomp (the SYSCALL
-# backend), MDWE, mprotect, and code changed behind the CPU's back.
+# backend), MDWE, mprotect, code changed behind the CPU's back, and the
+# resource limits and signal chaining qemu-riscv64 cannot run.
 # GUEST_TESTS="" runs everything.
 A64_TESTS="tramp-chain tramp-bind tramp-handler tramp-context tramp-data \
 tramp-lifo tramp-fastpath bind-sret context-fp syscall-seccomp mprotect-mdwe \
 threads arena-regrow jit-code jitfd-sealed region-modes region-fixup \
 region-xmodify dual-view dual-near fork-cow wx-maps page-layout \
-fault-chaining chain-flags rlimit-fsize"
+fault-chaining chain-flags rlimit-fsize rlimit-sigxfsz jit-thread-cache \
+jit-membarrier-fail"
 RV_TESTS="syscall-seccomp mprotect-mdwe tramp-chain tramp-handler \
-tramp-context jit-code region-xmodify wx-maps page-layout"
+tramp-context jit-code region-xmodify wx-maps page-layout arena-regrow \
+fault-chaining rlimit-fsize rlimit-sigxfsz jit-thread-cache jit-membarrier-fail"
 
 say() { echo "check-guest: $*"; }
 
