@@ -17,7 +17,12 @@ set -eu
 O=${1:-build-aarch64}
 P=$O/guest
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-1500}
-MIRROR=${GUEST_MIRROR:-http://deb.debian.org/debian}
+# The Debian archive the host's apt uses (deb822 or one-line sources).
+MIRROR=${GUEST_MIRROR:-$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+	sed -n 's,^URIs: *\([^ ]*/debian\)/*$,\1,p' | head -1)}
+[ -n "$MIRROR" ] || MIRROR=$(sed -n \
+	's,^deb \(\[[^]]*\] \)*\([^ ]*/debian\)/* .*,\2,p' \
+	/etc/apt/sources.list 2>/dev/null | head -1)
 # Emulating a whole system is slow (the full suite takes over 25 minutes
 # here), so a guest runs what depends on the page size or the kernel.  On
 # aarch64 (16 KiB pages): the stub tables and every kind over them, the
@@ -42,6 +47,9 @@ tramp-context jit-code region-xmodify wx-maps page-layout arena-regrow \
 fault-chaining rlimit-fsize rlimit-sigxfsz jit-thread-cache jit-membarrier-fail"
 
 say() { echo "check-guest: $*"; }
+
+[ -n "$MIRROR" ] ||
+	{ say "no Debian archive in the host's apt sources: set GUEST_MIRROR"; exit 1; }
 
 [ -x "$O/tests/tramp-chain" ] ||
 	{ say "$O holds no test build"; exit 1; }
