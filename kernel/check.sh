@@ -15,18 +15,8 @@ QEMU_TIMEOUT=${QEMU_TIMEOUT:-900}
 
 say() { echo "kernel-check: $*"; }
 
-missing=
-for p in $PKGS; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-		missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	say "installing$missing"
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -qq -y \
-		-o DPkg::Lock::Timeout=600 --no-install-recommends $missing \
-		>/dev/null
-fi
+. tests/need-packages.sh
+need_packages $PKGS
 
 # The release the headers are for, and the image of exactly that version.
 rel=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |

@@ -79,18 +79,8 @@ for t in $GUEST_TESTS; do
 done
 [ -d "$SYSROOT/lib" ] || { say "no $SYSROOT (libc6-dev-$DEBARCH-cross)"; exit 1; }
 
-missing=
-for p in $QPKG cpio; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-		missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	say "installing$missing"
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -qq -y \
-		-o DPkg::Lock::Timeout=600 --no-install-recommends $missing \
-		>/dev/null
-fi
+. tests/need-packages.sh
+need_packages $QPKG cpio
 
 # A private apt for the guest's packages: its own lists, cache, sources.
 mkdir -p "$P/apt/lists/partial" "$P/apt/cache/archives/partial" \
