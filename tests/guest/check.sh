@@ -17,12 +17,6 @@ set -eu
 O=${1:-build-aarch64}
 P=$O/guest
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-1500}
-# The Debian archive the host's apt uses (deb822 or one-line sources).
-MIRROR=${GUEST_MIRROR:-$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-	sed -n 's,^URIs: *\([^ ]*/debian\)/*$,\1,p' | head -1)}
-[ -n "$MIRROR" ] || MIRROR=$(sed -n \
-	's,^deb \(\[[^]]*\] \)*\([^ ]*/debian\)/* .*,\2,p' \
-	/etc/apt/sources.list 2>/dev/null | head -1)
 # Emulating a whole system is slow (the full suite takes over 25 minutes
 # here), so a guest runs what depends on the page size or the kernel.  On
 # aarch64 (16 KiB pages): the stub tables and every kind over them, the
@@ -47,9 +41,6 @@ tramp-context jit-code region-xmodify wx-maps page-layout arena-regrow \
 fault-chaining rlimit-fsize rlimit-sigxfsz jit-thread-cache jit-membarrier-fail"
 
 say() { echo "check-guest: $*"; }
-
-[ -n "$MIRROR" ] ||
-	{ say "no Debian archive in the host's apt sources: set GUEST_MIRROR"; exit 1; }
 
 [ -x "$O/tests/tramp-chain" ] ||
 	{ say "$O holds no test build"; exit 1; }
@@ -82,22 +73,11 @@ done
 . tests/need-packages.sh
 need_packages $QPKG cpio
 
-# A private apt for the guest's packages: its own lists, cache, sources.
-mkdir -p "$P/apt/lists/partial" "$P/apt/cache/archives/partial" \
-	"$P/apt/deb" "$P/apt/parts"
-A=$(cd "$P/apt" && pwd)
-key=/usr/share/keyrings/debian-archive-keyring.gpg
-for s in $SUITES; do
-	echo "deb [arch=$DEBARCH signed-by=$key] $MIRROR $s main"
-done > "$A/sources.list"
-apt_opts() {
-	echo -o APT::Architecture=$DEBARCH -o APT::Architectures::=$DEBARCH \
-		-o Dir::State::Lists="$A/lists" -o Dir::Cache="$A/cache" \
-		-o Dir::Etc::SourceList="$A/sources.list" \
-		-o Dir::Etc::SourceParts="$A/parts" \
-		-o Dir::State::status=/dev/null
-}
-apt-get -qq $(apt_opts) update
+# The guest's packages, through a private apt (tests/debian-apt.sh).
+. tests/debian-apt.sh
+DEBIAN_MIRROR=${GUEST_MIRROR:-${DEBIAN_MIRROR:-}}
+apt_private "$P/apt" $DEBARCH $SUITES
+A=$APT_DIR
 # The image the flavour's meta-package points at (the newest suite's).
 img=$(apt-cache $(apt_opts) show "linux-image-$FLAVOUR" |
 	sed -n "s/^Depends:.*\(linux-image-[^ ,]*-$FLAVOUR\)[ ,].*/\1/p" |
@@ -112,9 +92,7 @@ if [ ! -s "$kernel" ] || [ ! -s "$busybox" ]; then
 	apt-cache $(apt_opts) show "$img-unsigned" 2>/dev/null |
 		grep -q "^Package: $img-unsigned\$" && pkg=$img-unsigned
 	say "fetching $pkg and busybox-static ($DEBARCH)"
-	rm -f "$A"/deb/*.deb
-	(cd "$A/deb" && apt-get -qq $(apt_opts) -o APT::Sandbox::User=root \
-		download "$pkg" busybox-static)
+	apt_download "$pkg" busybox-static
 	# Unpacked, not installed.
 	dpkg-deb --fsys-tarfile "$A"/deb/linux-image-*.deb |
 		tar -xO --wildcards "./boot/vmlinu[xz]-$rel" > "$kernel.tmp"
