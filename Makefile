@@ -389,7 +389,7 @@ kernel-check: all $(TESTS) $(O)/tests/mdwe-exec $(KTESTS) $(KBENCH)
 # A cross build's page-size and kernel tests on a Debian kernel booted
 # under qemu-system: aarch64 on 16 KiB pages, riscv64 (tests/guest/).
 check-guest: $(TESTS) $(O)/tests/mdwe-exec
-	$(Q)sh tests/guest/check.sh $(O)
+	$(Q)CROSS_LIBS_LIB="$(CROSS_LIBS_LIB)" sh tests/guest/check.sh $(O)
 
 # Refresh README.md's headline table and chart from $(O)/report.
 readme:

@@ -9,9 +9,11 @@
 # missing): where the headers and libraries are.  Installs nothing on
 # the host and changes nothing in its apt configuration.
 #
-# aarch64 (arm64) comes from bookworm, as the cross toolchain does;
-# riscv64 from trixie (bookworm has no riscv64 port), whose libraries
-# need nothing newer of glibc than the bookworm cross sysroot's 2.36.
+# Both come from trixie: bookworm has no riscv64 port, and bookworm's
+# libunwind (1.6) cannot unwind through frames that sign their return
+# address (aarch64 -mbranch-protection=standard); trixie's libffi for
+# arm64 is marked BTI too.  These libraries need nothing newer of glibc
+# than 2.34, and run on the cross sysroot's (bookworm: 2.36).
 # An ARCH with no Debian suite here gets an empty libs.mk (its tests of
 # these libraries skip, saying so); a download that fails fails the build.
 set -eu
@@ -20,8 +22,8 @@ MK=$DIR/libs.mk
 say() { echo "cross-libs: $*" >&2; }
 
 case $ARCH in
-aarch64) DEBARCH=arm64 SUITE=bookworm ;;
-riscv64) DEBARCH=riscv64 SUITE=trixie ;;
+aarch64) DEBARCH=arm64 ;;
+riscv64) DEBARCH=riscv64 ;;
 *)
 	say "no Debian suite known for $ARCH: building without libffi" \
 		"and libunwind"
@@ -29,6 +31,7 @@ riscv64) DEBARCH=riscv64 SUITE=trixie ;;
 	echo "# $ARCH: no Debian packages known (tests/cross-libs.sh)" > "$MK"
 	exit 0 ;;
 esac
+SUITE=trixie
 TRIPLE=$ARCH-linux-gnu
 PKGS="libffi-dev libffi8 libunwind-dev libunwind8 liblzma5"
 

@@ -8,10 +8,11 @@
 # - riscv64: Debian's riscv64 kernel (trixie; 4 KiB pages, the only size
 #   riscv64 Linux has), so that seccomp (the SYSCALL backend), MDWE and
 #   membarrier are the kernel's and not an emulator's.
-# The guest boots from an initramfs holding that arch's busybox, the C
-# libraries of the cross sysroot and the test programs.  The arch's
-# packages come through a private apt configuration: the host's apt
-# sources and architectures are left as they are.  Prints the guests'
+# The guest boots from an initramfs holding that arch's busybox, the
+# libraries of the cross sysroot and those the build fetched
+# (tests/cross-libs.sh), and the test programs.  The arch's packages come
+# through a private apt configuration (tests/debian-apt.sh): the host's
+# apt sources and architectures are left as they are.  Prints the guests'
 # "N passed, N failed, N skipped" and exits non-zero on any failure.
 set -eu
 O=${1:-build-aarch64}
@@ -105,7 +106,9 @@ if [ ! -s "$kernel" ] || [ ! -s "$busybox" ]; then
 fi
 say "kernel $rel"
 
-# The initramfs: busybox, the tests, the C libraries they need.
+# The initramfs: busybox, the tests, the libraries they need: the cross
+# sysroot's, and those the build fetched (CROSS_LIBS_LIB, from make).
+LIBDIRS=${CROSS_LIBS_LIB:-}
 root=$P/root
 rm -rf "$root"
 mkdir -p "$root/bin" "$root/lib" "$root/t/tests" "$root/proc" "$root/sys" \
@@ -125,10 +128,13 @@ while [ -n "$new" ]; do
 	for n in $(readelf -d $new 2>/dev/null |
 		sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort -u); do
 		[ -e "$root/lib/$n" ] && continue
-		[ -e "$SYSROOT/lib/$n" ] ||
-			{ say "no $n in $SYSROOT/lib"; exit 1; }
-		cp -L "$SYSROOT/lib/$n" "$root/lib/"
-		next="$next $root/lib/$n"
+		for d in "$SYSROOT/lib" $LIBDIRS; do
+			[ -e "$d/$n" ] || continue
+			cp -L "$d/$n" "$root/lib/"
+			next="$next $root/lib/$n"
+			continue 2
+		done
+		say "no $n in $SYSROOT/lib $LIBDIRS"; exit 1
 	done
 	new=$next
 done
