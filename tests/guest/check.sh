@@ -29,17 +29,21 @@ QEMU_TIMEOUT=${QEMU_TIMEOUT:-1500}
 # riscv64 (4 KiB pages, as under qemu-user, and several times slower to
 # emulate): what qemu-user cannot show, i.e. seccomp (the SYSCALL
 # backend), MDWE, mprotect, code changed behind the CPU's back, and the
-# resource limits and signal chaining qemu-riscv64 cannot run.
+# resource limits and signal chaining qemu-riscv64 cannot run.  Both run
+# the libffi drop-in, whose closures libffi's preparation flushes from the
+# instruction cache (aarch64 "dc cvau; ic ivau" on read+execute stubs,
+# riscv64's riscv_flush_icache), no-ops under qemu-user.
 # GUEST_TESTS="" runs everything.
 A64_TESTS="tramp-chain tramp-bind tramp-handler tramp-context tramp-data \
 tramp-lifo tramp-fastpath bind-sret context-fp syscall-seccomp mprotect-mdwe \
 threads arena-regrow jit-code jitfd-sealed region-modes region-fixup \
 region-xmodify dual-view dual-near fork-cow wx-maps page-layout \
 fault-chaining chain-flags rlimit-fsize rlimit-sigxfsz jit-thread-cache \
-jit-membarrier-fail"
+jit-membarrier-fail ffi-closure ffi-layout"
 RV_TESTS="syscall-seccomp mprotect-mdwe tramp-chain tramp-handler \
 tramp-context jit-code region-xmodify wx-maps page-layout arena-regrow \
-fault-chaining rlimit-fsize rlimit-sigxfsz jit-thread-cache jit-membarrier-fail"
+fault-chaining rlimit-fsize rlimit-sigxfsz jit-thread-cache jit-membarrier-fail \
+ffi-closure ffi-layout"
 
 say() { echo "check-guest: $*"; }
 
