@@ -87,8 +87,8 @@ static inline void *target_of(void *entry, int i)
 	return (void *)(ffi_shims + i * FFI_LAYOUT_SHIM_STRIDE);
 }
 #else
-/* The trampoline target for ffi_entries[i] (which is entry, or i is -1
-   when they are full): the entry itself, the closure being the chain. */
+/* The trampoline target for entry (ffi_entries[i], or in none of them
+   when i is -1): the entry itself, the closure being the static chain. */
 static inline void *target_of(void *entry, int i)
 {
 	return entry;
@@ -221,8 +221,8 @@ static ffi_status prep(const struct libffi *lib, void *slot, ffi_closure *c,
 		       ffi_cif *cif, closure_fn *fun, void *user_data,
 		       void *codeloc)
 {
-	static const unsigned char code[FFI_LAYOUT_CODE_SIZE] =
-		FFI_LAYOUT_CODE;
+	static const unsigned char code[] = FFI_LAYOUT_CODE;
+	_Static_assert(sizeof(code) == FFI_LAYOUT_CODE_SIZE, "ffi layout");
 	ffi_status st = lib->prep(c, cif, fun, user_data, codeloc);
 	void *entry, *to = NULL;
 
