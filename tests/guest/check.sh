@@ -111,8 +111,9 @@ fi
 say "kernel $rel"
 
 # The initramfs: busybox, the tests, the libraries they need: the cross
-# sysroot's, and those the build fetched (CROSS_LIBS_LIB, from make).
-LIBDIRS=${CROSS_LIBS_LIB:-}
+# sysroot's, the build's own (libtrampjit-ffi.so) and those it fetched
+# (CROSS_LIBS_LIB, from make).
+LIBDIRS="$O ${CROSS_LIBS_LIB:-}"
 root=$P/root
 rm -rf "$root"
 mkdir -p "$root/bin" "$root/lib" "$root/t/tests" "$root/proc" "$root/sys" \
@@ -125,6 +126,8 @@ for t in "$O"/tests/*; do
 	case $t in *.o|*.txt) continue ;; esac
 	cp "$t" "$root/t/tests/"
 done
+# and the stand-in libffi that tests/ffi-layout loads from its directory.
+[ ! -d "$O/tests/fake-libffi" ] || cp -r "$O/tests/fake-libffi" "$root/t/tests/"
 cp -L "$SYSROOT"/lib/ld-linux-*.so.1 "$root/lib/"
 new=$(ls "$root"/t/tests/*)
 while [ -n "$new" ]; do
