@@ -3,12 +3,13 @@
    against its run (RX) address while written through the RW view, and
    reaches its .data and .bss, laid out in the near buffer's data area,
    with the architecture's PC-relative relocations (x86_64: R_X86_64_PC32;
-   aarch64: ADRP with R_AARCH64_ADR_PREL_PG_HI21 paired with a load, store
-   or add taking the low 12 bits, R_AARCH64_LDST32_ABS_LO12_NC and
-   R_AARCH64_ADD_ABS_LO12_NC; riscv64: AUIPC with R_RISCV_PCREL_HI20 paired
-   with loads and stores taking the low 12 bits, R_RISCV_PCREL_LO12_I and
-   _S, whose symbol is the AUIPC); the code reads and writes its globals at
-   run time. */
+   aarch64: ADRP with R_AARCH64_ADR_PREL_PG_HI21 paired with a load or an
+   add taking the low 12 bits, R_AARCH64_LDST32_ABS_LO12_NC and
+   R_AARCH64_ADD_ABS_LO12_NC, and through a GOT entry in the data area,
+   R_AARCH64_ADR_GOT_PAGE and R_AARCH64_LD64_GOT_LO12_NC; riscv64: AUIPC
+   with R_RISCV_PCREL_HI20 paired with loads and stores taking the low 12
+   bits, R_RISCV_PCREL_LO12_I and _S, whose symbol is the AUIPC); the code
+   reads and writes its globals at run time. */
 #if !defined(__x86_64__) && !defined(__aarch64__) && \
 	!(defined(__riscv) && __riscv_xlen == 64)
 #include "harness.h"
@@ -60,57 +61,87 @@ static void apply(unsigned char *rw, const unsigned char *rx,
 	memcpy(rw + r->at, &(int32_t){ (int32_t)v }, 4);
 }
 #elif defined(__aarch64__)
-/* Called through a function pointer: "bti c" first, for PROT_BTI pages. */
+/* Called through a function pointer: "bti c" first, for PROT_BTI pages.
+   calls is reached through the GOT, as TinyCC's code generator reaches
+   every global; a and b directly, as compilers reach non-preemptible
+   ones (objects that TinyCC links). */
 static const uint32_t text[] = {
 	0xd503245f,		/*  0: bti c */
-	0x90000010,		/*  4: adrp x16, calls */
-	0xb9400211,		/*  8: ldr w17, [x16, :lo12:calls] */
-	0x11000631,		/* 12: add w17, w17, #1 */
-	0xb9000211,		/* 16: str w17, [x16, :lo12:calls] */
-	0x90000010,		/* 20: adrp x16, a */
-	0xb9400200,		/* 24: ldr w0, [x16, :lo12:a] */
-	0x90000011,		/* 28: adrp x17, b */
-	0x91000231,		/* 32: add x17, x17, :lo12:b */
-	0xb9400221,		/* 36: ldr w1, [x17] */
-	0x0b010000,		/* 40: add w0, w0, w1 */
-	0xd65f03c0,		/* 44: ret */
+	0x90000010,		/*  4: adrp x16, :got:calls */
+	0xf9400210,		/*  8: ldr x16, [x16, :got_lo12:calls] */
+	0xb9400211,		/* 12: ldr w17, [x16] */
+	0x11000631,		/* 16: add w17, w17, #1 */
+	0xb9000211,		/* 20: str w17, [x16] */
+	0x90000010,		/* 24: adrp x16, a */
+	0xb9400200,		/* 28: ldr w0, [x16, :lo12:a] */
+	0x90000011,		/* 32: adrp x17, b */
+	0x91000231,		/* 36: add x17, x17, :lo12:b */
+	0xb9400221,		/* 40: ldr w1, [x17] */
+	0x0b010000,		/* 44: add w0, w0, w1 */
+	0xd65f03c0,		/* 48: ret */
 };
 
 static const struct reloc relocs[] = {
-	{ 4, R_AARCH64_ADR_PREL_PG_HI21, BSS_CALLS, 0 },
-	{ 8, R_AARCH64_LDST32_ABS_LO12_NC, BSS_CALLS, 0 },
-	{ 16, R_AARCH64_LDST32_ABS_LO12_NC, BSS_CALLS, 0 },
-	{ 20, R_AARCH64_ADR_PREL_PG_HI21, DATA_A, 0 },
-	{ 24, R_AARCH64_LDST32_ABS_LO12_NC, DATA_A, 0 },
-	{ 28, R_AARCH64_ADR_PREL_PG_HI21, BSS_B, 0 },
-	{ 32, R_AARCH64_ADD_ABS_LO12_NC, BSS_B, 0 },
+	{ 4, R_AARCH64_ADR_GOT_PAGE, BSS_CALLS, 0 },
+	{ 8, R_AARCH64_LD64_GOT_LO12_NC, BSS_CALLS, 0 },
+	{ 24, R_AARCH64_ADR_PREL_PG_HI21, DATA_A, 0 },
+	{ 28, R_AARCH64_LDST32_ABS_LO12_NC, DATA_A, 0 },
+	{ 32, R_AARCH64_ADR_PREL_PG_HI21, BSS_B, 0 },
+	{ 36, R_AARCH64_ADD_ABS_LO12_NC, BSS_B, 0 },
 };
 
-/* Patch the instruction at rw + r->at: ADRP takes Page(S + A) - Page(P)
-   (+-4 GiB) in immhi:immlo; ADD the low 12 bits of S + A, LDR/STR of a
-   word the same scaled by 4. */
+/* The GOT, after .bss: one entry a symbol, filled by the relocation. */
+enum { GOT = 4104 };
+static const size_t got_syms[] = { BSS_CALLS };
+
+static uint64_t got_entry(const char *data, const struct reloc *r)
+{
+	for (size_t i = 0; i < sizeof(got_syms) / sizeof(got_syms[0]); i++) {
+		if (got_syms[i] != r->sym)
+			continue;
+		memcpy((char *)data + GOT + 8 * i,
+		       &(uint64_t){ (uintptr_t)(data + r->sym) + r->addend },
+		       8);
+		return (uintptr_t)(data + GOT + 8 * i);
+	}
+	CHECK(!"symbol without a GOT entry");
+	return 0;
+}
+
+/* Patch the instruction at rw + r->at: ADRP takes Page(X) - Page(P)
+   (+-4 GiB) in immhi:immlo, X being S + A or its GOT entry; ADD the low
+   12 bits of S + A, LDR/STR those scaled by the access size (4, or 8 for
+   the GOT entry). */
 static void apply(unsigned char *rw, const unsigned char *rx,
 		  const char *data, const struct reloc *r)
 {
-	uint64_t s = (uint64_t)(uintptr_t)(data + r->sym) + (uint64_t)r->addend;
+	uint64_t x = (uint64_t)(uintptr_t)(data + r->sym) + (uint64_t)r->addend;
 	uint32_t insn;
 	int64_t pages;
 
 	memcpy(&insn, rw + r->at, 4);
 	switch (r->type) {
+	case R_AARCH64_ADR_GOT_PAGE:
+		x = got_entry(data, r);
+		/* fall through */
 	case R_AARCH64_ADR_PREL_PG_HI21:
-		pages = (int64_t)(s >> 12) -
+		pages = (int64_t)(x >> 12) -
 			(int64_t)((uintptr_t)(rx + r->at) >> 12);
 		CHECK(pages >= -(1 << 20) && pages < 1 << 20);
 		insn |= ((uint32_t)pages & 3) << 29 |
 			((uint32_t)pages >> 2 & 0x7ffff) << 5;
 		break;
 	case R_AARCH64_ADD_ABS_LO12_NC:
-		insn |= (uint32_t)(s & 0xfff) << 10;
+		insn |= (uint32_t)(x & 0xfff) << 10;
 		break;
 	case R_AARCH64_LDST32_ABS_LO12_NC:
-		CHECK(s % 4 == 0);
-		insn |= (uint32_t)(s & 0xfff) >> 2 << 10;
+		CHECK(x % 4 == 0);
+		insn |= (uint32_t)(x & 0xfff) >> 2 << 10;
+		break;
+	case R_AARCH64_LD64_GOT_LO12_NC:
+		x = got_entry(data, r);
+		CHECK(x % 8 == 0);
+		insn |= (uint32_t)(x & 0xfff) >> 3 << 10;
 		break;
 	default:
 		CHECK(!"relocation type");
