@@ -89,10 +89,10 @@ static size_t emit(unsigned char *p)
 	return 32;
 }
 #elif defined(__riscv) && __riscv_xlen == 64
-/* j over a filler; helper's address as sljit loads a rewritable one:
-   its upper 32 bits built in t1 (lui; addiw; slli 32), plus the next 20
-   from lui t0, the last 12 in the offset of the jump; jr lo(t1): a tail
-   call with the argument in a0. */
+/* j over a filler; helper's address built in the shape of sljit's
+   rewritable jumps: the upper 32 bits in t1 (lui; addiw; slli 32), the
+   next 20 from lui t0 added in, the last 12 in the offset of the jump;
+   jr lo(t1): a tail call with the argument in a0. */
 static size_t emit(unsigned char *p)
 {
 	int64_t a = (int64_t)(uintptr_t)helper;

@@ -31,7 +31,8 @@ enum { DATA_A = 0, BSS_B = 4096, BSS_CALLS = 4100, DATA_SIZE = 8192 };
 struct reloc {
 	size_t at;		/* offset of the field or instruction in text */
 	unsigned type;		/* R_<arch>_* */
-	size_t sym;		/* offset of the symbol in the data area */
+	size_t sym;		/* offset of the symbol in the data area
+				   (riscv64 PCREL_LO12: of its AUIPC in text) */
 	long addend;
 };
 
@@ -51,8 +52,8 @@ static const struct reloc relocs[] = {
 };
 
 /* Write relocation r at rw + r->at: S + A - P, a signed 32-bit field. */
-static void apply(unsigned char *rw, const unsigned char *rx,
-		  const char *data, const struct reloc *r)
+static void apply(unsigned char *rw, const unsigned char *rx, char *data,
+		  const struct reloc *r)
 {
 	intptr_t v = (intptr_t)(data + r->sym) + r->addend -
 		     (intptr_t)(rx + r->at);
@@ -94,12 +95,12 @@ static const struct reloc relocs[] = {
 enum { GOT = 4104 };
 static const size_t got_syms[] = { BSS_CALLS };
 
-static uint64_t got_entry(const char *data, const struct reloc *r)
+static uint64_t got_entry(char *data, const struct reloc *r)
 {
 	for (size_t i = 0; i < sizeof(got_syms) / sizeof(got_syms[0]); i++) {
 		if (got_syms[i] != r->sym)
 			continue;
-		memcpy((char *)data + GOT + 8 * i,
+		memcpy(data + GOT + 8 * i,
 		       &(uint64_t){ (uintptr_t)(data + r->sym) + r->addend },
 		       8);
 		return (uintptr_t)(data + GOT + 8 * i);
@@ -112,8 +113,8 @@ static uint64_t got_entry(const char *data, const struct reloc *r)
    (+-4 GiB) in immhi:immlo, X being S + A or its GOT entry; ADD the low
    12 bits of S + A, LDR/STR those scaled by the access size (4, or 8 for
    the GOT entry). */
-static void apply(unsigned char *rw, const unsigned char *rx,
-		  const char *data, const struct reloc *r)
+static void apply(unsigned char *rw, const unsigned char *rx, char *data,
+		  const struct reloc *r)
 {
 	uint64_t x = (uint64_t)(uintptr_t)(data + r->sym) + (uint64_t)r->addend;
 	uint32_t insn;
@@ -188,8 +189,8 @@ static int64_t pcrel(const unsigned char *rx, const char *data, size_t at)
 /* Patch the instruction at rw + r->at: AUIPC takes the rounded upper 20
    bits of S + A - P (+-2 GiB), the load or store its low 12 bits (which
    the hardware sign-extends, hence the rounding). */
-static void apply(unsigned char *rw, const unsigned char *rx,
-		  const char *data, const struct reloc *r)
+static void apply(unsigned char *rw, const unsigned char *rx, char *data,
+		  const struct reloc *r)
 {
 	uint32_t insn;
 	int64_t v;
@@ -218,8 +219,7 @@ static void apply(unsigned char *rw, const unsigned char *rx,
 #endif
 
 /* The recipe: relocate against rx, write through rw. */
-static void relocate(unsigned char *rw, const unsigned char *rx,
-		     const char *data)
+static void relocate(unsigned char *rw, const unsigned char *rx, char *data)
 {
 	memcpy(rw, text, sizeof(text));
 	for (unsigned i = 0; i < sizeof(relocs) / sizeof(relocs[0]); i++)
