@@ -4,7 +4,8 @@
    32-bit PC-relative accesses, the dual-view calls on them, bad input, and
    fork: the child's code is its own copy, with a writable view of it only
    when the buffer asked for JIT_DUAL_FORK_PRIVATE (else the view's range
-   stays reserved, without access). */
+   stays reserved, without access); the fork copies nothing, the first
+   store into a view after it does, on the side that makes it. */
 #include <stdint.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,6 +41,24 @@ static int mapped(const void *addr)
 
 	perms(addr, p);
 	return p[0] != 0;
+}
+
+/* The inode of the file mapped at addr (0: none). */
+static unsigned long inode(const void *addr)
+{
+	char line[256];
+	unsigned long lo, hi, ino, found = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	CHECK(f);
+	while (fgets(line, sizeof(line), f)) {
+		CHECK(sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) ==
+		      3);
+		if ((uintptr_t)addr >= lo && (uintptr_t)addr < hi)
+			found = ino;
+	}
+	fclose(f);
+	return found;
 }
 
 static int writable(const void *addr)
@@ -123,13 +142,15 @@ static void bad_input(void)
 	CHECK(jit_dual_free(rx) == 0);
 }
 
-/* fork: the child runs its own copy; its writable view per the flag. */
+/* fork: the child runs its own copy; its writable view per the flag;
+   each side's code moves to a file of its own at its first store. */
 static void forked(unsigned flags)
 {
 	void *rw, *data;
 	unsigned char *rx = jit_dual_alloc_near(64, &rw, 64, &data, GIB2,
 						flags);
 	int *v, to_child[2], to_parent[2], status;
+	unsigned long ino;
 	char c;
 	pid_t pid;
 
@@ -139,14 +160,19 @@ static void forked(unsigned flags)
 	code_load_rel(rw, rx, v, 0);
 	CHECK(jit_dual_commit(rx, CODE_LOAD_REL_LEN, 0) == 0);
 	CHECK(pipe(to_child) == 0 && pipe(to_parent) == 0);
+	ino = inode(rx);
+	CHECK(ino && inode(rw) == ino);
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		int ok = ((fn_t *)rx)() == 10;
+		int ok = ((fn_t *)rx)() == 10 && inode(rx) == ino;
 
 		if (flags & JIT_DUAL_FORK_PRIVATE) {
-			ok &= writable(rw);
+			/* Shared and write-protected until the first store. */
+			ok &= mapped(rw) && !writable(rw);
 			code_load_rel(rw, rx, v, 7);	/* child's own copy */
+			ok &= writable(rw) && inode(rx) != ino &&
+			      inode(rw) == inode(rx);
 			ok &= jit_dual_commit(rx, CODE_LOAD_REL_LEN, 0) == 0;
 			ok &= ((fn_t *)rx)() == 17;
 		} else {
@@ -161,7 +187,9 @@ static void forked(unsigned flags)
 	}
 	CHECK(read(to_parent[0], &c, 1) == 1);
 	CHECK(((fn_t *)rx)() == 10);		/* child's patch is not ours */
+	CHECK(inode(rx) == ino && !writable(rw));
 	code_load_rel(rw, rx, v, 1);
+	CHECK(inode(rx) != ino && inode(rw) == inode(rx) && writable(rw));
 	CHECK(jit_dual_commit(rx, CODE_LOAD_REL_LEN, 0) == 0);
 	CHECK(((fn_t *)rx)() == 11);
 	CHECK(write(to_child[1], "p", 1) == 1);
