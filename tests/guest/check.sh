@@ -42,8 +42,8 @@ fault-chaining chain-flags rlimit-fsize rlimit-sigxfsz jit-thread-cache \
 jit-membarrier-fail ffi-closure ffi-layout"
 RV_TESTS="syscall-seccomp mprotect-mdwe tramp-chain tramp-handler \
 tramp-context jit-code region-xmodify wx-maps page-layout arena-regrow \
-fault-chaining rlimit-fsize rlimit-sigxfsz jit-thread-cache jit-membarrier-fail \
-ffi-closure ffi-layout"
+fault-chaining chain-flags rlimit-fsize rlimit-sigxfsz jit-thread-cache \
+jit-membarrier-fail ffi-closure ffi-layout"
 
 say() { echo "check-guest: $*"; }
 
