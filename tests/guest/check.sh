@@ -30,9 +30,10 @@ QEMU_TIMEOUT=${QEMU_TIMEOUT:-1500}
 # emulate): what qemu-user cannot show, i.e. seccomp (the SYSCALL
 # backend), MDWE, mprotect, code changed behind the CPU's back, and the
 # resource limits and signal chaining qemu-riscv64 cannot run.  Both run
-# the libffi drop-in, whose closures libffi's preparation flushes from the
-# instruction cache (aarch64 "dc cvau; ic ivau" on read+execute stubs,
-# riscv64's riscv_flush_icache), no-ops under qemu-user.
+# the libffi drop-in, whose preparation has libffi maintain the caches
+# (aarch64: "dc cvau; ic ivau" over the closure; riscv64: the
+# riscv_flush_icache system call over the stub), which qemu-user does
+# not model.
 # GUEST_TESTS="" runs everything.
 A64_TESTS="tramp-chain tramp-bind tramp-handler tramp-context tramp-data \
 tramp-lifo tramp-fastpath bind-sret context-fp syscall-seccomp mprotect-mdwe \
