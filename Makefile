@@ -140,6 +140,7 @@ ldflags-of = $(filter-out $(if $(SANITIZE),-static) $(if $(HAVE_LIBUNWIND),,-lun
 
 all: lib $(EXAMPLES) $(BENCH) $(PLAIN_LOOP) $(FFI_LOOP)
 
+# A cross build's fetched libraries (CROSS_LIBS, above).
 $(CROSS_LIBS)/libs.mk: tests/cross-libs.sh tests/debian-apt.sh
 	$(Q)sh tests/cross-libs.sh $(CROSS_LIBS) $(ARCH)
 
