@@ -216,9 +216,14 @@ int quarantine_flush(struct heap *h)
 	return 0;
 }
 
-void quarantine_put(struct heap *h, struct chunk *c, unsigned first,
-		    unsigned n)
+void quarantine_put(struct heap *h, struct chunk *c, unsigned first)
 {
+	unsigned n;
+
+	if (own_get(c, first) != OWN_FREED)
+		return;		/* queued already: see own_free() */
+	own_put(c, first, OWN_NONE);
+	n = tail_of(c, first) - first + 1;
 	heap_fork_freed(h, c, first);
 	h->q[h->nq++] = (struct qent){ c, first, n };
 	h->qbytes += (size_t)n << GRAN_SHIFT;

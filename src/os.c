@@ -553,6 +553,32 @@ int os_membarrier_sync_core(void)
 		       MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) ? -1 : 0;
 }
 
+int os_membarrier_fence(void)
+{
+	static _Atomic int registered;	/* 0 no, 1 yes, -errno failed */
+	int r = atomic_load_explicit(&registered, memory_order_acquire);
+
+	if (r == 0) {
+		r = syscall(SYS_membarrier,
+			    MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) ?
+		    -errno : 1;
+		atomic_store_explicit(&registered, r, memory_order_release);
+	}
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	if (!syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0))
+		return 0;
+	/* A fork child of a registering thread (see above). */
+	if (errno != EPERM ||
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+		    0, 0))
+		return -1;
+	return syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED,
+		       0, 0) ? -1 : 0;
+}
+
 int os_move(void *from, size_t len, void *to)
 {
 	void *p = mremap(from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to);

@@ -99,6 +99,9 @@ int os_mdwe_active(void);
    stream (membarrier SYNC_CORE, registered on first use).  Counts calls
    in os_membarrier_calls. */
 int os_membarrier_sync_core(void);
+/* A full memory barrier on every thread of the process (membarrier
+   PRIVATE_EXPEDITED, registered on first use): 0, or -1 with errno. */
+int os_membarrier_fence(void);
 extern unsigned long os_membarrier_calls;
 
 /* Move the private mapping [from, from+len) to to, replacing whatever is
