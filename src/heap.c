@@ -77,19 +77,6 @@ static long run_find(const struct chunk *c, unsigned from, unsigned to,
 	return -1;
 }
 
-unsigned tail_of(const struct chunk *c, unsigned g)
-{
-	unsigned w = g >> 6;
-	uint64_t m = __atomic_load_n(&c->tail[w], __ATOMIC_RELAXED) &
-		     (~(uint64_t)0 << (g & 63));
-
-	while (!m) {
-		ASSERT(w + 1 < NWORDS);
-		m = __atomic_load_n(&c->tail[++w], __ATOMIC_RELAXED);
-	}
-	return w * 64 + (unsigned)__builtin_ctzll(m);
-}
-
 /* ---- chunks ----------------------------------------------------------- */
 
 int heap_map_rw(struct heap *h, struct chunk *c)
@@ -363,25 +350,6 @@ void heap_written(enum heap_id id, char *rx)
 	__atomic_fetch_sub(&c->writing, 1, __ATOMIC_RELEASE);
 }
 
-enum heap_id heap_of(const void *addr, int *is_rw)
-{
-	const char *a = addr;
-
-	for (int i = 0; i < HEAP_COUNT; i++) {
-		const char *b = __atomic_load_n(&heaps[i].base,
-						__ATOMIC_ACQUIRE);
-
-		if (!b || a < b)
-			continue;
-		if (a < b + ARENA || (heaps[i].views && a < b + 2 * ARENA)) {
-			if (is_rw)
-				*is_rw = a >= b + ARENA;
-			return (enum heap_id)i;
-		}
-	}
-	return HEAP_COUNT;
-}
-
 int heap_free(enum heap_id id, void *code)
 {
 	struct heap *h = &heaps[id];
@@ -420,44 +388,4 @@ bad:
 	pthread_mutex_unlock(&h->lock);
 	errno = EINVAL;
 	return -1;
-}
-
-int heap_range_live(enum heap_id id, const void *rx, size_t len)
-{
-	struct heap *h = &heaps[id];
-	size_t off = (size_t)((const char *)rx -
-			      __atomic_load_n(&h->base, __ATOMIC_ACQUIRE)), co;
-	struct chunk *c;
-	unsigned g, last, t;
-	int ok = 0;
-
-	/* Without the lock: the bits of a live object stay while its owner
-	   asks (a racing free of it gives either answer). */
-	c = chunk_at(h, off);
-	if (!c || !len)
-		goto out;
-	co = off - (size_t)chunk_off(c);
-	if (len > ((size_t)c->nchunks << CHUNK_SHIFT) - co)
-		goto out;
-	if (c->big) {
-		ok = own_live(c, 0);
-		goto out;
-	}
-	last = (unsigned)((co + len - 1) >> GRAN_SHIFT);
-	/* The object holding granule co: walk down to its head, stopping at
-	   the tail of a previous object or at a free granule. */
-	g = (unsigned)(co >> GRAN_SHIFT);
-	if (!bit(c->busy, g))
-		goto out;
-	while (!own_get(c, g)) {
-		if (!g || bit(c->tail, g - 1))
-			goto out;
-		g--;
-	}
-	if (!own_live(c, g))
-		goto out;
-	t = tail_of(c, g);
-	ok = last <= t;
-out:
-	return ok;
 }

@@ -217,13 +217,25 @@ static inline struct chunk *chunk_at(struct heap *h, size_t off)
 					     __ATOMIC_ACQUIRE) : NULL;
 }
 
+/* The last granule of the object starting at granule g of c. */
+static inline unsigned tail_of(const struct chunk *c, unsigned g)
+{
+	unsigned w = g >> 6;
+	uint64_t m = __atomic_load_n(&c->tail[w], __ATOMIC_RELAXED) &
+		     (~(uint64_t)0 << (g & 63));
+
+	while (!m) {
+		ASSERT(w + 1 < NWORDS);
+		m = __atomic_load_n(&c->tail[++w], __ATOMIC_RELAXED);
+	}
+	return w * 64 + (unsigned)__builtin_ctzll(m);
+}
+
 /* heap.c: reserve up to k objects of n granules in c (busy, tail,
    OWN_NONE; its RW view mapped), their first granules in g[]; how many.
    pre: lock held. */
 unsigned chunk_reserve(struct heap *h, struct chunk *c, unsigned n,
 		       uint32_t *g, unsigned k);
-/* The last granule of the object starting at granule g of c. */
-unsigned tail_of(const struct chunk *c, unsigned g);
 
 /*
  * heap_cache.c: per-thread caches of the heaps with views.  Objects of up
@@ -281,5 +293,68 @@ static inline int heap_chunk_own(struct heap *h, struct chunk *c)
 int heap_chunk_private(const struct chunk *c);
 void backing_put(struct heap *h, struct chunk *c);
 void heap_fork_freed(struct heap *h, struct chunk *c, unsigned g);
+
+/* The heap whose arena holds addr, or HEAP_COUNT; *is_rw says which view
+   (async-signal-safe). */
+static inline enum heap_id heap_of(const void *addr, int *is_rw)
+{
+	const char *a = addr;
+
+	for (int i = HEAP_COUNT - 1; i >= 0; i--) {
+		const char *b = __atomic_load_n(&heaps[i].base,
+						__ATOMIC_ACQUIRE);
+
+		if (!b || a < b)
+			continue;
+		if (a < b + ARENA || (heaps[i].views && a < b + 2 * ARENA)) {
+			if (is_rw)
+				*is_rw = a >= b + ARENA;
+			return (enum heap_id)i;
+		}
+	}
+	return HEAP_COUNT;
+}
+
+/* Whether [rx, rx + len) lies in one live object of heap id. */
+static inline int heap_range_live(enum heap_id id, const void *rx,
+				  size_t len)
+{
+	struct heap *h = &heaps[id];
+	size_t off = (size_t)((const char *)rx -
+			      __atomic_load_n(&h->base, __ATOMIC_ACQUIRE)), co;
+	struct chunk *c;
+	unsigned g, last, t;
+	int ok = 0;
+
+	/* Without the lock: the bits of a live object stay while its owner
+	   asks (a racing free of it gives either answer). */
+	c = chunk_at(h, off);
+	if (!c || !len)
+		goto out;
+	co = off - (size_t)chunk_off(c);
+	if (len > ((size_t)c->nchunks << CHUNK_SHIFT) - co)
+		goto out;
+	if (c->big) {
+		ok = own_live(c, 0);
+		goto out;
+	}
+	last = (unsigned)((co + len - 1) >> GRAN_SHIFT);
+	/* The object holding granule co: walk down to its head, stopping at
+	   the tail of a previous object or at a free granule. */
+	g = (unsigned)(co >> GRAN_SHIFT);
+	if (!bit(c->busy, g))
+		goto out;
+	while (!own_get(c, g)) {
+		if (!g || bit(c->tail, g - 1))
+			goto out;
+		g--;
+	}
+	if (!own_live(c, g))
+		goto out;
+	t = tail_of(c, g);
+	ok = last <= t;
+out:
+	return ok;
+}
 
 #endif

@@ -354,8 +354,17 @@ int code_is_fill(const void *pc);
    emulator keeps stale translations (codesync.c; only then is fd read).
    Returns 0 or -1. */
 int code_sync(char *rx, size_t len, int fd, off_t off);
-/* Whether code_sync() remaps (an emulator keeps stale translations). */
-int code_stale(void);
+/* Whether code_sync() remaps (an emulator keeps stale translations):
+   code_stale_state is 0 until known, then 1 (no) or 2 (yes). */
+extern _Atomic int code_stale_state;
+int code_stale_probe(void);
+
+static inline int code_stale(void)
+{
+	int s = atomic_load_explicit(&code_stale_state, memory_order_relaxed);
+
+	return s ? s == 2 : code_stale_probe();
+}
 
 /*
  * trap.c: the address ranges whose filler may have been replaced by code
@@ -393,14 +402,12 @@ const unsigned char *code_fill_page(void);
  * heap.c: the packed code heaps (heap.h).  HEAP_PWRITE has no writable view; the
  * others map one ARENA bytes above the code (heap_alloc returns it in *rw,
  * NULL for HEAP_PWRITE).  heap_free refuses anything but the start of a
- * live object (EINVAL).  heap_of: the heap whose arena holds addr, or
- * HEAP_COUNT; *is_rw says which view (async-signal-safe).
+ * live object (EINVAL).  heap_of and heap_range_live are inline, in
+ * heap.h.
  */
 enum heap_id { HEAP_PWRITE, HEAP_ALIAS, HEAP_DUAL, HEAP_COUNT };
 void *heap_alloc(enum heap_id id, size_t len, char **rw);
 int heap_free(enum heap_id id, void *code);
-enum heap_id heap_of(const void *addr, int *is_rw);
-int heap_range_live(enum heap_id id, const void *rx, size_t len);
 /* code_sync() for len bytes written at rx in heap id. */
 int heap_sync(enum heap_id id, char *rx, size_t len);
 /* jit_create_code's write of the object at rx that heap_alloc returned
