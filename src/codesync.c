@@ -60,14 +60,11 @@ int code_stale_probe(void)
 	return s == 2;
 }
 
-int code_sync(char *rx, size_t len, int fd, off_t off)
+/* code_sync's remap. */
+int code_remap(char *rx, size_t len, int fd, off_t off)
 {
-	size_t ps, head;
+	size_t ps = os_page_size(), head;
 
-	__builtin___clear_cache(rx, rx + len);
-	if (!len || !code_stale())
-		return 0;
-	ps = os_page_size();
 	head = (uintptr_t)rx & (ps - 1);
 	len = (head + len + ps - 1) & ~(ps - 1);
 	return os_map_code(rx - head, len, fd, off - (off_t)head) ? 0 : -1;

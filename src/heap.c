@@ -164,29 +164,28 @@ fail:
 	return NULL;
 }
 
-/* Reserve up to k single granules from the cursor on into g[]: a word of
-   the busy map at a time.  The number reserved. */
+/* Reserve up to k single granules, lowest first, into g[]: a word of the
+   busy map at a time, from c->low on. The number reserved. */
 static unsigned reserve_singles(struct chunk *c, uint32_t *g, unsigned k)
 {
-	unsigned w = c->cursor >> 6, got = 0, pass;
-	uint64_t m = ~(uint64_t)0 << (c->cursor & 63);
+	unsigned w, got = 0;
 
-	for (pass = 0; pass < 2 && got < k; pass++, w = 0, m = ~(uint64_t)0)
-		for (; w < NWORDS && got < k; w++, m = ~(uint64_t)0) {
-			uint64_t x = c->busy[w], f = ~x & m, take = 0;
+	for (w = c->low >> 6; w < NWORDS && got < k; w++) {
+		uint64_t x = c->busy[w], f = ~x, take = 0;
 
-			while (f && got < k) {
-				g[got++] = w * 64 + (unsigned)__builtin_ctzll(f);
-				take |= f & -f;
-				f &= f - 1;
-			}
-			if (!take)
-				continue;
-			__atomic_store_n(&c->busy[w], x | take, __ATOMIC_RELAXED);
-			__atomic_store_n(&c->tail[w], c->tail[w] | take,
-					 __ATOMIC_RELAXED);
-			c->cursor = g[got - 1] + 1;
+		while (f && got < k) {
+			g[got++] = w * 64 + (unsigned)__builtin_ctzll(f);
+			take |= f & -f;
+			f &= f - 1;
 		}
+		if (!take)
+			continue;
+		__atomic_store_n(&c->busy[w], x | take, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->tail[w], c->tail[w] | take,
+				 __ATOMIC_RELAXED);
+	}
+	/* Every granule below the last one taken is busy now. */
+	c->low = got ? g[got - 1] + 1 : NGRAN;
 	c->used += got;
 	return got;
 }
@@ -290,22 +289,14 @@ static char *alloc_small(struct heap *h, unsigned n, unsigned tag)
 	return h->base + chunk_off(c) + ((size_t)g << GRAN_SHIFT);
 }
 
-void *heap_alloc(enum heap_id id, size_t len, char **rw)
+/* heap_alloc under the lock: an object of n granules (len bytes) tagged
+   tag, or NULL. */
+static __attribute__((noinline)) char *
+alloc_locked(struct heap *h, enum heap_id id, size_t len, unsigned n,
+	     unsigned tag)
 {
-	struct heap *h = &heaps[id];
-	unsigned n = (unsigned)((len + (1u << GRAN_SHIFT) - 1) >> GRAN_SHIFT);
-	unsigned tag = OWN_SHARED;
 	char *rx = NULL;
 
-	if (len > ARENA - CHUNK) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	if (h->views) {
-		rx = tcache_alloc(h, id, n, &tag);
-		if (rx)
-			goto out_unlocked;
-	}
 	if (fork_setup())
 		return NULL;
 	pthread_mutex_lock(&h->lock);
@@ -333,7 +324,24 @@ void *heap_alloc(enum heap_id id, size_t len, char **rw)
 				   1, __ATOMIC_RELAXED);
 out:
 	pthread_mutex_unlock(&h->lock);
-out_unlocked:
+	return rx;
+}
+
+void *heap_alloc(enum heap_id id, size_t len, char **rw)
+{
+	struct heap *h = &heaps[id];
+	unsigned n = (unsigned)((len + (1u << GRAN_SHIFT) - 1) >> GRAN_SHIFT);
+	unsigned tag = OWN_SHARED;
+	char *rx = NULL;
+
+	if (len > ARENA - CHUNK) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (h->views)
+		rx = tcache_alloc(h, id, n, &tag);
+	if (!rx)
+		rx = alloc_locked(h, id, len, n, tag);
 	if (rx && rw)
 		*rw = h->views ? rx + ARENA : NULL;
 	return rx;

@@ -58,6 +58,7 @@ struct chunk {
 	int rw_ok;		/* views heap: the RW view is mapped */
 	unsigned used;		/* granules allocated or quarantined */
 	unsigned cursor;	/* next-fit start, in granules */
+	unsigned low;		/* no free granule lies below it */
 	uint64_t busy[NWORDS];	/* allocated or quarantined granules */
 	uint64_t tail[NWORDS];	/* last granule of each object */
 	unsigned writing;	/* HEAP_PWRITE, HEAP_ALIAS: objects allocated
@@ -239,7 +240,7 @@ unsigned chunk_reserve(struct heap *h, struct chunk *c, unsigned n,
 
 /*
  * heap_cache.c: per-thread caches of the heaps with views.  Objects of up
- * to TCLASSES granules are reserved in runs of TCACHE per size and handed
+ * to TCLASSES granules are reserved in runs of TCACHE(n) per size and handed
  * out without the lock; frees collect TFREES (or TFBYTES) at a time before
  * they join the quarantine under the lock.
  * tcache_alloc: a reserved object of n granules made live, or NULL; *tag
@@ -253,7 +254,8 @@ unsigned chunk_reserve(struct heap *h, struct chunk *c, unsigned n,
  * tcache_fork_*: the fork handlers' part (heap_fork.c).
  */
 #define TCLASSES	16	/* granules: objects up to 1 KiB */
-#define TCACHE		16	/* reserved objects per size */
+#define TCACHE_MAX	64	/* reserved objects per size: 4 KiB or */
+#define TCACHE(n)	((n) < 4 ? TCACHE_MAX / (n) : 16u) /* 16 */
 #define TFREES		32	/* frees collected per thread */
 #define TFBYTES		((size_t)128 << 10) /* or their bytes */
 char *tcache_alloc(struct heap *h, enum heap_id id, unsigned n,
@@ -292,7 +294,14 @@ static inline int heap_chunk_own(struct heap *h, struct chunk *c)
 }
 int heap_chunk_private(const struct chunk *c);
 void backing_put(struct heap *h, struct chunk *c);
-void heap_fork_freed(struct heap *h, struct chunk *c, unsigned g);
+void heap_fork_unmark(struct heap *h, struct chunk *c, unsigned g);
+
+static inline void heap_fork_freed(struct heap *h, struct chunk *c,
+				   unsigned g)
+{
+	if (c->priv && bit(c->priv, g))
+		heap_fork_unmark(h, c, g);
+}
 
 /* The heap whose arena holds addr, or HEAP_COUNT; *is_rw says which view
    (async-signal-safe). */

@@ -11,13 +11,13 @@
  * only a byte store ever changes, so no thread rewrites another's.
  *
  * Allocation: for each size of up to TCLASSES granules, a thread holds up
- * to TCACHE objects reserved for it: their granules are busy and have a
+ * to TCACHE(n) objects reserved for it: their granules are busy and have a
  * tail bit, but their state is OWN_NONE, so to everyone else (heap_free,
  * heap_range_live, the allocator) they are neither free nor live.  Handing
  * one out stores the slot there.  The space was released by the
  * quarantine, so it holds the filler, as a new object must.  When the
  * thread's run of a size is empty, the locked path allocates the object
- * and reserves TCACHE more in the same chunk.
+ * and reserves TCACHE(n) more in the same chunk.
  *
  * Freeing (own_free in heap.h): an object of this thread's slot becomes
  * OWN_FREED with a store, another thread's with a compare-and-swap (the
@@ -45,7 +45,7 @@
  * objects tagged with it by a store; nothing else changes hands).
  * Limits: objects reserved or freed on a thread only wait there, so an
  * allocation that finds the heap full may fail while other threads hold
- * up to TCACHE objects per size (136 KiB) and frees of less than TFBYTES
+ * up to TCACHE(n) objects per size (145 KiB) and frees of less than TFBYTES
  * each; and a fork child keeps the forking thread's cache, but the caches
  * of the parent's other threads stay busy space in the child, as their
  * threads do not exist there.  A reserved object of a chunk whose RW view
@@ -66,7 +66,7 @@ struct tcache {
 	size_t fbytes;			/* their bytes */
 	struct qent frees[TFREES];	/* freed, not yet quarantined */
 	unsigned n[TCLASSES];		/* reserved objects per size */
-	uint32_t off[TCLASSES][TCACHE];	/* their RX offsets */
+	uint32_t off[TCLASSES][TCACHE_MAX]; /* their RX offsets */
 };
 
 /* This thread's caches, one per heap, hang on a thread-specific key, not
@@ -212,7 +212,7 @@ char *tcache_alloc(struct heap *h, enum heap_id id, unsigned n,
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	}
 	if (__atomic_load_n(&heap_forking, __ATOMIC_SEQ_CST) ||
-	    __atomic_load_n(&c->gen, __ATOMIC_RELAXED) !=
+	    __atomic_load_n(&c->gen, __ATOMIC_ACQUIRE) !=
 	    __atomic_load_n(&heap_gen, __ATOMIC_RELAXED)) {
 		if (id != HEAP_DUAL)
 			__atomic_store_n(&t->writing, 0, __ATOMIC_RELEASE);
@@ -245,7 +245,7 @@ void tcache_refill(struct heap *h, enum heap_id id, unsigned n)
 	if (!t)
 		return;
 	off = t->off[n - 1] + t->n[n - 1];
-	k = chunk_reserve(h, c, n, off, TCACHE - t->n[n - 1]);
+	k = chunk_reserve(h, c, n, off, TCACHE(n) - t->n[n - 1]);
 	/* Handed out last first: the lowest address goes first. */
 	for (i = 0; i < k / 2; i++) {
 		uint32_t x = off[i];
@@ -299,6 +299,8 @@ static void tcache_put(struct heap *h, struct tcache *t)
 				(size_t)chunk_off(c)) >> GRAN_SHIFT);
 
 			bits_put(c->busy, g, s + 1, 0);
+			if (g < c->low)
+				c->low = g;
 			bit_put(c->tail, g + s, 0);
 			c->used -= s + 1;
 		}

@@ -154,12 +154,16 @@ int heap_chunk_copy(struct heap *h, struct chunk *c)
 	b->refs++;
 	backing_put(h, c);
 	c->bk = b;
-	__atomic_store_n(&c->gen, heap_gen, __ATOMIC_RELAXED);
 	c->wp = 0;
 	if (h->views && c->rw_ok && heap_map_rw(h, c)) {
 		os_unreserve(h->base + ARENA + off, len);
-		c->rw_ok = 0;	/* mapped again at the next allocation */
+		/* Mapped again at the next allocation. */
+		__atomic_store_n(&c->rw_ok, 0, __ATOMIC_RELAXED);
 	}
+	/* Last: the thread caches write c through its RW view without the
+	   lock once they see its generation current (heap_cache.c), so the
+	   view must show the new backing by then. */
+	__atomic_store_n(&c->gen, heap_gen, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -192,10 +196,9 @@ out:
 	return r;
 }
 
-void heap_fork_freed(struct heap *h, struct chunk *c, unsigned g)
+/* heap_fork_freed of a JIT_DUAL_FORK_PRIVATE object. */
+void heap_fork_unmark(struct heap *h, struct chunk *c, unsigned g)
 {
-	if (!c->priv || !bit(c->priv, g))
-		return;
 	bit_put(c->priv, g, 0);
 	/* Failing leaves the view to children: read-only, harmless. */
 	if (!--c->npriv && c->rw_ok)

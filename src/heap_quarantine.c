@@ -80,6 +80,8 @@ static void release(struct qent *q, size_t n)
 		struct qent *e = &q[i];
 
 		bits_put(e->c->busy, e->first, e->n, 0);
+		if (e->first < e->c->low)
+			e->c->low = e->first;
 		bit_put(e->c->tail, e->first + e->n - 1, 0);
 		e->c->used -= e->n;
 	}

@@ -349,11 +349,6 @@ void arch_set_pc(void *uc, uintptr_t pc);
 void code_fill_mem(void *p, size_t len, size_t off);
 /* Whether the instruction at pc is the filler.  Async-signal-safe. */
 int code_is_fill(const void *pc);
-/* Make len bytes of code written at rx (file fd, offset off) visible to
-   instruction fetch: cache maintenance, plus a remap of the pages where an
-   emulator keeps stale translations (codesync.c; only then is fd read).
-   Returns 0 or -1. */
-int code_sync(char *rx, size_t len, int fd, off_t off);
 /* Whether code_sync() remaps (an emulator keeps stale translations):
    code_stale_state is 0 until known, then 1 (no) or 2 (yes). */
 extern _Atomic int code_stale_state;
@@ -364,6 +359,20 @@ static inline int code_stale(void)
 	int s = atomic_load_explicit(&code_stale_state, memory_order_relaxed);
 
 	return s ? s == 2 : code_stale_probe();
+}
+
+int code_remap(char *rx, size_t len, int fd, off_t off);
+
+/* Make len bytes of code written at rx (file fd, offset off) visible to
+   instruction fetch: cache maintenance, plus a remap of the pages where an
+   emulator keeps stale translations (codesync.c: code_remap; only then is
+   fd read).  Returns 0 or -1. */
+static inline int code_sync(char *rx, size_t len, int fd, off_t off)
+{
+	__builtin___clear_cache(rx, rx + len);
+	if (!len || !code_stale())
+		return 0;
+	return code_remap(rx, len, fd, off);
 }
 
 /*
