@@ -7,12 +7,13 @@
  * quarantined) and tail (last granule, which gives the length back), and a
  * state byte per granule, own (heap.h; live objects have it in their
  * first granule: destroy checks it, so foreign, interior and double frees
- * are refused).  Allocation is next-fit.  Objects
- * above 1 MiB get a run of whole chunks of their own, unmapped on destroy.
+ * are refused).  Single granules are allocated lowest first (the live set
+ * stays dense), longer objects next-fit.  Objects above 1 MiB get a run
+ * of whole chunks of their own, unmapped on destroy.
  * Freed small objects go to the quarantine (heap_quarantine.c), which
- * decides when their granules may hold new code.  In the heaps with views,
- * objects of up to 1 KiB are handed out from per-thread caches and all
- * small frees collected per thread, without the lock (heap_cache.c).
+ * decides when their granules may hold new code.  Objects of up to 1 KiB
+ * are handed out from per-thread caches and all small frees collected per
+ * thread, without the lock (heap_cache.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -313,7 +314,7 @@ alloc_locked(struct heap *h, enum heap_id id, size_t len, unsigned n,
 		}
 	} else {
 		rx = alloc_small(h, n, tag);
-		if (rx && h->views && n <= TCLASSES)
+		if (rx && n <= TCLASSES)
 			tcache_refill(h, id, n);
 	}
 	/* jit_create_code writes it: a fork, and the quarantine's coalesced
@@ -338,8 +339,7 @@ void *heap_alloc(enum heap_id id, size_t len, char **rw)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (h->views)
-		rx = tcache_alloc(h, id, n, &tag);
+	rx = tcache_alloc(h, id, n, &tag);
 	if (!rx)
 		rx = alloc_locked(h, id, len, n, tag);
 	if (rx && rw)
@@ -352,7 +352,7 @@ void heap_written(enum heap_id id, char *rx)
 	struct heap *h = &heaps[id];
 	struct chunk *c = h->chunks[(size_t)(rx - h->base) >> CHUNK_SHIFT];
 
-	if (h->views && tcache_written(id))
+	if (id == HEAP_ALIAS && tcache_written(id))
 		return;
 	/* Owned by the caller: its chunk stays. */
 	__atomic_fetch_sub(&c->writing, 1, __ATOMIC_RELEASE);
@@ -371,7 +371,7 @@ int heap_free(enum heap_id id, void *code)
 		return -1;
 	}
 	g = (unsigned)((off - (size_t)chunk_off(c)) >> GRAN_SHIFT);
-	if (h->views && !c->big)
+	if (!c->big)
 		return tcache_free(h, id, c, g, code);	/* without the lock */
 	pthread_mutex_lock(&h->lock);
 	c = chunk_at(h, off);

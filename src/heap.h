@@ -100,6 +100,8 @@ struct heap {
 	struct backing *spare;	/* the next fork child's bk, made ahead so
 				   a full descriptor table costs the child
 				   nothing; NULL: none yet */
+	int refilling;		/* HEAP_PWRITE: quarantine_flush is joining
+				   refills (atomic; heap_cache.c) */
 	int trap;		/* trap range of the RX arena */
 	int views_trap;		/* dual heap: trap range of the views, -1
 				   until its first fork */
@@ -239,8 +241,8 @@ unsigned chunk_reserve(struct heap *h, struct chunk *c, unsigned n,
 		       uint32_t *g, unsigned k);
 
 /*
- * heap_cache.c: per-thread caches of the heaps with views.  Objects of up
- * to TCLASSES granules are reserved in runs of TCACHE(n) per size and handed
+ * heap_cache.c: per-thread caches of the heaps.  Objects of up to
+ * TCLASSES granules are reserved in runs of TCACHE(n) per size and handed
  * out without the lock; frees collect TFREES (or TFBYTES) at a time before
  * they join the quarantine under the lock.
  * tcache_alloc: a reserved object of n granules made live, or NULL; *tag

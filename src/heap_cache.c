@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Per-thread caches of the code heaps with views (the alias heap of
- * jit_create_code and the dual-view heap), so that allocating and freeing
- * a small object on one thread takes neither the heap lock, nor a system
- * call, nor any locked (read-modify-write) instruction in steady state.
+ * Per-thread caches of the code heaps, so that allocating and freeing a
+ * small object on one thread takes neither the heap lock nor a system
+ * call, and on the heaps with views (the alias heap of jit_create_code and
+ * the dual-view heap) no locked (read-modify-write) instruction either, in
+ * steady state.  (The pwrite heap counts each object whose code is being
+ * written in its chunk, with an atomic add: see below.)
  *
  * Each thread with a cache holds a slot (OWN_SLOT..255, while it lives;
  * a thread finding none left tags its objects OWN_SHARED).  Its objects
@@ -32,13 +34,19 @@
  * later object's state, and takes or ignores that one as its own free
  * would).
  *
- * Fork: jit_create_code writes an alias-heap object after handing it out,
- * and a fork must wait for such writes (heap_fork.c).  The writing thread
- * marks its cache (tc.writing) and then reads heap_forking, the fork
- * handler sets heap_forking and then reads every cache's mark; the writer
- * needs no barrier of its own because the handler makes every running
- * thread execute one (membarrier PRIVATE_EXPEDITED) in between.  Where
- * membarrier is refused, writers use a fence of their own.
+ * Fork: jit_create_code writes an object after handing it out, and a
+ * fork must wait for such writes (heap_fork.c); so must the pwrite heap's
+ * joined refill, which rewrites live bytes of a chunk onto themselves
+ * (heap_quarantine.c).  A pwrite-heap object counts in its chunk
+ * (chunk.writing, an atomic add, then a check of heap_forking and of the
+ * heap's refilling flag; the other side sets its flag, then reads the
+ * counts).  An alias-heap object is marked in the cache instead, with no
+ * locked instruction: the writing thread marks its cache (tcache.writing)
+ * and then reads heap_forking, the fork handler sets heap_forking and
+ * then reads every cache's mark; the writer needs no barrier of its own
+ * because the handler makes every running thread execute one (membarrier
+ * PRIVATE_EXPEDITED) in between.  Where membarrier is refused, writers use
+ * a fence of their own.
  *
  * A thread that exits gives its reserved objects back, its freed ones to
  * the quarantine and its slot to the next thread (which then frees the
@@ -198,24 +206,31 @@ char *tcache_alloc(struct heap *h, enum heap_id id, unsigned n,
 	k = t->n[n - 1] - 1;
 	off = t->off[n - 1][k];
 	c = chunk_at(h, off);
-	if (!__atomic_load_n(&c->rw_ok, __ATOMIC_ACQUIRE))
+	if (h->views && !__atomic_load_n(&c->rw_ok, __ATOMIC_ACQUIRE))
 		return NULL;
 	/* A chunk a fork shared must be copied first, under the lock (the
 	   slow path); jit_create_code's write is marked before the check,
-	   so a fork either sees it or is seen (heap_fork.c). */
-	if (id != HEAP_DUAL) {
+	   so a fork (and, in the pwrite heap, the quarantine's joined
+	   refill) either sees it or is seen (heap_fork.c, heap_quarantine.c). */
+	if (id == HEAP_ALIAS) {
 		__atomic_store_n(&t->writing, 1, __ATOMIC_RELAXED);
 		if (atomic_load_explicit(&fence_mode,
 					 memory_order_relaxed) == 1)
 			__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		else
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	} else if (id == HEAP_PWRITE) {
+		__atomic_fetch_add(&c->writing, 1, __ATOMIC_SEQ_CST);
 	}
 	if (__atomic_load_n(&heap_forking, __ATOMIC_SEQ_CST) ||
+	    (id == HEAP_PWRITE &&
+	     __atomic_load_n(&h->refilling, __ATOMIC_SEQ_CST)) ||
 	    __atomic_load_n(&c->gen, __ATOMIC_ACQUIRE) !=
 	    __atomic_load_n(&heap_gen, __ATOMIC_RELAXED)) {
-		if (id != HEAP_DUAL)
+		if (id == HEAP_ALIAS)
 			__atomic_store_n(&t->writing, 0, __ATOMIC_RELEASE);
+		else if (id == HEAP_PWRITE)
+			__atomic_fetch_sub(&c->writing, 1, __ATOMIC_RELEASE);
 		return NULL;
 	}
 	t->n[n - 1] = k;

@@ -15,7 +15,10 @@
  *    exits reach the quarantine (filler at the next release);
  *  - fork, again and again, while two threads write alias-mode code and
  *    check it: each object runs as written, in the parent and in the
- *    child.
+ *    child;
+ *  - pwrite mode: while two threads write code from their caches, the
+ *    quarantine releases batch after batch with joined refills over the
+ *    same space: every object keeps the bytes written to it.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -353,11 +356,111 @@ static void fork_mid_churn(void)
 	CHECK(jit_set_code_mode(JIT_APPEND_PWRITE) >= 0);
 }
 
+/* ---- joined refills while threads write (pwrite mode) -------------------- */
+
+struct obj {
+	unsigned char *rx;
+	size_t len;
+	uint32_t v;
+};
+
+static void source(unsigned char *b, size_t len, uint32_t v)
+{
+	for (size_t i = 0; i < len; i++)
+		b[i] = (unsigned char)(v * 7 + i * 13 + 1);
+	code_ret(b, v);
+}
+
+static void make_obj(struct obj *o, size_t len, uint32_t v)
+{
+	unsigned char b[256];
+
+	source(b, len, v);
+	o->rx = jit_create_code(b, len);
+	CHECK(o->rx);
+	o->len = len;
+	o->v = v;
+}
+
+static void check_obj(const struct obj *o)
+{
+	unsigned char b[256];
+
+	source(b, o->len, o->v);
+	CHECK(!memcmp(o->rx, b, o->len));
+	CHECK(call(o->rx) == (int)o->v);
+}
+
+static void *pwrite_writer(void *arg)
+{
+	static _Thread_local struct obj ring[32];
+	uint32_t v = (uint32_t)(uintptr_t)arg;
+	unsigned n = 0;
+
+	while (!atomic_load(&stop) || n < 32) {
+		struct obj *o = &ring[n % 32];
+
+		if (n >= 32) {
+			check_obj(o);
+			CHECK(!jit_destroy_code(o->rx));
+		}
+		make_obj(o, 64 * (1 + n % 3), v + n);
+		n++;
+	}
+	for (unsigned i = 0; i < 32; i++) {
+		check_obj(&ring[i]);
+		CHECK(!jit_destroy_code(ring[i].rx));
+	}
+	return NULL;
+}
+
+static void refill_while_writing(void)
+{
+	static struct obj pad[1200];
+	unsigned long f0 = flushes();
+	uint64_t x = 88172645463325252ull;
+	pthread_t t[2];
+
+	atomic_store(&stop, 0);
+	for (uintptr_t i = 0; i < 2; i++)
+		CHECK(!pthread_create(&t[i], NULL, pwrite_writer,
+				      (void *)((i + 1) << 20)));
+	for (int round = 0; round < 40; round++) {
+		for (int i = 0; i < 1200; i++)
+			make_obj(&pad[i], 64, (uint32_t)i);
+		/* Free in a scattered order: joined refills span the
+		   writers' objects. */
+		for (int i = 0; i < 1200; i++) {
+			int k;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			k = (int)(x % 1200);
+			if (pad[k].rx) {
+				check_obj(&pad[k]);
+				CHECK(!jit_destroy_code(pad[k].rx));
+				pad[k].rx = NULL;
+			}
+		}
+		for (int i = 0; i < 1200; i++)
+			if (pad[i].rx) {
+				check_obj(&pad[i]);
+				CHECK(!jit_destroy_code(pad[i].rx));
+			}
+	}
+	atomic_store(&stop, 1);
+	for (int i = 0; i < 2; i++)
+		CHECK(!pthread_join(t[i], NULL));
+	CHECK(flushes() > f0 + 20);
+}
+
 int main(void)
 {
 	owner_races();
 	slots_pass_on();
 	remote_frees_at_exit();
 	fork_mid_churn();
+	refill_while_writing();
 	return 0;
 }
