@@ -4,10 +4,10 @@
  * trampolines and names JIT code through the GDB JIT interface: stopped in
  * a trampoline stub, its bt shows "trampjit trampoline" and reaches main;
  * stopped in a function called from a named JIT function, its bt shows the
- * JIT function's name and reaches main.  On every backend.  Under an
- * emulator, where the host's gdb cannot run this program, the in-memory
- * objects are checked from inside instead: registered, ELF, and built for
- * this program's machine (e_machine).
+ * JIT function's name and reaches main.  On every backend; under an
+ * emulator (qemu-user) through its gdb stub with gdb-multiarch.  The
+ * in-memory objects are also checked from inside: registered, ELF, and
+ * built for this program's machine (e_machine).
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -36,7 +36,7 @@ __attribute__((noinline)) long jit_callee(long x)
 	return x + 1;
 }
 
-__attribute__((noinline)) long chained_target(long x)
+GDB_WALKED __attribute__((noinline)) long chained_target(long x)
 {
 	long r = jit_fn(x);
 
@@ -44,7 +44,7 @@ __attribute__((noinline)) long chained_target(long x)
 	return r + 1;
 }
 
-__attribute__((noinline)) long enter_tramp(long (*fn)(long), long x)
+GDB_WALKED __attribute__((noinline)) long enter_tramp(long (*fn)(long), long x)
 {
 	long r = fn(x);
 
@@ -52,7 +52,7 @@ __attribute__((noinline)) long enter_tramp(long (*fn)(long), long x)
 	return r;
 }
 
-static int child(enum tramp_backend b)
+GDB_WALKED static int child(enum tramp_backend b)
 {
 	struct tramp *t;
 
@@ -161,17 +161,14 @@ static void in_process(void)
 	fprintf(stderr, "%u GDB JIT objects, e_machine %u\n", n, m);
 }
 
-int main(int argc, char **argv)
+GDB_WALKED int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "child"))
 		return child((enum tramp_backend)atoi(argv[2]));
 	in_process();
-	if (emulated())
-		SKIP("the host's gdb cannot run this program under %s; "
-		     "objects checked in-process only",
-		     getenv("TRAMPJIT_TEST_RUNNER"));
-	if (system("gdb --version >/dev/null 2>&1") != 0)
-		SKIP("gdb not installed");
+	if (!gdb_program())
+		SKIP("%s not installed; objects checked in-process only",
+		     emulated() ? "gdb-multiarch" : "gdb");
 	self = argv[0];
 	for_each_backend(run);
 	return 0;

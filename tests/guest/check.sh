@@ -44,7 +44,8 @@ fault-chaining chain-flags rlimit-fsize rlimit-sigxfsz jit-thread-cache \
 jit-membarrier-fail"
 RV_TESTS="syscall-seccomp mprotect-mdwe tramp-chain tramp-handler \
 tramp-context jit-code region-xmodify wx-maps page-layout arena-regrow \
-fault-chaining rlimit-fsize rlimit-sigxfsz jit-thread-cache jit-membarrier-fail"
+fault-chaining chain-flags rlimit-fsize rlimit-sigxfsz jit-thread-cache \
+jit-membarrier-fail"
 
 say() { echo "check-guest: $*"; }
 

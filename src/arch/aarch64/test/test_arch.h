@@ -171,6 +171,18 @@ static inline void cpu_relax(void)
 	__asm__ volatile("yield");
 }
 
+/* A system call made by the svc #0 instruction in the caller's own code
+   (where the unwinder has its tables: glibc 2.36's riscv64 syscall()
+   has none), returning what the kernel left in the result register. */
+static inline long test_syscall0(long nr)
+{
+	register long x8 __asm__("x8") = nr;
+	register long x0 __asm__("x0");
+
+	__asm__ volatile("svc #0" : "=r"(x0) : "r"(x8) : "memory");
+	return x0;
+}
+
 /* A SIGTRAP in the program's own code that a plain handler returns from.
    brk reports the pc of the brk itself, so a handler that does not move
    the pc would run it forever: raise() stands in for it here. */

@@ -169,6 +169,18 @@ static inline void cpu_relax(void)
 	__asm__ volatile(".4byte 0x0100000f");
 }
 
+/* A system call made by the ecall instruction in the caller's own code
+   (where the unwinder has its tables: glibc 2.36's riscv64 syscall()
+   has none), returning what the kernel left in the result register. */
+static inline long test_syscall0(long nr)
+{
+	register long a7 __asm__("a7") = nr;
+	register long a0 __asm__("a0");
+
+	__asm__ volatile("ecall" : "=r"(a0) : "r"(a7) : "memory");
+	return a0;
+}
+
 /* A SIGTRAP in the program's own code that a plain handler returns from.
    ebreak reports the pc of the ebreak itself, so a handler that does not
    move the pc would run it forever: raise() stands in for it here. */
