@@ -166,11 +166,13 @@ fail:
 }
 
 /* Reserve up to k single granules, lowest first, into g[]: a word of the
-   busy map at a time, from c->low on. The number reserved. */
+   busy map at a time, from c->low on.  The number reserved. */
 static unsigned reserve_singles(struct chunk *c, uint32_t *g, unsigned k)
 {
 	unsigned w, got = 0;
 
+	if (!k)
+		return 0;
 	for (w = c->low >> 6; w < NWORDS && got < k; w++) {
 		uint64_t x = c->busy[w], f = ~x, take = 0;
 
@@ -185,8 +187,9 @@ static unsigned reserve_singles(struct chunk *c, uint32_t *g, unsigned k)
 		__atomic_store_n(&c->tail[w], c->tail[w] | take,
 				 __ATOMIC_RELAXED);
 	}
-	/* Every granule below the last one taken is busy now. */
-	c->low = got ? g[got - 1] + 1 : NGRAN;
+	/* Every granule below the last one taken is busy now; short of k,
+	   every one is. */
+	c->low = got == k ? g[got - 1] + 1 : NGRAN;
 	c->used += got;
 	return got;
 }
