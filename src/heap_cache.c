@@ -92,8 +92,8 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static int key_err;
 static _Atomic int key_ready;	/* key made: no pthread_once needed */
 
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct tcaches *reg;	/* under reg_lock (lock order: heap, reg) */
+static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tcaches *reg;	/* under list_lock */
 
 /* Slots in use, one bit each; those below OWN_SLOT are not slots. */
 static uint64_t slots[4] = { (1u << OWN_SLOT) - 1 };
@@ -168,18 +168,19 @@ static struct tcache *tcache_get(enum heap_id id)
 					      os_membarrier_fence() ? -1 : 1,
 					      memory_order_relaxed);
 		ts->slot = slot_take();
-		pthread_mutex_lock(&reg_lock);
+		pthread_mutex_lock(&list_lock);
 		ts->next = reg;
 		if (reg)
 			reg->pprev = &ts->next;
 		ts->pprev = &reg;
 		reg = ts;
-		pthread_mutex_unlock(&reg_lock);
+		pthread_mutex_unlock(&list_lock);
 	}
 	t = calloc(1, sizeof(*t));
 	if (t)
 		t->slot = ts->slot;
-	ts->t[id] = t;
+	/* The fork handler reads it too (tcache_fork_prepare). */
+	__atomic_store_n(&ts->t[id], t, __ATOMIC_RELEASE);
 	return t;
 }
 
@@ -328,11 +329,11 @@ static void tcache_exit(void *arg)
 {
 	struct tcaches *ts = arg;
 
-	pthread_mutex_lock(&reg_lock);
+	pthread_mutex_lock(&list_lock);
 	*ts->pprev = ts->next;
 	if (ts->next)
 		ts->next->pprev = ts->pprev;
-	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&list_lock);
 	for (int id = 0; id < HEAP_COUNT; id++)
 		if (ts->t[id])
 			tcache_put(&heaps[id], ts->t[id]);
@@ -346,7 +347,7 @@ void tcache_fork_prepare(void)
 {
 	int mode = atomic_load_explicit(&fence_mode, memory_order_relaxed);
 
-	pthread_mutex_lock(&reg_lock);
+	pthread_mutex_lock(&list_lock);
 	/* heap_forking is set: every writer that missed it is seen below.
 	   Should membarrier be refused only now (a seccomp filter installed
 	   since), writers fence from now on, and the ones already past their
@@ -357,7 +358,8 @@ void tcache_fork_prepare(void)
 			sched_yield();
 	}
 	for (struct tcaches *ts = reg; ts; ts = ts->next) {
-		struct tcache *t = ts->t[HEAP_ALIAS];
+		struct tcache *t = __atomic_load_n(&ts->t[HEAP_ALIAS],
+						   __ATOMIC_ACQUIRE);
 
 		while (t && __atomic_load_n(&t->writing, __ATOMIC_ACQUIRE))
 			sched_yield();
@@ -366,7 +368,7 @@ void tcache_fork_prepare(void)
 
 void tcache_fork_parent(void)
 {
-	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&list_lock);
 }
 
 /* Only this thread's caches are left. */
@@ -393,5 +395,5 @@ void tcache_fork_child(void)
 		me->pprev = &reg;
 		slots[me->slot >> 6] |= (uint64_t)1 << (me->slot & 63);
 	}
-	pthread_mutex_init(&reg_lock, NULL);
+	pthread_mutex_init(&list_lock, NULL);
 }

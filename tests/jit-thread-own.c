@@ -28,37 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "test_arch.h"
-
-static int call(void *rx)
-{
-	return ((int (*)(void))rx)();
-}
-
-/* A committed dual-view buffer of len bytes returning v. */
-static void *dual(size_t len, uint32_t v)
-{
-	unsigned char *rw;
-	void *rx = jit_dual_alloc(len, (void **)&rw);
-
-	if (!rx)
-		return NULL;
-	CHECK(test_is_fill(rw) && test_is_fill(rw + len - 4));
-	code_ret(rw, v);
-	CHECK(!jit_dual_commit(rx, len, 0));
-	return rx;
-}
-
-static void *alias(size_t len, uint32_t v)
-{
-	unsigned char b[1024];
-
-	CHECK(len <= sizeof(b));
-	memset(b, 0x5a, len);
-	code_ret(b, v);
-	return jit_create_code(b, len);
-}
+#include "jit-objects.h"
 
 static int cmp_ptr(const void *a, const void *b)
 {
@@ -238,14 +208,6 @@ static void *free_others_and_exit(void *arg)
 	return NULL;
 }
 
-static unsigned long flushes(void)
-{
-	struct jit_stats st;
-
-	CHECK(!jit_get_stats(&st));
-	return st.quarantine_flushes;
-}
-
 static void remote_frees_at_exit(void)
 {
 	static void *pad[1100];
@@ -357,30 +319,6 @@ static void fork_mid_churn(void)
 }
 
 /* ---- joined refills while threads write (pwrite mode) -------------------- */
-
-struct obj {
-	unsigned char *rx;
-	size_t len;
-	uint32_t v;
-};
-
-static void source(unsigned char *b, size_t len, uint32_t v)
-{
-	for (size_t i = 0; i < len; i++)
-		b[i] = (unsigned char)(v * 7 + i * 13 + 1);
-	code_ret(b, v);
-}
-
-static void make_obj(struct obj *o, size_t len, uint32_t v)
-{
-	unsigned char b[256];
-
-	source(b, len, v);
-	o->rx = jit_create_code(b, len);
-	CHECK(o->rx);
-	o->len = len;
-	o->v = v;
-}
 
 static void check_obj(const struct obj *o)
 {
