@@ -242,9 +242,10 @@ static double fork_ns(long n)
 }
 
 /*
- * One side of the fork figure, in a fresh process (`--fork-point code` or
- * `--fork-point plain`): hold 8 MiB of live dual-view code (16 KiB
- * buffers, written) or of written malloc memory, and print ns per fork.
+ * One side of the fork figure, in a fresh process (`--fork-point code`,
+ * `region` or `plain`): hold 8 MiB of live dual-view code (16 KiB
+ * buffers, written), of code appended to a region (16 KiB appends, ALIAS
+ * mode) or of written malloc memory, and print ns per fork.
  */
 int bench_fork_point(const char *what, int quick)
 {
@@ -259,6 +260,18 @@ int bench_fork_point(const char *what, int quick)
 				return 1;
 			memset(rw, 0xc3, 16384);
 		}
+	} else if (!strcmp(what, "region")) {
+		struct jit_region *r = jit_region_create(HELD,
+							 JIT_APPEND_ALIAS);
+		unsigned char *b = malloc(16384);
+
+		if (!r || !b)
+			return 1;
+		memset(b, 0xc3, 16384);
+		for (size_t i = 0; i < HELD / 16384; i++)
+			if (!jit_region_append(r, b, 16384))
+				return 1;
+		free(b);
 	} else {
 		char *p = malloc(HELD);
 
@@ -273,16 +286,14 @@ int bench_fork_point(const char *what, int quick)
 /* Run a fork point in a fresh process; its ns per fork, or -1. */
 static double fork_point(const char *what)
 {
-	char cmd[4200], self[4096];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char cmd[4400], args[64];
 	double ns = -1;
 	FILE *p;
 
-	if (len <= 0)
-		return -1;
-	self[len] = 0;
-	snprintf(cmd, sizeof(cmd), "'%s' %s--fork-point %s", self,
+	snprintf(args, sizeof(args), "%s--fork-point %s",
 		 bench_opts.quick ? "--quick " : "", what);
+	if (bench_self_cmd(cmd, sizeof(cmd), NULL, args))
+		return -1;
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;
@@ -295,22 +306,27 @@ static double fork_point(const char *what)
 
 static void fork_section(void)
 {
-	double code, plain;
+	double code, region, plain;
 
 	bench_progress("jit heap: fork with live code");
 	code = fork_point("code");
+	region = fork_point("region");
 	plain = fork_point("plain");
-	if (code < 0 || plain < 0) {
+	if (code < 0 || region < 0 || plain < 0) {
 		bench_note(GOALS, "fork figures: not measured (the fork point "
 			   "failed).");
 		return;
 	}
 	bench_result(GOALS, "fork+exit+wait, 8 MiB of live dual-view code "
 		     "(ns)", "fork", bench_scalar(code), "ns");
+	bench_result(GOALS, "fork+exit+wait, 8 MiB of appended region code "
+		     "(ns)", "fork", bench_scalar(region), "ns");
 	bench_result(GOALS, "fork+exit+wait, 8 MiB of plain heap (ns)", "fork",
 		     bench_scalar(plain), "ns");
 	bench_result(GOALS, "fork with live code / without (goal <= 1.2x)",
 		     "fork", bench_scalar(code / plain), "x");
+	bench_result(GOALS, "fork with region code / without (goal <= 1.2x)",
+		     "fork", bench_scalar(region / plain), "x");
 }
 
 BENCH_SECTION(33, "fork with live code", fork_section)

@@ -14,14 +14,19 @@
  * mappings: meant for a compiled program or module, not for many small
  * objects (use jit_dual_alloc for those).
  *
- * Fork: the parent snapshots every buffer's code into a fresh memfd while
- * forking (as heap.c does for the heaps), and the child maps its snapshot
- * over its RX view, so the parent's later patches never reach it.  The RW
- * view is excluded from the child, unless the buffer was made with
- * JIT_DUAL_FORK_PRIVATE: then the child maps its snapshot there too and
- * keeps writing its own copy.  The data area is copy-on-write as any
- * private memory.  If a snapshot cannot be made (no fd left), the child
- * keeps the parent's code read+execute and loses the RW view.
+ * Fork copies nothing, as for the heaps (heap_fork.c): the prepare handler
+ * write-protects every RW view, so parent and child share each buffer's
+ * file until one of them stores into its view; that store faults
+ * (TRAP_COW), the side that made it copies the code into a memfd of its
+ * own, maps it over both its views (the same bytes: code running there is
+ * not disturbed) and the store is retried.  So the parent's later patches
+ * never reach the child.  The RW view is excluded from the child unless
+ * the buffer was made with JIT_DUAL_FORK_PRIVATE: then the child keeps
+ * writing a copy of its own.  The data area is copy-on-write as any
+ * private memory.  A view that cannot be write-protected is copied at
+ * once on both sides.  A copy that fails at a store (no descriptor, no
+ * memory) leaves the parent writing the shared file, and is a SIGSEGV in
+ * a child, as for the heaps.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -41,8 +46,10 @@ struct near {
 	size_t total;		/* bytes reserved: 2 * code + data pages */
 	unsigned flags;		/* JIT_DUAL_FORK_PRIVATE or 0 */
 	int fd;			/* memfd behind both views */
-	int snap;		/* fork snapshot fd + 1; 0: none */
+	int wp;			/* RW view write-protected by a fork: 1 in
+				   the parent, 2 in a child; -1 copy at once */
 	int trap;		/* trap_add id, or -1 */
+	int cow_trap;		/* trap_add id of the RW view, or -1 */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -70,25 +77,74 @@ static struct near *near_find(const void *addr, int *view)
 
 /* ---- fork ------------------------------------------------------------- */
 
+/*
+ * Give n a file of its own: its code copied into a new memfd mapped over
+ * the RX view and the RW view (if it has one here).  On failure both views
+ * map the old file as before.  pre: lock held.
+ */
+static int near_own(struct near *n, int rw)
+{
+	int fd = os_memfd("trampjit-near"), e;
+
+	if (fd < 0)
+		return -1;
+	if (os_truncate(fd, (off_t)n->code) ||
+	    os_pwrite_all(fd, n->rx, n->code, 0) ||
+	    !os_map_code(n->rx, n->code, fd, 0))
+		goto fail;
+	if (rw && (!os_map_view(n->rw, n->code, fd, 0) ||
+		   (!(n->flags & JIT_DUAL_FORK_PRIVATE) &&
+		    os_dontfork(n->rw, n->code)))) {
+		/* Back to the old file: same bytes, so callers see none of
+		   this; nothing can be done if even that fails. */
+		os_map_code(n->rx, n->code, n->fd, 0);
+		goto fail;
+	}
+	close(n->fd);
+	n->fd = fd;
+	return 0;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/* A SIGSEGV at addr (internal.h). */
+int near_cow_fault(const void *addr)
+{
+	struct near *n;
+	int view, r = 0;
+
+	pthread_mutex_lock(&lock);
+	n = near_find(addr, &view);
+	if (!n || view != 1)
+		r = 0;
+	else if (!n->wp)
+		r = 1;		/* made writable meanwhile */
+	else if (!near_own(n, 1))
+		r = 2;
+	else if (n->wp == 1 && os_map_view(n->rw, n->code, n->fd, 0))
+		r = 2;		/* no copy: the parent writes it shared */
+	if (r == 2)
+		n->wp = 0;
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
 /* fork.c, at the registry lock's place in the lock order. */
 void near_fork_prepare(void)
 {
 	pthread_mutex_lock(&lock);
 	for (unsigned i = 0; i < ntop; i++) {
 		struct near *n = nears[i];
-		int fd;
 
-		if (!n)
+		if (!n || n->wp > 0)
 			continue;
-		n->snap = 0;
-		fd = os_memfd("trampjit-near");
-		if (fd < 0)
-			continue;
-		if (os_pwrite_all(fd, n->rx, n->code, 0)) {
-			close(fd);
-			continue;
-		}
-		n->snap = fd + 1;
+		if (n->cow_trap < 0)
+			n->cow_trap = trap_add(n->rw, n->code, TRAP_COW);
+		n->wp = n->cow_trap >= 0 &&
+			!os_view_readonly(n->rw, n->code) ? 1 : -1;
 	}
 }
 
@@ -97,9 +153,9 @@ void near_fork_parent(void)
 	for (unsigned i = 0; i < ntop; i++) {
 		struct near *n = nears[i];
 
-		if (n && n->snap) {
-			close(n->snap - 1);
-			n->snap = 0;
+		if (n && n->wp < 0) {	/* failing, the view stays shared */
+			near_own(n, 1);
+			n->wp = 0;
 		}
 	}
 	pthread_mutex_unlock(&lock);
@@ -109,30 +165,30 @@ void near_fork_child(void)
 {
 	for (unsigned i = 0; i < ntop; i++) {
 		struct near *n = nears[i];
-		int priv;
 
 		if (!n)
 			continue;
-		priv = n->flags & JIT_DUAL_FORK_PRIVATE;
-		if (n->snap && os_map_code(n->rx, n->code, n->snap - 1, 0) &&
-		    (!priv || os_map_view(n->rw, n->code, n->snap - 1, 0))) {
-			close(n->fd);
-			n->fd = n->snap - 1;
-		} else {
-			/* No copy of our own: never write the parent's. */
-			if (n->snap)
-				close(n->snap - 1);
-			n->flags &= ~JIT_DUAL_FORK_PRIVATE;
-			priv = 0;
+		if (n->flags & JIT_DUAL_FORK_PRIVATE) {
+			if (n->wp < 0 && !near_own(n, 1)) {
+				n->wp = 0;
+				continue;
+			}
+			/* Never write the parent's file: a store copies
+			   first, or faults. */
+			if (n->wp < 0)
+				os_view_readonly(n->rw, n->code);
+			n->wp = 2;
+			continue;
 		}
-		/* Without a copy of its own the child has no RW view: the
-		   kernel left it out (MADV_DONTFORK), but an emulator that
-		   ignores the advice (qemu-user) keeps the parent's; and the
-		   hole must be reserved again, or another mapping could land
-		   inside the buffer and go with it at jit_dual_free(). */
-		if (!priv)
-			os_unreserve(n->rw, n->code);
-		n->snap = 0;
+		/* The child has no RW view: the kernel left it out
+		   (MADV_DONTFORK), but an emulator that ignores the advice
+		   (qemu-user) keeps the parent's; and the hole must be
+		   reserved again, or another mapping could land inside the
+		   buffer and go with it at jit_dual_free(). */
+		if (n->wp < 0)
+			near_own(n, 0);
+		os_unreserve(n->rw, n->code);
+		n->wp = 0;
 	}
 	pthread_mutex_unlock(&lock);
 }
@@ -183,6 +239,8 @@ static void near_release(struct near *n)
 
 	if (n->trap >= 0)
 		trap_del(n->trap);
+	if (n->cow_trap >= 0)
+		trap_del(n->cow_trap);
 	os_unmap(n->rx, n->total);
 	if (n->fd >= 0)
 		close(n->fd);
@@ -218,6 +276,7 @@ void *jit_dual_alloc_near(size_t len, void **rw, size_t data_len,
 	n->total = 2 * code + data_size;
 	n->flags = flags;
 	n->trap = -1;
+	n->cow_trap = -1;
 	n->fd = os_memfd("trampjit-near");
 	n->rx = n->fd < 0 ? NULL : os_reserve(n->total, ps);
 	if (!n->rx) {

@@ -37,9 +37,9 @@
  * before any of these locks is first taken (fork_setup()).
  *
  * Prepare handlers may also do work that needs the locks held: the code
- * heaps write-protect their dual-view buffers' views (copy-on-write,
- * heap_fork.c; nothing is copied at fork), and regions and near dual-view
- * buffers copy their code into snapshots for the child.
+ * heaps and near dual-view buffers write-protect their dual views
+ * (copy-on-write, heap_fork.c and dual_near.c); nothing is copied at fork
+ * (regions copy at their next append, region.c).
  */
 #include <pthread.h>
 

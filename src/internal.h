@@ -385,8 +385,9 @@ static inline int code_sync(char *rx, size_t len, int fd, off_t off)
  * previous ones.  trap_add returns an id for trap_del, or -1 with errno.
  */
 #define TRAP_SWAPPED	1u
-#define TRAP_COW	2u	/* SIGSEGV: a store into a view the heap
-				   write-protected at fork (heap_cow_fault) */
+#define TRAP_COW	2u	/* SIGSEGV: a store into a view write-
+				   protected at fork (heap_cow_fault,
+				   near_cow_fault) */
 int trap_add(const void *start, size_t len, unsigned flags);
 /* Add flags to range id (installing what they need): 0, or -1. */
 int trap_flags(int id, unsigned flags);
@@ -429,6 +430,8 @@ int heap_dual_private(void *rx);
    into a view just made writable (copy-on-write after fork), 1 when the
    view already was writable (retry), 0 when the fault is not ours. */
 int heap_cow_fault(const void *addr);
+/* The same for a near dual-view buffer's RW view (dual_near.c). */
+int near_cow_fault(const void *addr);
 /* dual_near.c: near dual-view buffers, for dual.c.  near_rw/near_rx: the
    address in the other view, or NULL (lock-free).  near_commit and
    near_free return 1 when addr is not a near buffer's, else what the

@@ -37,8 +37,9 @@
  *
  * Handles are index and generation of a registry slot, never pointers to
  * freed memory: a destroyed or foreign handle is recognised and refused.
- * Fork children get a private snapshot of each region's code, taken by the
- * parent while forking, so neither side's later appends reach the other.
+ * Fork copies nothing: parent and child share each region's file until
+ * one of them appends, and that one first copies the code into a file of
+ * its own (own()), so neither side's later appends reach the other.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -58,8 +59,7 @@ struct region {
 	pthread_mutex_t lock;	/* serialises appends; guards the rest */
 	int mode;		/* JIT_APPEND_* */
 	int fd;			/* memfd behind the code */
-	int snap;		/* fork snapshot fd + 1, 0 none, -errno */
-	int err;		/* errno refusing appends (failed snapshot) */
+	unsigned long gen;	/* fork_gen when fd became this process's */
 	int trap;		/* trap range id, or -1 */
 	int dead;		/* destroyed (guarded by reg_lock) */
 	unsigned users;		/* appends in flight (under reg_lock) */
@@ -79,6 +79,7 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct region *regs[REGIONS_MAX];	/* live regions by slot */
 static uint64_t gens[REGIONS_MAX];	/* destroys per slot */
 static unsigned nregs;			/* slots ever used */
+static unsigned long fork_gen;		/* forks on either side (reg_lock) */
 
 /* ---- registry --------------------------------------------------------- */
 
@@ -307,97 +308,85 @@ static void tidy(struct region *r)
 /* ---- fork ------------------------------------------------------------- */
 
 /*
- * The parent copies each region's mapped code into a snapshot memfd while
- * every region is locked; the child maps its snapshot over the inherited
- * code (the ALIAS view is gone, MADV_DONTFORK: it is reserved again and
- * mapped back on the child's next append).  Copying before the fork is
- * what keeps it race-free: the parent may append as soon as fork returns.
+ * A fork leaves each region's file shared by parent and child; fork_gen,
+ * bumped on both sides, tells which regions are.  Before its first write
+ * since the fork, a process copies the mapped code into a new memfd and
+ * maps that over its code (the same bytes, so calls running there are not
+ * disturbed) and over its ALIAS view; SWAP pages all come from the first
+ * copy again.  Appends are serialised, so nothing writes the shared file
+ * meanwhile; if the copy fails (no descriptor, RLIMIT_FSIZE), the append
+ * fails with its errno and the shared file is left as it was.
+ * pre: r->lock held.
  */
-static int snapshot(const struct region *r)
+static int own(struct region *r)
 {
-	int fd = os_memfd("trampjit-region");
+	int fd, e;
 
+	if (r->gen == __atomic_load_n(&fork_gen, __ATOMIC_RELAXED) ||
+	    r->mode == JIT_APPEND_KERNEL)	/* the module copies for it */
+		return 0;
+	fd = os_memfd("trampjit-region");
 	if (fd < 0)
 		return -1;
 	if (os_truncate(fd, (off_t)r->fsize) ||
-	    os_pwrite_all(fd, r->rx, r->mapped, 0)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-void region_fork_prepare(void)
-{
-	pthread_mutex_lock(&reg_lock);
-	for (unsigned i = 0; i < nregs; i++) {
-		if (!regs[i])
-			continue;
-		pthread_mutex_lock(&regs[i]->lock);
-		if (regs[i]->mode == JIT_APPEND_KERNEL)
-			continue;	/* the module copies it for the child */
-		regs[i]->snap = snapshot(regs[i]) + 1;
-		if (!regs[i]->snap)
-			regs[i]->snap = -errno;
-	}
-}
-
-void region_fork_parent(void)
-{
-	for (unsigned i = nregs; i-- > 0;) {
-		struct region *r = regs[i];
-
-		if (!r)
-			continue;
-		if (r->snap > 0)
-			close(r->snap - 1);
-		r->snap = 0;
-		pthread_mutex_unlock(&r->lock);
-	}
-	pthread_mutex_unlock(&reg_lock);
-}
-
-/* The child: its own code file; appends refused if that failed. */
-static void privatize(struct region *r)
-{
-	int fd = r->snap - 1;
-
-	if (r->mode == JIT_APPEND_KERNEL)
-		return;
-	if (r->snap <= 0) {
-		/* Still sharing the parent's file: never write to it. */
-		r->err = r->snap ? -r->snap : ENOMEM;
-		return;
-	}
-	if (r->mapped && !os_map_code(r->rx, r->mapped, fd, 0)) {
-		r->err = errno;
-		close(fd);
-		return;
-	}
+	    os_pwrite_all(fd, r->rx, r->mapped, 0) ||
+	    (r->mapped && !os_map_code(r->rx, r->mapped, fd, 0)))
+		goto fail;
 	close(r->fd);
 	r->fd = fd;
 	if (r->alt) {
 		memset(r->alt, 0, (r->cap / os_page_size() + 7) / 8);
 		r->alt_lo = 0;
 	}
-	if (r->rw) {
-		os_unreserve(r->rw, r->cap);
+	r->gen = fork_gen;
+	if (r->rw_ok) {		/* the parent's view: onto the new file */
 		r->rw_ok = 0;
+		return map_rw(r);
 	}
+	return 0;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }
 
-void region_fork_child(void)
+/* No append is in flight across the fork: every region is locked. */
+void region_fork_prepare(void)
 {
+	pthread_mutex_lock(&reg_lock);
+	for (unsigned i = 0; i < nregs; i++)
+		if (regs[i])
+			pthread_mutex_lock(&regs[i]->lock);
+}
+
+static void fork_done(int child)
+{
+	__atomic_store_n(&fork_gen, fork_gen + 1, __ATOMIC_RELAXED);
 	for (unsigned i = nregs; i-- > 0;) {
 		struct region *r = regs[i];
 
 		if (!r)
 			continue;
-		privatize(r);
-		r->snap = 0;
+		/* The ALIAS view is not inherited (MADV_DONTFORK): reserve
+		   its range again; own() maps it back on the next append. */
+		if (child && r->rw) {
+			os_unreserve(r->rw, r->cap);
+			r->rw_ok = 0;
+		}
 		pthread_mutex_unlock(&r->lock);
 	}
 	pthread_mutex_unlock(&reg_lock);
+}
+
+void region_fork_parent(void)
+{
+	fork_done(0);
+}
+
+void region_fork_child(void)
+{
+	fork_done(1);
 }
 
 /* ---- API -------------------------------------------------------------- */
@@ -419,6 +408,9 @@ static int region_init(struct region *r)
 			return -1;
 	}
 	r->fsize = r->mode == JIT_APPEND_SWAP ? 2 * r->cap : r->cap;
+	/* A fork before the region is registered leaves gen behind: both
+	   sides then copy on their first append, which is safe. */
+	r->gen = __atomic_load_n(&fork_gen, __ATOMIC_RELAXED);
 	r->fd = os_memfd("trampjit-region");
 	if (r->fd < 0 || os_truncate(r->fd, (off_t)r->fsize))
 		return -1;
@@ -502,7 +494,7 @@ static int put(struct region *r, size_t off, const char *src, size_t len)
 {
 	int e;
 
-	if (grow(r, off + len))
+	if (own(r) || grow(r, off + len))
 		return -1;
 	switch (r->mode) {
 	case JIT_APPEND_PWRITE:
@@ -549,8 +541,6 @@ void *jit_region_append(struct jit_region *h, const void *src, size_t len)
 	      ~(size_t)(JIT_REGION_ALIGN - 1);
 	if (__atomic_load_n(&r->dead, __ATOMIC_RELAXED))
 		errno = EINVAL;
-	else if (r->err)
-		errno = r->err;
 	else if (off > r->cap || len > r->cap - off)
 		errno = ENOMEM;
 	else if (!put(r, off, src, len) &&

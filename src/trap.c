@@ -121,8 +121,9 @@ static __thread __attribute__((tls_model("initial-exec")))
 	unsigned long seen, tries;
 
 /*
- * A store into a range with TRAP_COW (the dual heap's views after a fork):
- * the heap copies the chunk and the store is retried.  Not an instruction
+ * A store into a range with TRAP_COW (the dual heap's views, and near
+ * dual-view buffers' RW views, after a fork): the heap copies the chunk,
+ * or dual_near.c the buffer, and the store is retried.  Not an instruction
  * fetch (the views never execute), and not the same address over and over
  * (a retry that cannot succeed is delivered).
  */
@@ -141,6 +142,8 @@ static int cow_retry(const siginfo_t *si, const void *uc, unsigned f)
 	if (tries >= RETRIES)
 		return 0;
 	r = heap_cow_fault(si->si_addr);
+	if (!r)
+		r = near_cow_fault(si->si_addr);
 	tries = r == 2 ? 0 : tries + 1;
 	return r != 0;
 }

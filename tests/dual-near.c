@@ -4,8 +4,11 @@
    32-bit PC-relative accesses, the dual-view calls on them, bad input, and
    fork: the child's code is its own copy, with a writable view of it only
    when the buffer asked for JIT_DUAL_FORK_PRIVATE (else the view's range
-   stays reserved, without access). */
+   stays reserved, without access); the fork copies nothing, the first
+   store into a view after it does, on the side that makes it. */
 #include <stdint.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
@@ -40,6 +43,24 @@ static int mapped(const void *addr)
 
 	perms(addr, p);
 	return p[0] != 0;
+}
+
+/* The inode of the file mapped at addr (0: none). */
+static unsigned long inode(const void *addr)
+{
+	char line[256];
+	unsigned long lo, hi, ino, found = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	CHECK(f);
+	while (fgets(line, sizeof(line), f)) {
+		CHECK(sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) ==
+		      3);
+		if ((uintptr_t)addr >= lo && (uintptr_t)addr < hi)
+			found = ino;
+	}
+	fclose(f);
+	return found;
 }
 
 static int writable(const void *addr)
@@ -123,13 +144,15 @@ static void bad_input(void)
 	CHECK(jit_dual_free(rx) == 0);
 }
 
-/* fork: the child runs its own copy; its writable view per the flag. */
+/* fork: the child runs its own copy; its writable view per the flag;
+   each side's code moves to a file of its own at its first store. */
 static void forked(unsigned flags)
 {
 	void *rw, *data;
 	unsigned char *rx = jit_dual_alloc_near(64, &rw, 64, &data, GIB2,
 						flags);
 	int *v, to_child[2], to_parent[2], status;
+	unsigned long ino;
 	char c;
 	pid_t pid;
 
@@ -139,14 +162,19 @@ static void forked(unsigned flags)
 	code_load_rel(rw, rx, v, 0);
 	CHECK(jit_dual_commit(rx, CODE_LOAD_REL_LEN, 0) == 0);
 	CHECK(pipe(to_child) == 0 && pipe(to_parent) == 0);
+	ino = inode(rx);
+	CHECK(ino && inode(rw) == ino);
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		int ok = ((fn_t *)rx)() == 10;
+		int ok = ((fn_t *)rx)() == 10 && inode(rx) == ino;
 
 		if (flags & JIT_DUAL_FORK_PRIVATE) {
-			ok &= writable(rw);
+			/* Shared and write-protected until the first store. */
+			ok &= mapped(rw) && !writable(rw);
 			code_load_rel(rw, rx, v, 7);	/* child's own copy */
+			ok &= writable(rw) && inode(rx) != ino &&
+			      inode(rw) == inode(rx);
 			ok &= jit_dual_commit(rx, CODE_LOAD_REL_LEN, 0) == 0;
 			ok &= ((fn_t *)rx)() == 17;
 		} else {
@@ -161,7 +189,9 @@ static void forked(unsigned flags)
 	}
 	CHECK(read(to_parent[0], &c, 1) == 1);
 	CHECK(((fn_t *)rx)() == 10);		/* child's patch is not ours */
+	CHECK(inode(rx) == ino && !writable(rw));
 	code_load_rel(rw, rx, v, 1);
+	CHECK(inode(rx) != ino && inode(rw) == inode(rx) && writable(rw));
 	CHECK(jit_dual_commit(rx, CODE_LOAD_REL_LEN, 0) == 0);
 	CHECK(((fn_t *)rx)() == 11);
 	CHECK(write(to_child[1], "p", 1) == 1);
@@ -175,6 +205,71 @@ static void forked(unsigned flags)
 	close(to_parent[1]);
 }
 
+/* Fill the descriptor table: a low limit, then dup until EMFILE. */
+static void fill_fds(void)
+{
+	struct rlimit rl = { 64, 64 };
+
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	while (dup(0) >= 0)
+		;
+	CHECK(errno == EMFILE);
+}
+
+/*
+ * The copy a store needs after a fork cannot be made (no descriptor
+ * left): a JIT_DUAL_FORK_PRIVATE child's store is a SIGSEGV, never a write
+ * into the parent's code; a parent's store goes to the shared file (its
+ * code changes, it does not crash).
+ */
+static void copy_fails(void)
+{
+	void *rw;
+	unsigned char *rx = jit_dual_alloc_near(64, &rw, 0, NULL, GIB2,
+						JIT_DUAL_FORK_PRIVATE);
+	int status;
+	pid_t pid;
+
+	CHECK(rx);
+	code_ret(rw, 5);
+	CHECK(jit_dual_commit(rx, CODE_RET_LEN, 0) == 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		signal(SIGSEGV, SIG_DFL);
+		fill_fds();
+		code_ret(rw, 6);
+		_exit(3);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+	CHECK(((fn_t *)rx)() == 5);
+	/* A parent with a full table stores after forking. */
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		unsigned char *own = jit_dual_alloc_near(64, &rw, 0, NULL,
+							 GIB2, 0);
+		pid_t child;
+
+		if (!own)
+			_exit(2);
+		code_ret(rw, 5);
+		fill_fds();
+		child = fork();
+		if (child == 0)
+			_exit(0);
+		code_ret(rw, 7);
+		_exit(child > 0 && waitpid(child, &status, 0) == child &&
+		      jit_dual_commit(own, CODE_RET_LEN, 0) == 0 &&
+		      ((fn_t *)own)() == 7 ? 0 : 1);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(((fn_t *)rx)() == 5);
+	CHECK(jit_dual_free(rx) == 0);
+}
+
 int main(void)
 {
 	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
@@ -184,6 +279,7 @@ int main(void)
 	bad_input();
 	forked(0);
 	forked(JIT_DUAL_FORK_PRIVATE);
+	copy_fails();
 	for (int i = 0; i < 20; i++) {
 		many[i] = jit_dual_alloc_near(ps * (i + 1), &rw, 0, NULL,
 					      GIB2, i % 2);

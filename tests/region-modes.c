@@ -4,7 +4,8 @@
  * callable functions (also across page boundaries); a full region says
  * ENOMEM and keeps working; a fork child runs the old code, gets a private
  * copy (its appends and the parent's never meet) and, for ALIAS, no
- * writable view; SWAP keeps the VMA count bounded; no mapping is rwx.
+ * writable view; fork copies nothing, the first append on each side
+ * does; SWAP keeps the VMA count bounded; no mapping is rwx.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -59,6 +60,24 @@ static int maps_in(uintptr_t lo, uintptr_t hi, int w)
 	}
 	fclose(m);
 	return n;
+}
+
+/* The inode of the file mapped at addr (0: none). */
+static unsigned long map_inode(const void *addr)
+{
+	FILE *m = fopen("/proc/self/maps", "r");
+	char line[512];
+	unsigned long s, e, ino, found = 0;
+
+	CHECK(m);
+	while (fgets(line, sizeof(line), m)) {
+		CHECK(sscanf(line, "%lx-%lx %*s %*s %*s %lu", &s, &e, &ino) ==
+		      3);
+		if ((uintptr_t)addr >= s && (uintptr_t)addr < e)
+			found = ino;
+	}
+	fclose(m);
+	return found;
 }
 
 /* Writable mappings of a region's memfd. */
@@ -142,12 +161,15 @@ static void exhaust(int mode)
 /*
  * The child runs the old code and gets a private copy: the parent's append
  * after the fork does not reach it, and its own append at the same offset
- * does not reach the parent.
+ * does not reach the parent.  The fork copies nothing: the child maps the
+ * parent's file until its first append, which moves its code to a file of
+ * its own, as the parent's first append does on its side.
  */
 static void forked(int mode)
 {
 	struct jit_region *r = jit_region_create(1 << 16, mode);
 	void *f[20], *p;
+	unsigned long ino;
 	int fds[2], st;
 	pid_t pid;
 	char c;
@@ -155,6 +177,8 @@ static void forked(int mode)
 	CHECK(r && pipe(fds) == 0);
 	for (uint32_t i = 0; i < 20; i++)
 		CHECK((f[i] = append(r, 40, 500 + i)) != NULL);
+	ino = map_inode(f[0]);
+	CHECK(ino != 0);
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
@@ -162,17 +186,21 @@ static void forked(int mode)
 			CHECK(call(f[i]) == (int)(500 + i));
 		CHECK(writable_region_views() == 0);
 		CHECK(read(fds[0], &c, 1) == 1);
+		CHECK(map_inode(f[0]) == ino);	/* nothing copied yet */
 		p = (char *)f[19] + 48;
 		CHECK(test_is_fill(p));
 		CHECK(append(r, CODE_RET_LEN, 900) == p);
+		CHECK(map_inode(f[0]) != ino && map_inode(p) == map_inode(f[0]));
 		CHECK(call(p) == 900);
 		for (uint32_t i = 0; i < 20; i++)
 			CHECK(call(f[i]) == (int)(500 + i));
 		jit_region_destroy(r);
 		_exit(0);
 	}
+	CHECK(map_inode(f[0]) == ino);
 	p = append(r, CODE_RET_LEN, 600);
 	CHECK(p == (char *)f[19] + 48);
+	CHECK(map_inode(f[0]) != ino);
 	CHECK(write(fds[1], "x", 1) == 1);
 	CHECK(waitpid(pid, &st, 0) == pid);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
