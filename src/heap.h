@@ -256,8 +256,9 @@ unsigned chunk_reserve(struct heap *h, struct chunk *c, unsigned n,
  * tcache_fork_*: the fork handlers' part (heap_fork.c).
  */
 #define TCLASSES	16	/* granules: objects up to 1 KiB */
-#define TCACHE_MAX	64	/* reserved objects per size: 4 KiB or */
-#define TCACHE(n)	((n) < 4 ? TCACHE_MAX / (n) : 16u) /* 16 */
+#define TCACHE_MAX	64	/* reserved objects of one granule */
+/* reserved objects of n granules: 4 KiB's worth below 4, else 16 */
+#define TCACHE(n)	((n) < 4 ? TCACHE_MAX / (n) : 16u)
 #define TFREES		32	/* frees collected per thread */
 #define TFBYTES		((size_t)128 << 10) /* or their bytes */
 char *tcache_alloc(struct heap *h, enum heap_id id, unsigned n,

@@ -10,7 +10,8 @@
  * Each thread with a cache holds a slot (OWN_SLOT..255, while it lives;
  * a thread finding none left tags its objects OWN_SHARED).  Its objects
  * carry the slot in their first granule's state byte (chunk.own), which
- * only a byte store ever changes, so no thread rewrites another's.
+ * changes only by byte stores and byte compare-and-swaps, so no thread's
+ * change rewrites another object's state.
  *
  * Allocation: for each size of up to TCLASSES granules, a thread holds up
  * to TCACHE(n) objects reserved for it: their granules are busy and have a
