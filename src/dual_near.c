@@ -84,30 +84,24 @@ static struct near *near_find(const void *addr, int *view)
  */
 static int near_own(struct near *n, int rw)
 {
-	int fd = os_memfd("trampjit-near"), e;
+	int fd = os_code_copy(n->rx, n->code, n->code, "trampjit-near"), e;
 
 	if (fd < 0)
 		return -1;
-	if (os_truncate(fd, (off_t)n->code) ||
-	    os_pwrite_all(fd, n->rx, n->code, 0) ||
-	    !os_map_code(n->rx, n->code, fd, 0))
-		goto fail;
 	if (rw && (!os_map_view(n->rw, n->code, fd, 0) ||
 		   (!(n->flags & JIT_DUAL_FORK_PRIVATE) &&
 		    os_dontfork(n->rw, n->code)))) {
 		/* Back to the old file: same bytes, so callers see none of
 		   this; nothing can be done if even that fails. */
+		e = errno;
 		os_map_code(n->rx, n->code, n->fd, 0);
-		goto fail;
+		close(fd);
+		errno = e;
+		return -1;
 	}
 	close(n->fd);
 	n->fd = fd;
 	return 0;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
 }
 
 /* A SIGSEGV at addr (internal.h). */

@@ -491,6 +491,22 @@ int os_truncate(int fd, off_t len)
 	return write_end(ftruncate(fd, len));
 }
 
+int os_code_copy(void *rx, size_t len, size_t size, const char *name)
+{
+	int fd = os_memfd(name), e;
+
+	if (fd < 0)
+		return -1;
+	if (os_truncate(fd, (off_t)size) || os_pwrite_all(fd, rx, len, 0) ||
+	    (len && !os_map_code(rx, len, fd, 0))) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 int os_mdwe_active(void)
 {
 	int r = prctl(PR_GET_MDWE, 0L, 0L, 0L, 0L);

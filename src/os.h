@@ -97,6 +97,11 @@ int os_protect(void *addr, size_t len, int prot);
 int os_memfd(const char *name);
 const char *os_memfd_mode(void);
 
+/* A new memfd (os_memfd(name)) of size bytes holding the len bytes at
+   rx, mapped read+execute over them (the same bytes: code running there
+   is not disturbed).  Its fd, or -1 with nothing changed. */
+int os_code_copy(void *rx, size_t len, size_t size, const char *name);
+
 /* Seal fd against write, grow, shrink and further seals. */
 int os_seal(int fd);
 

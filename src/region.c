@@ -320,18 +320,14 @@ static void tidy(struct region *r)
  */
 static int own(struct region *r)
 {
-	int fd, e;
+	int fd;
 
 	if (r->gen == __atomic_load_n(&fork_gen, __ATOMIC_RELAXED) ||
 	    r->mode == JIT_APPEND_KERNEL)	/* the module copies for it */
 		return 0;
-	fd = os_memfd("trampjit-region");
+	fd = os_code_copy(r->rx, r->mapped, r->fsize, "trampjit-region");
 	if (fd < 0)
 		return -1;
-	if (os_truncate(fd, (off_t)r->fsize) ||
-	    os_pwrite_all(fd, r->rx, r->mapped, 0) ||
-	    (r->mapped && !os_map_code(r->rx, r->mapped, fd, 0)))
-		goto fail;
 	close(r->fd);
 	r->fd = fd;
 	if (r->alt) {
@@ -344,11 +340,6 @@ static int own(struct region *r)
 		return map_rw(r);
 	}
 	return 0;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
 }
 
 /* No append is in flight across the fork: every region is locked. */
