@@ -32,18 +32,26 @@
 extern char test_bti_entry[] __attribute__((weak, visibility("hidden")));
 
 /* bti_pad: "bti c; mov x0, #42; ret"; bti_body: its second instruction,
-   no landing pad. */
-extern char bti_pad[], bti_body[] __attribute__((visibility("hidden")));
+   no landing pad; bti_j_pad: "bti j; mov x0, #43; ret", a landing pad for
+   BR but not for BLR. */
+extern char bti_pad[], bti_body[], bti_j_pad[]
+	__attribute__((visibility("hidden")));
 __asm__(".text\n"
-	"	.globl bti_pad, bti_body\n"
-	"	.hidden bti_pad, bti_body\n"
+	"	.globl bti_pad, bti_body, bti_j_pad\n"
+	"	.hidden bti_pad, bti_body, bti_j_pad\n"
 	"	.type bti_pad, %function\n"
 	"bti_pad:\n"
 	"	hint 34\n"
 	"bti_body:\n"
 	"	mov x0, #42\n"
 	"	ret\n"
-	"	.size bti_pad, . - bti_pad\n");
+	"	.size bti_pad, . - bti_pad\n"
+	"	.type bti_j_pad, %function\n"
+	"bti_j_pad:\n"
+	"	hint 36\n"
+	"	mov x0, #43\n"
+	"	ret\n"
+	"	.size bti_j_pad, . - bti_j_pad\n");
 
 static volatile uintptr_t ill_pc;	/* where the last SIGILL was raised */
 
@@ -298,6 +306,11 @@ static void kinds(enum tramp_backend b)
 	faults("CHAIN to a target without a landing pad", code, bti_body);
 	CHECK(tramp_retarget(t, bti_pad, NULL) == 0);
 	runs("CHAIN to bti c", code, 0, 42);
+	/* Every backend enters the target as BR x17 does (BTYPE 01), which
+	   "bti j" accepts: the signal backends too, whatever branch or
+	   instruction raised their signal. */
+	CHECK(tramp_retarget(t, bti_j_pad, NULL) == 0);
+	runs("CHAIN to bti j", code, 0, 43);
 	tramp_destroy(t);
 
 	t = make(TRAMP_BIND, b, (void *)bind_target, (void *)0x2000);
