@@ -325,7 +325,7 @@ check: all $(TESTS) $(O)/tests/mdwe-exec $(O)/tests/mdwe-preload.so \
 	$(Q)$(CC) $(APP_CFLAGS) -o $(O)/examples/qsort-bind-shared examples/qsort-bind.c \
 		-L$(O) -ltrampjit -Wl,-rpath,$(abspath $(O)) $(APP_LDLIBS)
 	$(Q)$(RUNNER) $(O)/examples/qsort-bind-shared > /dev/null && echo "shared library: ok"
-	$(Q)$(RUNNER) $(BENCH) --quick > $(O)/bench-quick.txt && echo "bench --quick: ok"
+	$(Q)TRAMPJIT_BENCH_RUNNER="$(RUNNER)" $(RUNNER) $(BENCH) --quick > $(O)/bench-quick.txt && echo "bench --quick: ok"
 	$(Q)RUNNER="$(RUNNER)" sh tests/run.sh $(O)
 
 # Header, version script, exported symbols and man pages agree.
@@ -354,7 +354,7 @@ check-clients: all $(O)/tests/mdwe-exec
 	$(Q)sh clients/run.sh $(O)
 
 bench: all
-	$(Q)$(RUNNER) $(BENCH) --report $(O)/report
+	$(Q)TRAMPJIT_BENCH_RUNNER="$(RUNNER)" $(RUNNER) $(BENCH) --report $(O)/report
 
 # The kernel module (kernel/), its tests and bench, run in qemu-system
 # under Debian's kernel: see kernel/check.sh.

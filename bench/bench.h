@@ -86,6 +86,11 @@ void bench_matrix_jit_rows(void);	/* the JIT rows of the matrix */
 /* Run `--probe NAME INDEX` in a fresh process: its exit status (0 yes,
    1 no, other: failed; -1 if it could not run). */
 int bench_probe_child(const char *probe, int index);
+/* A shell command running prog (NULL: this program; else a program in its
+   directory) with args, through TRAMPJIT_BENCH_RUNNER (an emulator) if
+   set.  0, or -1. */
+int bench_self_cmd(char *buf, size_t size, const char *prog,
+		   const char *args);
 int bench_maps_have_rwx(void);
 /* Process-wide state installed by use(arg), as probe exit bits. */
 int bench_probe_global(int (*use)(int), int arg);

@@ -286,16 +286,14 @@ int bench_fork_point(const char *what, int quick)
 /* Run a fork point in a fresh process; its ns per fork, or -1. */
 static double fork_point(const char *what)
 {
-	char cmd[4200], self[4096];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char cmd[4400], args[64];
 	double ns = -1;
 	FILE *p;
 
-	if (len <= 0)
-		return -1;
-	self[len] = 0;
-	snprintf(cmd, sizeof(cmd), "'%s' %s--fork-point %s", self,
+	snprintf(args, sizeof(args), "%s--fork-point %s",
 		 bench_opts.quick ? "--quick " : "", what);
+	if (bench_self_cmd(cmd, sizeof(cmd), NULL, args))
+		return -1;
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;

@@ -27,24 +27,21 @@ static long ret_b(void *d, long x) { return 2; }
 
 /* Run a probe in a fresh process (`trampjit-bench --probe NAME B`), so
    that nothing an earlier section installed or mapped is inherited; its
-   exit status is the answer (0 yes, 1 no, other: failed).  The program is
-   exec'd by its path (qemu-user would turn /proc/self/exe into itself);
-   where it cannot exec itself (qemu-user without binfmt_misc), the forked
-   child runs the probe. */
+   exit status is the answer (0 yes, 1 no, other: failed).  Where the
+   program cannot be run again (no /proc), the forked child runs the
+   probe. */
 int bench_probe_child(const char *probe, int b)
 {
-	char exe[4096], arg[16];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	int st;
+	char cmd[4400], args[96];
+	int st, ok;
 	pid_t pid;
 
-	if (n <= 0)
-		return -1;
-	exe[n] = 0;
-	snprintf(arg, sizeof(arg), "%d", (int)b);
+	snprintf(args, sizeof(args), "--probe %s %d", probe, b);
+	ok = !bench_self_cmd(cmd, sizeof(cmd), NULL, args);
 	pid = fork();
 	if (pid == 0) {
-		execl(exe, exe, "--probe", probe, arg, (char *)NULL);
+		if (ok)
+			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(bench_matrix_probe(probe, b));
 	}
 	if (pid < 0 || waitpid(pid, &st, 0) != pid)

@@ -34,17 +34,13 @@ static const char *const cols[] = {
 static int plain_run(const char *prog, const char *const *keys, int nkeys,
 		     double *v)
 {
-	char path[PATH_MAX], cmd[PATH_MAX + 64], line[256], *slash;
-	ssize_t len = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	char cmd[PATH_MAX + 256], line[256], args[32];
 	int got = 0;
 	FILE *p;
 
-	if (len <= 0)
+	snprintf(args, sizeof(args), "%ld", bench_n(2000000));
+	if (bench_self_cmd(cmd, sizeof(cmd), prog, args))
 		return -1;
-	path[len] = 0;
-	slash = strrchr(path, '/');
-	snprintf(slash ? slash + 1 : path, 32, "%s", prog);
-	snprintf(cmd, sizeof(cmd), "'%s' %ld", path, bench_n(2000000));
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;

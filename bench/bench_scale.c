@@ -71,12 +71,14 @@ int bench_scale_point(long live)
 
 static int run_point(long live, struct point *p)
 {
-	char cmd[128];
+	char cmd[4400], args[64];
 	FILE *f;
 	int ok;
 
-	snprintf(cmd, sizeof(cmd), "/proc/%d/exe %s--scale-point %ld",
-		 (int)getpid(), bench_opts.quick ? "--quick " : "", live);
+	snprintf(args, sizeof(args), "%s--scale-point %ld",
+		 bench_opts.quick ? "--quick " : "", live);
+	if (bench_self_cmd(cmd, sizeof(cmd), NULL, args))
+		return -1;
 	f = popen(cmd, "r");
 	if (!f)
 		return -1;

@@ -471,3 +471,33 @@ int main(int argc, char **argv)
 		write_report(bench_opts.report);
 	return 0;
 }
+
+/*
+ * The kernel cannot exec a program of another architecture, so under an
+ * emulator (qemu-user) the bench reruns itself, and runs its sibling
+ * programs, through TRAMPJIT_BENCH_RUNNER, which `make check` and `make
+ * bench` set to the Makefile's RUNNER.  The emulator reports the program,
+ * not itself, as /proc/self/exe.
+ */
+int bench_self_cmd(char *buf, size_t size, const char *prog,
+		   const char *args)
+{
+	const char *runner = getenv("TRAMPJIT_BENCH_RUNNER");
+	char self[4096], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int len;
+
+	if (n <= 0)
+		return -1;
+	self[n] = 0;
+	if (prog) {
+		slash = strrchr(self, '/');
+		if (!slash)
+			return -1;
+		snprintf(slash + 1, sizeof(self) - (size_t)(slash + 1 - self),
+			 "%s", prog);
+	}
+	len = snprintf(buf, size, "%s%s'%s' %s", runner ? runner : "",
+		       runner && *runner ? " " : "", self, args);
+	return len > 0 && (size_t)len < size ? 0 : -1;
+}

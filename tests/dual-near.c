@@ -7,6 +7,8 @@
    stays reserved, without access); the fork copies nothing, the first
    store into a view after it does, on the side that makes it. */
 #include <stdint.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
@@ -203,6 +205,71 @@ static void forked(unsigned flags)
 	close(to_parent[1]);
 }
 
+/* Fill the descriptor table: a low limit, then dup until EMFILE. */
+static void fill_fds(void)
+{
+	struct rlimit rl = { 64, 64 };
+
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	while (dup(0) >= 0)
+		;
+	CHECK(errno == EMFILE);
+}
+
+/*
+ * The copy a store needs after a fork cannot be made (no descriptor
+ * left): a JIT_DUAL_FORK_PRIVATE child's store is a SIGSEGV, never a write
+ * into the parent's code; a parent's store goes to the shared file (its
+ * code changes, it does not crash).
+ */
+static void copy_fails(void)
+{
+	void *rw;
+	unsigned char *rx = jit_dual_alloc_near(64, &rw, 0, NULL, GIB2,
+						JIT_DUAL_FORK_PRIVATE);
+	int status;
+	pid_t pid;
+
+	CHECK(rx);
+	code_ret(rw, 5);
+	CHECK(jit_dual_commit(rx, CODE_RET_LEN, 0) == 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		signal(SIGSEGV, SIG_DFL);
+		fill_fds();
+		code_ret(rw, 6);
+		_exit(3);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+	CHECK(((fn_t *)rx)() == 5);
+	/* A parent with a full table stores after forking. */
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		unsigned char *own = jit_dual_alloc_near(64, &rw, 0, NULL,
+							 GIB2, 0);
+		pid_t child;
+
+		if (!own)
+			_exit(2);
+		code_ret(rw, 5);
+		fill_fds();
+		child = fork();
+		if (child == 0)
+			_exit(0);
+		code_ret(rw, 7);
+		_exit(child > 0 && waitpid(child, &status, 0) == child &&
+		      jit_dual_commit(own, CODE_RET_LEN, 0) == 0 &&
+		      ((fn_t *)own)() == 7 ? 0 : 1);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(((fn_t *)rx)() == 5);
+	CHECK(jit_dual_free(rx) == 0);
+}
+
 int main(void)
 {
 	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
@@ -212,6 +279,7 @@ int main(void)
 	bad_input();
 	forked(0);
 	forked(JIT_DUAL_FORK_PRIVATE);
+	copy_fails();
 	for (int i = 0; i < 20; i++) {
 		many[i] = jit_dual_alloc_near(ps * (i + 1), &rw, 0, NULL,
 					      GIB2, i % 2);
