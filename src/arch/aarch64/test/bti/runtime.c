@@ -43,35 +43,21 @@ int pthread_atfork(void (*prepare)(void), void (*parent)(void),
 		__atomic_compare_exchange_n(p, &e, d, 0, s, f);		\
 		return e;						\
 	}
-#define SWP(op, n, T, m, s, f)						\
-	HIDDEN T __aarch64_swp##n##_##m(T v, T *p)			\
+/* swp and the load-operate-store ones, by the builtin of each. */
+#define OP(op, n, T, m, s, f)						\
+	HIDDEN T __aarch64_##op##n##_##m(T v, T *p)			\
 	{								\
-		return __atomic_exchange_n(p, v, s);			\
+		return OP_##op(p, v, s);				\
 	}
-#define LDADD(op, n, T, m, s, f)					\
-	HIDDEN T __aarch64_ldadd##n##_##m(T v, T *p)			\
-	{								\
-		return __atomic_fetch_add(p, v, s);			\
-	}
-#define LDCLR(op, n, T, m, s, f)					\
-	HIDDEN T __aarch64_ldclr##n##_##m(T v, T *p)			\
-	{								\
-		return __atomic_fetch_and(p, (T)~v, s);			\
-	}
-#define LDEOR(op, n, T, m, s, f)					\
-	HIDDEN T __aarch64_ldeor##n##_##m(T v, T *p)			\
-	{								\
-		return __atomic_fetch_xor(p, v, s);			\
-	}
-#define LDSET(op, n, T, m, s, f)					\
-	HIDDEN T __aarch64_ldset##n##_##m(T v, T *p)			\
-	{								\
-		return __atomic_fetch_or(p, v, s);			\
-	}
+#define OP_swp(p, v, s)		__atomic_exchange_n(p, v, s)
+#define OP_ldadd(p, v, s)	__atomic_fetch_add(p, v, s)
+#define OP_ldclr(p, v, s)	__atomic_fetch_and(p, (__typeof__(v))~v, s)
+#define OP_ldeor(p, v, s)	__atomic_fetch_xor(p, v, s)
+#define OP_ldset(p, v, s)	__atomic_fetch_or(p, v, s)
 
-#define SIZES(X)							\
-	MODELS(X, , 1, uint8_t) MODELS(X, , 2, uint16_t)		\
-	MODELS(X, , 4, uint32_t) MODELS(X, , 8, uint64_t)
+#define SIZES(X, op)							\
+	MODELS(X, op, 1, uint8_t) MODELS(X, op, 2, uint16_t)		\
+	MODELS(X, op, 4, uint32_t) MODELS(X, op, 8, uint64_t)
 
 /* 16 bytes: a load-exclusive pair is single-copy atomic only when its
    store-exclusive succeeds, so a failed compare stores the old value
@@ -100,16 +86,16 @@ int pthread_atfork(void (*prepare)(void), void (*parent)(void),
 		return (unsigned __int128)hi << 64 | lo;		\
 	}
 
-SIZES(CAS)
+SIZES(CAS, cas)
 CAS16(relax, "ldxp", "stxp")
 CAS16(acq, "ldaxp", "stxp")
 CAS16(rel, "ldxp", "stlxp")
 CAS16(acq_rel, "ldaxp", "stlxp")
-SIZES(SWP)
-SIZES(LDADD)
-SIZES(LDCLR)
-SIZES(LDEOR)
-SIZES(LDSET)
+SIZES(OP, swp)
+SIZES(OP, ldadd)
+SIZES(OP, ldclr)
+SIZES(OP, ldeor)
+SIZES(OP, ldset)
 
 /*
  * libgcc's __clear_cache, which __builtin___clear_cache calls: clean the
