@@ -372,7 +372,7 @@ static void jumps(void)
 int main(void)
 {
 	struct sigaction sa = { .sa_sigaction = on_ill,
-				.sa_flags = SA_SIGINFO | SA_NODEFER };
+				.sa_flags = SA_SIGINFO };
 	int marked = 0;
 
 	if (!test_bti_entry)

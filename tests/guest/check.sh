@@ -29,9 +29,9 @@ MIRROR=${GUEST_MIRROR:-$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
 # signal, seccomp and mprotect backends, the code heaps, appendable
 # regions, dual views and their fork behaviour, the maps audit, MDWE,
 # BTI under the kernel's own guard (the SYSCALL backend and smaps' "bt"
-# flag included), and what qemu-aarch64 cannot run (a program dying of SIGSEGV after a
-# FAULT redirect aborts qemu itself; RLIMIT_FSIZE hits its own files;
-# RLIMIT_AS and seccomp are not applied).  On
+# flag included), and what qemu-aarch64 cannot run (a program dying of
+# SIGSEGV after a FAULT redirect aborts qemu itself; RLIMIT_FSIZE hits
+# its own files; RLIMIT_AS and seccomp are not applied).  On
 # riscv64 (4 KiB pages, as under qemu-user, and several times slower to
 # emulate): what qemu-user cannot show, i.e. seccomp (the SYSCALL
 # backend), MDWE, mprotect, code changed behind the CPU's back, and the

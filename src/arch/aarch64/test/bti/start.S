@@ -21,8 +21,8 @@ test_bti_entry:
 	mov	x5, x0			/* rtld_fini, from the dynamic linker */
 	ldr	x1, [sp]		/* argc */
 	add	x2, sp, #8		/* argv */
-	mov	x3, #0			/* init and fini: glibc 2.34 and later */
-	mov	x4, #0			/* run the init arrays themselves */
+	mov	x3, #0			/* init, fini: none, glibc 2.34 and */
+	mov	x4, #0			/* later run the init arrays */
 	mov	x6, sp			/* stack_end */
 	adrp	x0, :got:main
 	ldr	x0, [x0, :got_lo12:main]
