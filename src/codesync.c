@@ -20,8 +20,7 @@
 #include "internal.h"
 #include "os.h"
 
-/* 0 unknown, 1 hardware semantics, 2 stale translations. */
-static _Atomic int stale;
+_Atomic int code_stale_state;
 
 static int probe(void)
 {
@@ -53,24 +52,19 @@ out:
 	return r;
 }
 
-int code_stale(void)
+int code_stale_probe(void)
 {
-	int s = atomic_load_explicit(&stale, memory_order_relaxed);
+	int s = probe();
 
-	if (!s) {
-		s = probe();
-		atomic_store_explicit(&stale, s, memory_order_relaxed);
-	}
+	atomic_store_explicit(&code_stale_state, s, memory_order_relaxed);
 	return s == 2;
 }
 
-int code_sync(char *rx, size_t len, int fd, off_t off)
+/* code_sync's remap. */
+int code_remap(char *rx, size_t len, int fd, off_t off)
 {
 	size_t ps = os_page_size(), head;
 
-	__builtin___clear_cache(rx, rx + len);
-	if (!len || !code_stale())
-		return 0;
 	head = (uintptr_t)rx & (ps - 1);
 	len = (head + len + ps - 1) & ~(ps - 1);
 	return os_map_code(rx - head, len, fd, off - (off_t)head) ? 0 : -1;

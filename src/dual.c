@@ -19,7 +19,7 @@
  * the RX pages (see codesync.c); native kernels never pay that TLB
  * shootdown.
  */
-#include "internal.h"
+#include "heap.h"
 #include "os.h"
 
 void *jit_dual_alloc_flags(size_t len, void **rw, unsigned flags)

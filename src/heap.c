@@ -3,15 +3,17 @@
  * The allocator of the code heaps (layout in heap.h).
  *
  * Chunks are filled with the trapping filler and carved into 64-byte
- * granules tracked by three bitmaps kept outside the code: busy (allocated
- * or quarantined), head (first granule of a live object: destroy checks
- * it, so foreign, interior and double frees are refused) and tail (last
- * granule, which gives the length back).  Allocation is next-fit.  Objects
- * above 1 MiB get a run of whole chunks of their own, unmapped on destroy.
+ * granules tracked outside the code: bitmaps busy (allocated or
+ * quarantined) and tail (last granule, which gives the length back), and a
+ * state byte per granule, own (heap.h; live objects have it in their
+ * first granule: destroy checks it, so foreign, interior and double frees
+ * are refused).  Single granules are allocated lowest first (the live set
+ * stays dense), longer objects next-fit.  Objects above 1 MiB get a run
+ * of whole chunks of their own, unmapped on destroy.
  * Freed small objects go to the quarantine (heap_quarantine.c), which
- * decides when their granules may hold new code.  In the heaps with views,
- * objects of up to 1 KiB are handed out from per-thread caches and all
- * small frees collected per thread, without the lock (heap_cache.c).
+ * decides when their granules may hold new code.  Objects of up to 1 KiB
+ * are handed out from per-thread caches and all small frees collected per
+ * thread, without the lock (heap_cache.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -74,19 +76,6 @@ static long run_find(const struct chunk *c, unsigned from, unsigned to,
 		i = j;
 	}
 	return -1;
-}
-
-unsigned tail_of(const struct chunk *c, unsigned g)
-{
-	unsigned w = g >> 6;
-	uint64_t m = __atomic_load_n(&c->tail[w], __ATOMIC_RELAXED) &
-		     (~(uint64_t)0 << (g & 63));
-
-	while (!m) {
-		ASSERT(w + 1 < NWORDS);
-		m = __atomic_load_n(&c->tail[++w], __ATOMIC_RELAXED);
-	}
-	return w * 64 + (unsigned)__builtin_ctzll(m);
 }
 
 /* ---- chunks ----------------------------------------------------------- */
@@ -176,32 +165,73 @@ fail:
 	return NULL;
 }
 
-long chunk_reserve(struct heap *h, struct chunk *c, unsigned n)
+/* Reserve up to k single granules, lowest first, into g[]: a word of the
+   busy map at a time, from c->low on.  The number reserved. */
+static unsigned reserve_singles(struct chunk *c, uint32_t *g, unsigned k)
 {
-	long g;
+	unsigned w, got = 0;
 
-	if (c->big || NGRAN - c->used < n)
-		return -1;
-	g = run_find(c, c->cursor, NGRAN, n);
-	if (g < 0)
-		g = run_find(c, 0, NGRAN, n);
-	if (g < 0 || heap_chunk_own(h, c) ||
-	    (h->views && !c->rw_ok && heap_map_rw(h, c)))
-		return -1;
-	bits_put(c->busy, (unsigned)g, n, 1);
-	bit_put(c->tail, (unsigned)g + n - 1, 1);
-	c->used += n;
-	c->cursor = (unsigned)g + n;
-	return g;
+	if (!k)
+		return 0;
+	for (w = c->low >> 6; w < NWORDS && got < k; w++) {
+		uint64_t x = c->busy[w], f = ~x, take = 0;
+
+		while (f && got < k) {
+			g[got++] = w * 64 + (unsigned)__builtin_ctzll(f);
+			take |= f & -f;
+			f &= f - 1;
+		}
+		if (!take)
+			continue;
+		__atomic_store_n(&c->busy[w], x | take, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->tail[w], c->tail[w] | take,
+				 __ATOMIC_RELAXED);
+	}
+	/* Every granule below the last one taken is busy now; short of k,
+	   every one is. */
+	c->low = got == k ? g[got - 1] + 1 : NGRAN;
+	c->used += got;
+	return got;
 }
 
-/* Allocate n granules in c: a live object.  The granule or -1. */
-static long chunk_alloc(struct heap *h, struct chunk *c, unsigned n)
+unsigned chunk_reserve(struct heap *h, struct chunk *c, unsigned n,
+		       uint32_t *g, unsigned k)
 {
-	long g = chunk_reserve(h, c, n);
+	unsigned got;
+	long r;
 
-	if (g >= 0)
-		head_set(c->head, (unsigned)g);
+	if (c->big || NGRAN - c->used < n || heap_chunk_own(h, c) ||
+	    (h->views && !c->rw_ok && heap_map_rw(h, c)))
+		return 0;
+	if (k > (NGRAN - c->used) / n)
+		k = (NGRAN - c->used) / n;
+	if (n == 1)
+		return reserve_singles(c, g, k);
+	for (got = 0; got < k; got++) {
+		r = run_find(c, c->cursor, NGRAN, n);
+		if (r < 0)
+			r = run_find(c, 0, NGRAN, n);
+		if (r < 0)
+			break;
+		bits_put(c->busy, (unsigned)r, n, 1);
+		bit_put(c->tail, (unsigned)r + n - 1, 1);
+		c->used += n;
+		c->cursor = (unsigned)r + n;
+		g[got] = (uint32_t)r;
+	}
+	return got;
+}
+
+/* Allocate n granules in c: a live object tagged tag.  The granule or
+   -1. */
+static long chunk_alloc(struct heap *h, struct chunk *c, unsigned n,
+			unsigned tag)
+{
+	uint32_t g;
+
+	if (!chunk_reserve(h, c, n, &g, 1))
+		return -1;
+	own_put(c, g, tag);
 	return g;
 }
 
@@ -232,18 +262,18 @@ static int heap_init(struct heap *h)
 }
 
 /* pre: lock held. */
-static char *alloc_small(struct heap *h, unsigned n)
+static char *alloc_small(struct heap *h, unsigned n, unsigned tag)
 {
 	struct chunk *c = h->cur;
 	long g = -1;
 
 	for (int pass = 0; pass < 2 && g < 0; pass++) {
 		if (c)
-			g = chunk_alloc(h, c, n);
+			g = chunk_alloc(h, c, n, tag);
 		for (unsigned i = 0; g < 0 && i < NCHUNKS; i++) {
 			c = h->chunks[i];
 			if (c && c != h->cur && c->idx == i)
-				g = chunk_alloc(h, c, n);
+				g = chunk_alloc(h, c, n, tag);
 		}
 		/* Release the quarantine early only when it holds enough to
 		   be worth its membarrier; else (or if the membarrier
@@ -256,28 +286,21 @@ static char *alloc_small(struct heap *h, unsigned n)
 		c = chunk_new(h, 1, 0);
 		if (!c)
 			return NULL;
-		g = chunk_alloc(h, c, n);
+		g = chunk_alloc(h, c, n, tag);
 		ASSERT(g >= 0);
 	}
 	h->cur = c;
 	return h->base + chunk_off(c) + ((size_t)g << GRAN_SHIFT);
 }
 
-void *heap_alloc(enum heap_id id, size_t len, char **rw)
+/* heap_alloc under the lock: an object of n granules (len bytes) tagged
+   tag, or NULL. */
+static __attribute__((noinline)) char *
+alloc_locked(struct heap *h, enum heap_id id, size_t len, unsigned n,
+	     unsigned tag)
 {
-	struct heap *h = &heaps[id];
-	unsigned n = (unsigned)((len + (1u << GRAN_SHIFT) - 1) >> GRAN_SHIFT);
 	char *rx = NULL;
 
-	if (len > ARENA - CHUNK) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	if (h->views && n <= TCLASSES) {
-		rx = tcache_alloc(h, id, n);
-		if (rx)
-			goto out_unlocked;
-	}
 	if (fork_setup())
 		return NULL;
 	pthread_mutex_lock(&h->lock);
@@ -289,12 +312,12 @@ void *heap_alloc(enum heap_id id, size_t len, char **rw)
 							  CHUNK_SHIFT), 1);
 
 		if (c) {
-			head_set(c->head, 0);
+			own_put(c, 0, OWN_SHARED);
 			rx = h->base + chunk_off(c);
 		}
 	} else {
-		rx = alloc_small(h, n);
-		if (rx && h->views && n <= TCLASSES)
+		rx = alloc_small(h, n, tag);
+		if (rx && n <= TCLASSES)
 			tcache_refill(h, id, n);
 	}
 	/* jit_create_code writes it: a fork, and the quarantine's coalesced
@@ -305,7 +328,23 @@ void *heap_alloc(enum heap_id id, size_t len, char **rw)
 				   1, __ATOMIC_RELAXED);
 out:
 	pthread_mutex_unlock(&h->lock);
-out_unlocked:
+	return rx;
+}
+
+void *heap_alloc(enum heap_id id, size_t len, char **rw)
+{
+	struct heap *h = &heaps[id];
+	unsigned n = (unsigned)((len + (1u << GRAN_SHIFT) - 1) >> GRAN_SHIFT);
+	unsigned tag = OWN_SHARED;
+	char *rx = NULL;
+
+	if (len > ARENA - CHUNK) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	rx = tcache_alloc(h, id, n, &tag);
+	if (!rx)
+		rx = alloc_locked(h, id, len, n, tag);
 	if (rx && rw)
 		*rw = h->views ? rx + ARENA : NULL;
 	return rx;
@@ -316,27 +355,10 @@ void heap_written(enum heap_id id, char *rx)
 	struct heap *h = &heaps[id];
 	struct chunk *c = h->chunks[(size_t)(rx - h->base) >> CHUNK_SHIFT];
 
+	if (id == HEAP_ALIAS && tcache_written(id))
+		return;
 	/* Owned by the caller: its chunk stays. */
 	__atomic_fetch_sub(&c->writing, 1, __ATOMIC_RELEASE);
-}
-
-enum heap_id heap_of(const void *addr, int *is_rw)
-{
-	const char *a = addr;
-
-	for (int i = 0; i < HEAP_COUNT; i++) {
-		const char *b = __atomic_load_n(&heaps[i].base,
-						__ATOMIC_ACQUIRE);
-
-		if (!b || a < b)
-			continue;
-		if (a < b + ARENA || (heaps[i].views && a < b + 2 * ARENA)) {
-			if (is_rw)
-				*is_rw = a >= b + ARENA;
-			return (enum heap_id)i;
-		}
-	}
-	return HEAP_COUNT;
 }
 
 int heap_free(enum heap_id id, void *code)
@@ -352,22 +374,14 @@ int heap_free(enum heap_id id, void *code)
 		return -1;
 	}
 	g = (unsigned)((off - (size_t)chunk_off(c)) >> GRAN_SHIFT);
-	if (h->views && !c->big) {
-		/* Without the lock: taking the head bit is the check. */
-		if (!bit_take(c->head, g)) {
-			errno = EINVAL;
-			return -1;
-		}
-		debug_code_freed(code);
-		tcache_free(h, id, c, g, tail_of(c, g) - g + 1);
-		return 0;
-	}
+	if (!c->big)
+		return tcache_free(h, id, c, g, code);	/* without the lock */
 	pthread_mutex_lock(&h->lock);
 	c = chunk_at(h, off);
 	if (!c)
 		goto bad;
 	g = (unsigned)((off - (size_t)chunk_off(c)) >> GRAN_SHIFT);
-	if ((c->big && g) || !bit_take(c->head, g))
+	if ((c->big && g) || own_free(c, g, OWN_NONE))
 		goto bad;
 	/* Names go before the space can hold other code (lock order:
 	   heap, then the name registry). */
@@ -377,7 +391,7 @@ int heap_free(enum heap_id id, void *code)
 			h->cur = NULL;
 		chunk_unmap(h, c);
 	} else {
-		quarantine_put(h, c, g, tail_of(c, g) - g + 1);
+		quarantine_put(h, c, g);
 	}
 	pthread_mutex_unlock(&h->lock);
 	return 0;
@@ -385,42 +399,4 @@ bad:
 	pthread_mutex_unlock(&h->lock);
 	errno = EINVAL;
 	return -1;
-}
-
-int heap_range_live(enum heap_id id, const void *rx, size_t len)
-{
-	struct heap *h = &heaps[id];
-	size_t off = (size_t)((const char *)rx -
-			      __atomic_load_n(&h->base, __ATOMIC_ACQUIRE)), co;
-	struct chunk *c;
-	unsigned g, last, t;
-	int ok = 0;
-
-	/* Without the lock: the bits of a live object stay while its owner
-	   asks (a racing free of it gives either answer). */
-	c = chunk_at(h, off);
-	if (!c || !len)
-		goto out;
-	co = off - (size_t)chunk_off(c);
-	if (len > ((size_t)c->nchunks << CHUNK_SHIFT) - co)
-		goto out;
-	if (c->big) {
-		ok = bit(c->head, 0);
-		goto out;
-	}
-	last = (unsigned)((co + len - 1) >> GRAN_SHIFT);
-	/* The object holding granule co: walk down to its head, stopping at
-	   the tail of a previous object or at a free granule. */
-	g = (unsigned)(co >> GRAN_SHIFT);
-	if (!bit(c->busy, g))
-		goto out;
-	while (!bit(c->head, g)) {
-		if (!g || bit(c->tail, g - 1))
-			goto out;
-		g--;
-	}
-	t = tail_of(c, g);
-	ok = last <= t;
-out:
-	return ok;
 }

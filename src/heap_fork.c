@@ -32,7 +32,8 @@
  * into such a buffer copies the chunk for it.
  *
  * jit_create_code() writes after heap_alloc() returns, without the lock:
- * such writes are counted (c->writing) and the prepare handler waits for
+ * such writes are counted (c->writing, or marked in the thread cache that
+ * handed the object out: heap_cache.c) and the prepare handler waits for
  * them, so no write straddles a fork (it would reach the old backing, and
  * a copy made meanwhile would miss it).
  *
@@ -126,7 +127,8 @@ int heap_chunk_private(const struct chunk *c)
 	return c->gen == heap_gen;
 }
 
-int heap_chunk_own(struct heap *h, struct chunk *c)
+/* heap_chunk_own's copy, for a chunk of an older generation. */
+int heap_chunk_copy(struct heap *h, struct chunk *c)
 {
 	size_t len = (size_t)c->nchunks << CHUNK_SHIFT;
 	off_t off = chunk_off(c);
@@ -134,8 +136,6 @@ int heap_chunk_own(struct heap *h, struct chunk *c)
 	struct backing *b, *old = c->bk;
 	void *p;
 
-	if (c->gen == heap_gen)
-		return 0;
 	b = heap_backing(h, (size_t)off + len);
 	if (!b || os_pwrite_all(b->fd, rx, len, off))
 		return -1;
@@ -154,12 +154,16 @@ int heap_chunk_own(struct heap *h, struct chunk *c)
 	b->refs++;
 	backing_put(h, c);
 	c->bk = b;
-	__atomic_store_n(&c->gen, heap_gen, __ATOMIC_RELAXED);
 	c->wp = 0;
 	if (h->views && c->rw_ok && heap_map_rw(h, c)) {
 		os_unreserve(h->base + ARENA + off, len);
-		c->rw_ok = 0;	/* mapped again at the next allocation */
+		/* Mapped again at the next allocation. */
+		__atomic_store_n(&c->rw_ok, 0, __ATOMIC_RELAXED);
 	}
+	/* Last: the thread caches write c through its RW view without the
+	   lock once they see its generation current (heap_cache.c), so the
+	   view must show the new backing by then. */
+	__atomic_store_n(&c->gen, heap_gen, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -192,10 +196,9 @@ out:
 	return r;
 }
 
-void heap_fork_freed(struct heap *h, struct chunk *c, unsigned g)
+/* heap_fork_freed of a JIT_DUAL_FORK_PRIVATE object. */
+void heap_fork_unmark(struct heap *h, struct chunk *c, unsigned g)
 {
-	if (!c->priv || !bit(c->priv, g))
-		return;
 	bit_put(c->priv, g, 0);
 	/* Failing leaves the view to children: read-only, harmless. */
 	if (!--c->npriv && c->rw_ok)
@@ -214,12 +217,12 @@ static int private_at(const struct chunk *c, size_t co)
 		return bit(c->priv, 0);
 	if (!bit(c->busy, g))
 		return 0;
-	while (!bit(c->head, g)) {
+	while (!own_get(c, g)) {
 		if (!g || bit(c->tail, g - 1))
 			return 0;
 		g--;
 	}
-	return bit(c->priv, g);
+	return own_live(c, g) && bit(c->priv, g);
 }
 
 /*
@@ -320,6 +323,7 @@ void heap_fork_prepare(void)
 				protect_views(h);
 		}
 	}
+	tcache_fork_prepare();
 }
 
 /* The current backing is shared from now on: a new one is made when
@@ -352,6 +356,7 @@ void heap_fork_parent(void)
 {
 	__atomic_store_n(&heap_gen, heap_gen + 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&heap_forking, 0, __ATOMIC_RELEASE);
+	tcache_fork_parent();
 	for (int i = HEAP_COUNT - 1; i >= 0; i--) {
 		struct heap *h = &heaps[i];
 
@@ -410,6 +415,7 @@ void heap_fork_child(void)
 {
 	__atomic_store_n(&heap_gen, heap_gen + 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&heap_forking, 0, __ATOMIC_RELEASE);
+	tcache_fork_child();
 	for (int i = HEAP_COUNT - 1; i >= 0; i--) {
 		struct heap *h = &heaps[i];
 		struct backing *spare = h->spare;

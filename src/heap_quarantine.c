@@ -80,6 +80,8 @@ static void release(struct qent *q, size_t n)
 		struct qent *e = &q[i];
 
 		bits_put(e->c->busy, e->first, e->n, 0);
+		if (e->first < e->c->low)
+			e->c->low = e->first;
 		bit_put(e->c->tail, e->first + e->n - 1, 0);
 		e->c->used -= e->n;
 	}
@@ -129,8 +131,9 @@ static void refill(struct heap *h, struct chunk *c, unsigned first,
  * kilobytes, so a batch then costs a few system calls, not one per object.
  * Rewriting bytes of the file is safe only while nothing else writes them:
  * under the heap lock, the filler and new chunks are not written; objects
- * whose code is being written are counted per chunk (heap_alloc,
- * heap_written), and a chunk with any is refilled object by object; so is
+ * whose code is being written are counted per chunk (heap_alloc and the
+ * thread caches, heap_written), and a chunk with any is refilled object by
+ * object, while h->refilling keeps new ones from starting; so is
  * every chunk once a debugger may have copied code pages, whose RX view
  * then need not show the file.  Returns the index after the last entry
  * written.
@@ -176,9 +179,14 @@ int quarantine_flush(struct heap *h)
 
 	if (!h->nq)
 		return 0;
-	/* Sorted, nearby objects share one pwrite; views need no sort. */
-	if (!h->views)
+	/* Sorted, nearby objects share one pwrite; views need no sort.
+	   While the joined refills run, new writes stay out: thread caches
+	   see refilling and take the lock (heap_cache.c), and ones counted
+	   before it make their chunks refill object by object. */
+	if (!h->views) {
 		qsort_batch(h);
+		__atomic_store_n(&h->refilling, 1, __ATOMIC_SEQ_CST);
+	}
 	for (i = 0; i < h->nq; i = j) {
 		struct qent *e = &h->q[i];
 		unsigned end = e->first + e->n;
@@ -197,6 +205,7 @@ int quarantine_flush(struct heap *h)
 			end += h->q[j].n;
 		refill(h, e->c, e->first, end - e->first);
 	}
+	__atomic_store_n(&h->refilling, 0, __ATOMIC_RELEASE);
 	if (os_membarrier_sync_core()) {
 		e = errno;
 		hold(h);
@@ -216,9 +225,14 @@ int quarantine_flush(struct heap *h)
 	return 0;
 }
 
-void quarantine_put(struct heap *h, struct chunk *c, unsigned first,
-		    unsigned n)
+void quarantine_put(struct heap *h, struct chunk *c, unsigned first)
 {
+	unsigned n;
+
+	if (own_get(c, first) != OWN_FREED)
+		return;		/* queued already: see own_free() */
+	own_put(c, first, OWN_NONE);
+	n = tail_of(c, first) - first + 1;
 	heap_fork_freed(h, c, first);
 	h->q[h->nq++] = (struct qent){ c, first, n };
 	h->qbytes += (size_t)n << GRAN_SHIFT;

@@ -349,13 +349,31 @@ void arch_set_pc(void *uc, uintptr_t pc);
 void code_fill_mem(void *p, size_t len, size_t off);
 /* Whether the instruction at pc is the filler.  Async-signal-safe. */
 int code_is_fill(const void *pc);
+/* Whether code_sync() remaps (an emulator keeps stale translations):
+   code_stale_state is 0 until known, then 1 (no) or 2 (yes). */
+extern _Atomic int code_stale_state;
+int code_stale_probe(void);
+
+static inline int code_stale(void)
+{
+	int s = atomic_load_explicit(&code_stale_state, memory_order_relaxed);
+
+	return s ? s == 2 : code_stale_probe();
+}
+
+int code_remap(char *rx, size_t len, int fd, off_t off);
+
 /* Make len bytes of code written at rx (file fd, offset off) visible to
    instruction fetch: cache maintenance, plus a remap of the pages where an
-   emulator keeps stale translations (codesync.c; only then is fd read).
-   Returns 0 or -1. */
-int code_sync(char *rx, size_t len, int fd, off_t off);
-/* Whether code_sync() remaps (an emulator keeps stale translations). */
-int code_stale(void);
+   emulator keeps stale translations (codesync.c: code_remap; only then is
+   fd read).  Returns 0 or -1. */
+static inline int code_sync(char *rx, size_t len, int fd, off_t off)
+{
+	__builtin___clear_cache(rx, rx + len);
+	if (!len || !code_stale())
+		return 0;
+	return code_remap(rx, len, fd, off);
+}
 
 /*
  * trap.c: the address ranges whose filler may have been replaced by code
@@ -394,14 +412,12 @@ const unsigned char *code_fill_page(void);
  * heap.c: the packed code heaps (heap.h).  HEAP_PWRITE has no writable view; the
  * others map one ARENA bytes above the code (heap_alloc returns it in *rw,
  * NULL for HEAP_PWRITE).  heap_free refuses anything but the start of a
- * live object (EINVAL).  heap_of: the heap whose arena holds addr, or
- * HEAP_COUNT; *is_rw says which view (async-signal-safe).
+ * live object (EINVAL).  heap_of and heap_range_live are inline, in
+ * heap.h.
  */
 enum heap_id { HEAP_PWRITE, HEAP_ALIAS, HEAP_DUAL, HEAP_COUNT };
 void *heap_alloc(enum heap_id id, size_t len, char **rw);
 int heap_free(enum heap_id id, void *code);
-enum heap_id heap_of(const void *addr, int *is_rw);
-int heap_range_live(enum heap_id id, const void *rx, size_t len);
 /* code_sync() for len bytes written at rx in heap id. */
 int heap_sync(enum heap_id id, char *rx, size_t len);
 /* jit_create_code's write of the object at rx that heap_alloc returned
@@ -451,7 +467,8 @@ static inline void debug_code_freed(const void *code)
  *   1. pool locks, locks[backend][kind] in index order	(pool.c)
  *   2. table_lock					(pool.c)
  *   3. TRAMP_MPROTECT page rebuild locks, by stripe	(tramp_mprotect.c)
- *   4. heap locks: HEAP_PWRITE, HEAP_ALIAS, HEAP_DUAL	(heap.c)
+ *   4. heap locks: HEAP_PWRITE, HEAP_ALIAS, HEAP_DUAL	(heap.c),
+ *      then the thread caches' list_lock		(heap_cache.c)
  *   5. reg_lock					(region.c)
  *   6. region locks, by registry slot			(region.c)
  *   7. near dual-view buffer registry lock		(dual_near.c)

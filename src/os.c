@@ -117,7 +117,7 @@ int os_unreserve(void *addr, size_t len)
  * overwritten.
  */
 static _Atomic int code_private;	/* map code MAP_PRIVATE from now on */
-static _Atomic int code_private_used;	/* some code was mapped private */
+_Atomic int os_code_private_used;
 
 /* TRAMPJIT_DEBUG names gdb (or all): the publisher starts at the first
    tooling call, after the first code may be mapped, so decide here. */
@@ -154,7 +154,7 @@ void *os_map_code(void *addr, size_t len, int fd, off_t off)
 	}
 	if (atomic_load_explicit(&code_private, memory_order_relaxed)) {
 		share = MAP_PRIVATE;
-		atomic_store_explicit(&code_private_used, 1,
+		atomic_store_explicit(&os_code_private_used, 1,
 				      memory_order_relaxed);
 	}
 	p = mmap(addr, len, PROT_READ | PROT_EXEC | ARCH_CODE_PROT,
@@ -187,8 +187,10 @@ static int mem_write(int mem, const char *at, const char *src, size_t len)
 }
 
 /* Mirror [p, p+len) from src into the pages of it a debugger copied. */
-static int refresh_copies(char *p, const char *src, size_t len)
+int os_code_refresh(void *code, const void *from, size_t len)
 {
+	char *p = code;
+	const char *src = from;
 	size_t ps = os_page_size(), first = (uintptr_t)p / ps;
 	size_t last = ((uintptr_t)p + len - 1) / ps;
 	int pm, mem = -1, first_copied = 0, ret = 0;
@@ -232,21 +234,7 @@ static int refresh_copies(char *p, const char *src, size_t len)
 	return ret;
 }
 
-int os_code_copied(void)
-{
-	return atomic_load_explicit(&code_private_used, memory_order_relaxed);
-}
 
-int os_code_written(void *code, const void *src, size_t len)
-{
-	char *p = code;
-
-	if (atomic_load_explicit(&code_private_used, memory_order_relaxed) &&
-	    refresh_copies(p, src, len))
-		return -1;
-	__builtin___clear_cache(p, p + len);
-	return 0;
-}
 
 void *os_map_data(void *addr, size_t len)
 {
@@ -551,6 +539,32 @@ int os_membarrier_sync_core(void)
 		return -1;
 	return syscall(SYS_membarrier,
 		       MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) ? -1 : 0;
+}
+
+int os_membarrier_fence(void)
+{
+	static _Atomic int registered;	/* 0 no, 1 yes, -errno failed */
+	int r = atomic_load_explicit(&registered, memory_order_acquire);
+
+	if (r == 0) {
+		r = syscall(SYS_membarrier,
+			    MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) ?
+		    -errno : 1;
+		atomic_store_explicit(&registered, r, memory_order_release);
+	}
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	if (!syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0))
+		return 0;
+	/* A fork child of a registering thread (see above). */
+	if (errno != EPERM ||
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+		    0, 0))
+		return -1;
+	return syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED,
+		       0, 0) ? -1 : 0;
 }
 
 int os_move(void *from, size_t len, void *to)

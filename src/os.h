@@ -7,6 +7,7 @@
 #ifndef TRAMPJIT_OS_H
 #define TRAMPJIT_OS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -38,10 +39,28 @@ void os_code_private(void);
    instruction-cache maintenance.  Returns 0, or -1 with errno when
    /proc/self/pagemap or /proc/self/mem cannot be used (only possible once
    code was mapped private).  pre: len > 0. */
-int os_code_written(void *code, const void *src, size_t len);
+int os_code_refresh(void *code, const void *src, size_t len);
+extern _Atomic int os_code_private_used; /* some code was mapped private */
+
+static inline int os_code_written(void *code, const void *src, size_t len)
+{
+	char *p = code;
+
+	if (atomic_load_explicit(&os_code_private_used,
+				 memory_order_relaxed) &&
+	    os_code_refresh(p, src, len))
+		return -1;
+	__builtin___clear_cache(p, p + len);
+	return 0;
+}
+
 /* Whether some code was mapped private (see os_code_written), so a code
    page may differ from its file. */
-int os_code_copied(void);
+static inline int os_code_copied(void)
+{
+	return atomic_load_explicit(&os_code_private_used,
+				    memory_order_relaxed);
+}
 
 /* Map len bytes of private anonymous read-write memory at addr (MAP_FIXED)
    or anywhere when addr is NULL. */
@@ -99,6 +118,9 @@ int os_mdwe_active(void);
    stream (membarrier SYNC_CORE, registered on first use).  Counts calls
    in os_membarrier_calls. */
 int os_membarrier_sync_core(void);
+/* A full memory barrier on every thread of the process (membarrier
+   PRIVATE_EXPEDITED, registered on first use): 0, or -1 with errno. */
+int os_membarrier_fence(void);
 extern unsigned long os_membarrier_calls;
 
 /* Move the private mapping [from, from+len) to to, replacing whatever is

@@ -17,36 +17,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "test_arch.h"
+#include "jit-objects.h"
 
 #define NOBJ	1500
 #define NPAD	1100	/* more than a batch of frees */
-
-struct obj {
-	unsigned char *rx;
-	size_t len;
-	uint32_t v;
-};
-
-static void source(unsigned char *b, size_t len, uint32_t v)
-{
-	for (size_t i = 0; i < len; i++)
-		b[i] = (unsigned char)(v * 7 + i * 13 + 1);
-	code_ret(b, v);
-}
-
-static void make_obj(struct obj *o, size_t len, uint32_t v)
-{
-	unsigned char b[2048];
-
-	CHECK(len <= sizeof(b));
-	source(b, len, v);
-	o->rx = jit_create_code(b, len);
-	CHECK(o->rx);
-	o->len = len;
-	o->v = v;
-}
 
 static int intact(const struct obj *o)
 {
@@ -63,14 +37,6 @@ static int all_filler(const struct obj *o)
 		if (!test_is_fill(o->rx + i))
 			return 0;
 	return 1;
-}
-
-static unsigned long flushes(void)
-{
-	struct jit_stats st;
-
-	CHECK(!jit_get_stats(&st));
-	return st.quarantine_flushes;
 }
 
 static uint64_t rnd = 88172645463325252ull;

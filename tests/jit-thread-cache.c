@@ -27,37 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "test_arch.h"
-
-/* A dual-view buffer of len bytes returning v, committed. */
-static void *dual(size_t len, uint32_t v)
-{
-	unsigned char *rw;
-	void *rx = jit_dual_alloc(len, (void **)&rw);
-
-	if (!rx)
-		return NULL;
-	CHECK(test_is_fill(rw) && test_is_fill(rw + len - 4));
-	code_ret(rw, v);
-	CHECK(!jit_dual_commit(rx, len, 0));
-	return rx;
-}
-
-static int call(void *rx)
-{
-	return ((int (*)(void))rx)();
-}
-
-static void *alias(size_t len, uint32_t v)
-{
-	unsigned char b[1024];
-
-	CHECK(len <= sizeof(b));
-	memset(b, 0x5a, len);
-	code_ret(b, v);
-	return jit_create_code(b, len);
-}
+#include "jit-objects.h"
 
 /* ---- frees on other threads -------------------------------------------- */
 
@@ -199,14 +169,6 @@ static void *free_few_and_exit(void *arg)
 	for (int i = 0; i < 20; i++)
 		CHECK(!jit_dual_free(pending[i]));
 	return NULL;
-}
-
-static unsigned long flushes(void)
-{
-	struct jit_stats st;
-
-	CHECK(!jit_get_stats(&st));
-	return st.quarantine_flushes;
 }
 
 /* Frees a thread still held at exit reach the quarantine: the next
