@@ -37,19 +37,39 @@ ifeq ($(wildcard src/arch/$(ARCH)),)
 $(error trampjit: unsupported ARCH '$(ARCH)': no src/arch/$(ARCH))
 endif
 
+# A cross build's optional libraries (libffi, nongnu libunwind), which
+# Debian's cross sysroots lack: tests/cross-libs.sh downloads the target's
+# own Debian packages into $(CROSS_LIBS) and writes $(CROSS_LIBS)/libs.mk,
+# which make makes when it is missing, then reads this file again.  Their
+# headers come after the toolchain's own (GCC's unwind.h stays first);
+# programs find the libraries through their run path, an old-style one
+# (DT_RPATH), which also serves the libraries' own dependencies (liblzma
+# of libunwind).  Native builds use the system's and fetch nothing.
+CROSS_LIBS ?= $(O)/cross-libs
+ifneq ($(ARCH),$(HOST_ARCH))
+ifneq ($(filter-out clean uninstall readme,$(or $(MAKECMDGOALS),all)),)
+include $(CROSS_LIBS)/libs.mk
+endif
+endif
+XLIB_CFLAGS := $(addprefix -idirafter ,$(CROSS_LIBS_INC))
+OLD_RPATH := -Wl,--disable-new-dtags
+XLIB_LDFLAGS := $(foreach d,$(CROSS_LIBS_LIB),-L$(d) -Wl,-rpath,$(d)) \
+	$(if $(CROSS_LIBS_LIB),$(OLD_RPATH))
+
 # Optional libraries, when the toolchain can link them: libffi
 # (-DHAVE_LIBFFI for its users).
 HAVE_LIBFFI := $(shell printf '\043include <ffi.h>\nint main(void){return ffi_prep_cif(0,FFI_DEFAULT_ABI,0,0,0);}' | \
-	$(CC) -x c - -o /dev/null -lffi 2>/dev/null && echo 1)
+	$(CC) $(XLIB_CFLAGS) -x c - -o /dev/null $(XLIB_LDFLAGS) -lffi 2>/dev/null && echo 1)
 OPTLIB_CFLAGS := $(if $(HAVE_LIBFFI),-DHAVE_LIBFFI)
 FFI_LIBS := $(if $(HAVE_LIBFFI),-lffi)
 # nongnu libunwind likewise (tests/unwind-libunwind.c skips without it).
 HAVE_LIBUNWIND := $(shell printf '\043include <libunwind.h>\nint main(void){return unw_backtrace(0,0);}' | \
-	$(CC) -x c - -o /dev/null -lunwind -lunwind-generic 2>/dev/null && echo 1)
+	$(CC) $(XLIB_CFLAGS) -x c - -o /dev/null $(XLIB_LDFLAGS) -lunwind -lunwind-generic \
+	2>/dev/null && echo 1)
 OPTLIB_CFLAGS += $(if $(HAVE_LIBUNWIND),-DHAVE_LIBUNWIND)
 # Drop-in libraries: libffi closures (where ffi/arch/$(ARCH) knows libffi's
 # layout and <ffi.h> is installed) and GCC nested-function trampolines.
-HAVE_FFI_H := $(shell echo '\#include <ffi.h>' | $(CC) -E - >/dev/null 2>&1 && echo y)
+HAVE_FFI_H := $(shell echo '\#include <ffi.h>' | $(CC) $(XLIB_CFLAGS) -E - >/dev/null 2>&1 && echo y)
 FFI_LIB := $(if $(and $(wildcard ffi/arch/$(ARCH)),$(HAVE_FFI_H)),$(O)/libtrampjit-ffi.so)
 # Its tests skip (77) where it is not built.
 OPTLIB_CFLAGS += $(if $(FFI_LIB),-DHAVE_FFI_DROPIN)
@@ -61,9 +81,9 @@ UNWIND := -fasynchronous-unwind-tables
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 CPPFLAGS_ALL := -Iinclude -Isrc -Isrc/arch/$(ARCH) -D_GNU_SOURCE -DTRAMPJIT_DEBUG
 LIB_CFLAGS := -std=c11 $(OPT) $(WARN) $(UNWIND) -fPIC -fvisibility=hidden $(SANFLAGS) $(CPPFLAGS_ALL) $(CFLAGS)
-APP_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(UNWIND) $(SANFLAGS) -Iinclude $(OPTLIB_CFLAGS) $(CFLAGS)
-APP_CXXFLAGS := $(OPT) $(WARN) $(UNWIND) -Wno-missing-field-initializers $(SANFLAGS) -Iinclude $(OPTLIB_CFLAGS) -fexceptions $(CXXFLAGS)
-APP_LDLIBS := -lpthread -ldl
+APP_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(UNWIND) $(SANFLAGS) -Iinclude $(OPTLIB_CFLAGS) $(XLIB_CFLAGS) $(CFLAGS)
+APP_CXXFLAGS := $(OPT) $(WARN) $(UNWIND) -Wno-missing-field-initializers $(SANFLAGS) -Iinclude $(OPTLIB_CFLAGS) $(XLIB_CFLAGS) -fexceptions $(CXXFLAGS)
+APP_LDLIBS := -lpthread -ldl $(XLIB_LDFLAGS)
 # The JIT peer of the benchmark, when Debian's libasmjit-dev is installed
 # (native builds only: it is an x86_64 library).
 ASMJIT_LIBS := $(if $(and $(filter $(ARCH),$(HOST_ARCH)),$(wildcard /usr/include/asmjit/core.h)),-lasmjit -lrt)
@@ -75,7 +95,8 @@ STATIC := $(O)/libtrampjit.a
 SHARED := $(O)/libtrampjit.so.$(VERSION)
 SONAME := libtrampjit.so.$(SOVER)
 
-FFI_OBJS := $(addprefix $(O)/,$(patsubst %.c,%.o,$(wildcard ffi/*.c)))
+FFI_OBJS := $(addprefix $(O)/,$(patsubst %.c,%.o,$(wildcard ffi/*.c)) \
+	$(patsubst %.S,%.o,$(wildcard ffi/arch/$(ARCH)/*.S)))
 NESTED_LIBS := $(O)/libtrampjit-nested.so $(O)/libtrampjit-nested.a
 NESTED_OBJS := $(addprefix $(O)/,$(patsubst %.c,%.o,$(wildcard nested/*.c)))
 
@@ -119,6 +140,10 @@ ldflags-of = $(filter-out $(if $(SANITIZE),-static) $(if $(HAVE_LIBUNWIND),,-lun
 
 all: lib $(EXAMPLES) $(BENCH) $(PLAIN_LOOP) $(FFI_LOOP)
 
+# A cross build's fetched libraries (CROSS_LIBS, above).
+$(CROSS_LIBS)/libs.mk: tests/cross-libs.sh tests/debian-apt.sh
+	$(Q)sh tests/cross-libs.sh $(CROSS_LIBS) $(ARCH)
+
 # The libraries alone: what install needs (no asmjit or libunwind; the
 # libffi drop-in only where <ffi.h> is installed).
 lib: $(STATIC) $(O)/libtrampjit.so $(FFI_LIB) $(NESTED_LIBS)
@@ -152,6 +177,12 @@ $(O)/libtrampjit.so: $(SHARED)
 $(O)/ffi/%.o: ffi/%.c $(wildcard ffi/*.h ffi/arch/$(ARCH)/*.h src/*.h) include/trampjit.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(LIB_CFLAGS) $(XLIB_CFLAGS) -Iffi/arch/$(ARCH) -c $< -o $@
+
+# The arch's shims into libffi (aarch64, riscv64: see ffi/closure.c).
+$(O)/ffi/arch/%.o: ffi/arch/%.S $(wildcard ffi/arch/$(ARCH)/*.h src/arch/$(ARCH)/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) $(LIB_CFLAGS) -Iffi/arch/$(ARCH) -c $< -o $@
 
 # Self-contained (trampjit inside, hidden), so that it can be preloaded
@@ -335,7 +366,8 @@ check-symbols: $(O)/libtrampjit.so
 # Install into temporary trees and build programs against them.
 check-install: lib
 	$(Q)CC="$(CC)" CXX="$(CXX)" SANFLAGS="$(SANFLAGS)" RUNNER="$(RUNNER)" \
-		MAKE="$(MAKE) CROSS_COMPILE=$(CROSS_COMPILE) ARCH=$(ARCH)" \
+		MAKE="$(MAKE) CROSS_COMPILE=$(CROSS_COMPILE) ARCH=$(ARCH) \
+		CROSS_LIBS=$(abspath $(CROSS_LIBS))" \
 		sh tests/install.sh $(O); rc=$$?; [ $$rc = 0 ] || [ $$rc = 77 ]
 
 # The multi-threaded tests (those that include <pthread.h>) built with
@@ -377,7 +409,7 @@ kernel-check: all $(TESTS) $(O)/tests/mdwe-exec $(KTESTS) $(KBENCH)
 # A cross build's page-size and kernel tests on a Debian kernel booted
 # under qemu-system: aarch64 on 16 KiB pages, riscv64 (tests/guest/).
 check-guest: $(TESTS) $(O)/tests/mdwe-exec
-	$(Q)sh tests/guest/check.sh $(O)
+	$(Q)CROSS_LIBS_LIB="$(CROSS_LIBS_LIB)" sh tests/guest/check.sh $(O)
 
 # Refresh README.md's headline table and chart from $(O)/report.
 readme:

@@ -13,8 +13,11 @@
  * the bytes libffi wrote are the trampoline layout this library knows
  * (arch/<arch>/ffi_layout.h) and that the entry they name lies inside that
  * libffi, then points the trampoline at that entry with the closure as its
- * data.  Any other layout fails with FFI_BAD_ABI: nothing ever jumps to
- * an address that was not checked.
+ * data.  Where libffi's entry takes the closure in another register than
+ * the static chain (aarch64, riscv64), the trampoline's target is instead
+ * the arch's shim for that entry (arch/<arch>/ffi_shims.S), which moves
+ * the chain there and jumps to the entry.  Any other layout fails with
+ * FFI_BAD_ABI: nothing ever jumps to an address that was not checked.
  *
  * libffi is found with dlopen(RTLD_NOLOAD), which also sees a copy loaded
  * RTLD_LOCAL (Python's _ctypes), and otherwise with RTLD_NEXT.  Raw and
@@ -44,6 +47,8 @@
 _Static_assert(FFI_TRAMPOLINE_SIZE == FFI_LAYOUT_TRAMP_SIZE, "ffi layout");
 _Static_assert(offsetof(ffi_closure, cif) == FFI_LAYOUT_TRAMP_SIZE,
 	       "ffi layout");
+_Static_assert(FFI_LAYOUT_ENTRY_AT + sizeof(void *) <= FFI_LAYOUT_TRAMP_SIZE,
+	       "ffi layout");
 
 typedef void closure_fn(ffi_cif *, void *, void **, void *);
 typedef void raw_fn(ffi_cif *, void *, ffi_raw *, void *);
@@ -67,8 +72,28 @@ struct libffi {
 static struct libffi real;		/* valid once ready is set */
 static atomic_int ready;
 static pthread_mutex_t real_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Closure entries already checked to lie in libffi. */
-static void *_Atomic entries[4];
+/* Closure entries already checked to lie in libffi: set once each, never
+   changed (the shims jump through them). */
+#define NENTRIES 4
+void *_Atomic ffi_entries[NENTRIES];
+
+#ifdef FFI_LAYOUT_SHIMS
+_Static_assert(FFI_LAYOUT_SHIMS == NENTRIES, "one shim per entry");
+extern const char ffi_shims[];
+
+/* The trampoline target for ffi_entries[i] (which is entry): its shim. */
+static inline void *target_of(void *entry, int i)
+{
+	return (void *)(ffi_shims + i * FFI_LAYOUT_SHIM_STRIDE);
+}
+#else
+/* The trampoline target for entry (ffi_entries[i], or in none of them
+   when i is -1): the entry itself, the closure being the static chain. */
+static inline void *target_of(void *entry, int i)
+{
+	return entry;
+}
+#endif
 
 /* name@ver in h, if it is not this library's own. */
 static void *sym(void *h, const char *name, const char *ver)
@@ -128,37 +153,42 @@ static inline const struct libffi *libffi(void)
 	return libffi_load();
 }
 
-/* entry_ok for an entry not yet in entries[]: ask the dynamic linker. */
-static __attribute__((noinline)) int entry_check(const struct libffi *lib,
-						 void *entry)
+/* target for an entry not yet in ffi_entries[]: ask the dynamic linker. */
+static __attribute__((noinline)) void *target_check(const struct libffi *lib,
+						    void *entry)
 {
 	Dl_info it;
 
 	if (!entry || !dladdr(entry, &it) || it.dli_fbase != lib->base)
-		return 0;
-	for (int i = 0; i < 4; i++) {
+		return NULL;
+	for (int i = 0; i < NENTRIES; i++) {
 		void *expect = NULL;
 
-		if (atomic_compare_exchange_strong(&entries[i], &expect,
+		if (atomic_compare_exchange_strong(&ffi_entries[i], &expect,
 						   entry) || expect == entry)
-			break;
+			return target_of(entry, i);
 	}
-	return 1;
+#ifdef FFI_LAYOUT_SHIMS
+	return NULL;		/* no shim left for it */
+#else
+	return target_of(entry, -1);
+#endif
 }
 
-/* Whether entry is code of lib's object (checked once per entry). */
-static inline int entry_ok(const struct libffi *lib, void *entry)
+/* The trampoline target for entry if it is code of lib's object (checked
+   once per entry), else NULL. */
+static inline void *target(const struct libffi *lib, void *entry)
 {
-	for (int i = 0; i < 4; i++) {
-		void *e = atomic_load_explicit(&entries[i],
+	for (int i = 0; i < NENTRIES; i++) {
+		void *e = atomic_load_explicit(&ffi_entries[i],
 					       memory_order_acquire);
 
 		if (e == entry && e)
-			return 1;
+			return target_of(e, i);
 		if (!e)
 			break;
 	}
-	return entry_check(lib, entry);
+	return target_check(lib, entry);
 }
 
 EXPORT void *ffi_closure_alloc(size_t size, void **code)
@@ -192,18 +222,19 @@ static ffi_status prep(const struct libffi *lib, void *slot, ffi_closure *c,
 		       void *codeloc)
 {
 	static const unsigned char code[] = FFI_LAYOUT_CODE;
+	_Static_assert(sizeof(code) == FFI_LAYOUT_CODE_SIZE, "ffi layout");
 	ffi_status st = lib->prep(c, cif, fun, user_data, codeloc);
-	void *entry;
+	void *entry, *to = NULL;
 
 	if (st != FFI_OK)
 		return st;
 	memcpy(&entry, c->tramp + FFI_LAYOUT_ENTRY_AT, sizeof(entry));
-	if (memcmp(c->tramp, code, FFI_LAYOUT_CODE_SIZE) ||
-	    !entry_ok(lib, entry))
-		entry = NULL;	/* unprepared again, never half-prepared */
-	closure_set(slot, c, entry ? entry : (void *)closure_unprepared);
+	if (!memcmp(c->tramp, code, FFI_LAYOUT_CODE_SIZE))
+		to = target(lib, entry);
+	/* Unprepared again when refused, never half-prepared. */
+	closure_set(slot, c, to ? to : (void *)closure_unprepared);
 	memset(c->tramp, 0, FFI_LAYOUT_TRAMP_SIZE);
-	return entry ? FFI_OK : FFI_BAD_ABI;
+	return to ? FFI_OK : FFI_BAD_ABI;
 }
 
 /*

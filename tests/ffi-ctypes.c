@@ -13,6 +13,8 @@ int main(void)
 	     "and <ffi.h> needed)");
 }
 #else
+#include <elf.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <unistd.h>
@@ -76,6 +78,19 @@ static const char script[] =
 "    assert 'wx' not in l.split()[1], l\n"
 "print('ctypes ok')\n";
 
+/* The ELF machine of the program at path, or -1. */
+static int elf_machine(const char *path)
+{
+	Elf64_Ehdr eh;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, &eh, sizeof(eh));
+
+	if (fd >= 0)
+		close(fd);
+	return n == (ssize_t)sizeof(eh) &&
+	       !memcmp(eh.e_ident, ELFMAG, SELFMAG) ? eh.e_machine : -1;
+}
+
 int main(int argc, char **argv)
 {
 	char exe[PATH_MAX], lib[PATH_MAX + 32], env[PATH_MAX + 64];
@@ -86,11 +101,18 @@ int main(int argc, char **argv)
 #endif
 	if (access("/usr/bin/python3", X_OK))
 		SKIP("no /usr/bin/python3");
-	if (system("/usr/bin/python3 -c 'import ctypes' 2>/dev/null"))
-		SKIP("python3 has no ctypes");
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	CHECK(n > 0);
 	exe[n] = 0;
+	/* A cross build under qemu-user sees the host's python3. */
+	if (elf_machine("/usr/bin/python3") != elf_machine(exe))
+		SKIP("/usr/bin/python3 is a program for another machine (ELF "
+		     "e_machine %d, this test %d; under qemu-user it is the "
+		     "host's): libtrampjit-ffi preloads only into a python3 "
+		     "of its own", elf_machine("/usr/bin/python3"),
+		     elf_machine(exe));
+	if (system("/usr/bin/python3 -c 'import ctypes' 2>/dev/null"))
+		SKIP("python3 has no ctypes");
 	/* O/tests/ffi-ctypes -> O/libtrampjit-ffi.so */
 	snprintf(lib, sizeof(lib), "%s/libtrampjit-ffi.so",
 		 dirname(dirname(exe)));

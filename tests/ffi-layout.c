@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* libtrampjit-ffi never jumps where it has not checked: with a libffi
    (tests/fake-libffi) whose closure preparation writes another trampoline
-   layout, or the known layout naming an entry outside that libffi, the
-   preparation fails with FFI_BAD_ABI and the closure stays unprepared (a
-   call aborts); with the known layout it works. */
+   layout (another register, or another last byte), or the known layout
+   naming an entry outside that libffi, the preparation fails with
+   FFI_BAD_ABI and the closure stays unprepared (a call aborts); with the
+   known layout of this architecture it works, and libffi's entry finds the
+   closure in the register libffi's own trampoline puts it in. */
 #ifndef HAVE_FFI_DROPIN
 #include "harness.h"
 
@@ -32,7 +34,7 @@ int main(void)
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	ffi_cif cif = { .abi = FFI_DEFAULT_ABI };
 	int *mode;
-	void *h, *code;
+	void *h, *code, *(*seen)(void);
 	ffi_closure *c;
 
 	CHECK(n > 0);
@@ -42,7 +44,8 @@ int main(void)
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	CHECK(h);
 	mode = dlsym(h, "fake_mode");
-	CHECK(mode);
+	seen = (void *(*)(void))dlsym(h, "fake_closure");
+	CHECK(mode && seen);
 
 	c = ffi_closure_alloc(sizeof(*c), &code);
 	CHECK(c);
@@ -52,9 +55,15 @@ int main(void)
 	*mode = 2;
 	CHECK(ffi_prep_closure_loc(c, &cif, fn, NULL, code) == FFI_BAD_ABI);
 	CHECK(call_aborts(code));
+	*mode = 3;
+	CHECK(ffi_prep_closure_loc(c, &cif, fn, NULL, code) == FFI_BAD_ABI);
+	CHECK(call_aborts(code));
 	*mode = 0;		/* the known layout, entry inside: accepted */
 	CHECK(ffi_prep_closure_loc(c, &cif, fn, NULL, code) == FFI_OK);
 	CHECK(!call_aborts(code));
+	CHECK(seen() == NULL);
+	((void (*)(void))code)();
+	CHECK(seen() == c);
 	*mode = 1;		/* a prepared closure re-prepared badly */
 	CHECK(ffi_prep_closure_loc(c, &cif, fn, NULL, code) == FFI_BAD_ABI);
 	CHECK(call_aborts(code));

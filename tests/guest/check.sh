@@ -8,21 +8,16 @@
 # - riscv64: Debian's riscv64 kernel (trixie; 4 KiB pages, the only size
 #   riscv64 Linux has), so that seccomp (the SYSCALL backend), MDWE and
 #   membarrier are the kernel's and not an emulator's.
-# The guest boots from an initramfs holding that arch's busybox, the C
-# libraries of the cross sysroot and the test programs.  The arch's
-# packages come through a private apt configuration: the host's apt
-# sources and architectures are left as they are.  Prints the guests'
+# The guest boots from an initramfs holding that arch's busybox, the
+# libraries of the cross sysroot and those the build fetched
+# (tests/cross-libs.sh), and the test programs.  The arch's packages come
+# through a private apt configuration (tests/debian-apt.sh): the host's
+# apt sources and architectures are left as they are.  Prints the guests'
 # "N passed, N failed, N skipped" and exits non-zero on any failure.
 set -eu
 O=${1:-build-aarch64}
 P=$O/guest
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-1500}
-# The Debian archive the host's apt uses (deb822 or one-line sources).
-MIRROR=${GUEST_MIRROR:-$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-	sed -n 's,^URIs: *\([^ ]*/debian\)/*$,\1,p' | head -1)}
-[ -n "$MIRROR" ] || MIRROR=$(sed -n \
-	's,^deb \(\[[^]]*\] \)*\([^ ]*/debian\)/* .*,\2,p' \
-	/etc/apt/sources.list 2>/dev/null | head -1)
 # Emulating a whole system is slow (the full suite takes over 25 minutes
 # here), so a guest runs what depends on the page size or the kernel.  On
 # aarch64 (16 KiB pages): the stub tables and every kind over them, the
@@ -35,23 +30,24 @@ MIRROR=${GUEST_MIRROR:-$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
 # riscv64 (4 KiB pages, as under qemu-user, and several times slower to
 # emulate): what qemu-user cannot show, i.e. seccomp (the SYSCALL
 # backend), MDWE, mprotect, code changed behind the CPU's back, and the
-# resource limits and signal chaining qemu-riscv64 cannot run.
+# resource limits and signal chaining qemu-riscv64 cannot run.  Both run
+# the libffi drop-in, whose preparation has libffi maintain the caches
+# (aarch64: "dc cvau; ic ivau" over the closure; riscv64: the
+# riscv_flush_icache system call over the stub), which qemu-user does
+# not model.
 # GUEST_TESTS="" runs everything.
 A64_TESTS="tramp-chain tramp-bind tramp-handler tramp-context tramp-data \
 tramp-lifo tramp-fastpath bind-sret context-fp syscall-seccomp mprotect-mdwe \
 threads arena-regrow jit-code jitfd-sealed region-modes region-fixup \
 region-xmodify dual-view dual-near fork-cow wx-maps page-layout \
 fault-chaining chain-flags rlimit-fsize rlimit-sigxfsz jit-thread-cache \
-jit-membarrier-fail bti-guard"
+jit-membarrier-fail ffi-closure ffi-layout bti-guard"
 RV_TESTS="syscall-seccomp mprotect-mdwe tramp-chain tramp-handler \
 tramp-context jit-code region-xmodify wx-maps page-layout arena-regrow \
 fault-chaining chain-flags rlimit-fsize rlimit-sigxfsz jit-thread-cache \
-jit-membarrier-fail"
+jit-membarrier-fail ffi-closure ffi-layout"
 
 say() { echo "check-guest: $*"; }
-
-[ -n "$MIRROR" ] ||
-	{ say "no Debian archive in the host's apt sources: set GUEST_MIRROR"; exit 1; }
 
 [ -x "$O/tests/tramp-chain" ] ||
 	{ say "$O holds no test build"; exit 1; }
@@ -84,22 +80,11 @@ done
 . tests/need-packages.sh
 need_packages $QPKG cpio
 
-# A private apt for the guest's packages: its own lists, cache, sources.
-mkdir -p "$P/apt/lists/partial" "$P/apt/cache/archives/partial" \
-	"$P/apt/deb" "$P/apt/parts"
-A=$(cd "$P/apt" && pwd)
-key=/usr/share/keyrings/debian-archive-keyring.gpg
-for s in $SUITES; do
-	echo "deb [arch=$DEBARCH signed-by=$key] $MIRROR $s main"
-done > "$A/sources.list"
-apt_opts() {
-	echo -o APT::Architecture=$DEBARCH -o APT::Architectures::=$DEBARCH \
-		-o Dir::State::Lists="$A/lists" -o Dir::Cache="$A/cache" \
-		-o Dir::Etc::SourceList="$A/sources.list" \
-		-o Dir::Etc::SourceParts="$A/parts" \
-		-o Dir::State::status=/dev/null
-}
-apt-get -qq $(apt_opts) update
+# The guest's packages, through a private apt (tests/debian-apt.sh).
+. tests/debian-apt.sh
+DEBIAN_MIRROR=${GUEST_MIRROR:-${DEBIAN_MIRROR:-}}
+apt_private "$P/apt" $DEBARCH $SUITES
+A=$APT_DIR
 # The image the flavour's meta-package points at (the newest suite's).
 img=$(apt-cache $(apt_opts) show "linux-image-$FLAVOUR" |
 	sed -n "s/^Depends:.*\(linux-image-[^ ,]*-$FLAVOUR\)[ ,].*/\1/p" |
@@ -114,9 +99,7 @@ if [ ! -s "$kernel" ] || [ ! -s "$busybox" ]; then
 	apt-cache $(apt_opts) show "$img-unsigned" 2>/dev/null |
 		grep -q "^Package: $img-unsigned\$" && pkg=$img-unsigned
 	say "fetching $pkg and busybox-static ($DEBARCH)"
-	rm -f "$A"/deb/*.deb
-	(cd "$A/deb" && apt-get -qq $(apt_opts) -o APT::Sandbox::User=root \
-		download "$pkg" busybox-static)
+	apt_download "$pkg" busybox-static
 	# Unpacked, not installed.
 	dpkg-deb --fsys-tarfile "$A"/deb/linux-image-*.deb |
 		tar -xO --wildcards "./boot/vmlinu[xz]-$rel" > "$kernel.tmp"
@@ -129,7 +112,10 @@ if [ ! -s "$kernel" ] || [ ! -s "$busybox" ]; then
 fi
 say "kernel $rel"
 
-# The initramfs: busybox, the tests, the C libraries they need.
+# The initramfs: busybox, the tests, the libraries they need: the cross
+# sysroot's, the build's own (libtrampjit-ffi.so) and those it fetched
+# (CROSS_LIBS_LIB, from make).
+LIBDIRS="$O ${CROSS_LIBS_LIB:-}"
 root=$P/root
 rm -rf "$root"
 mkdir -p "$root/bin" "$root/lib" "$root/t/tests" "$root/proc" "$root/sys" \
@@ -142,6 +128,8 @@ for t in "$O"/tests/*; do
 	case $t in *.o|*.txt) continue ;; esac
 	cp "$t" "$root/t/tests/"
 done
+# and the stand-in libffi that tests/ffi-layout loads from its directory.
+[ ! -d "$O/tests/fake-libffi" ] || cp -r "$O/tests/fake-libffi" "$root/t/tests/"
 cp -L "$SYSROOT"/lib/ld-linux-*.so.1 "$root/lib/"
 new=$(ls "$root"/t/tests/*)
 while [ -n "$new" ]; do
@@ -149,10 +137,13 @@ while [ -n "$new" ]; do
 	for n in $(readelf -d $new 2>/dev/null |
 		sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort -u); do
 		[ -e "$root/lib/$n" ] && continue
-		[ -e "$SYSROOT/lib/$n" ] ||
-			{ say "no $n in $SYSROOT/lib"; exit 1; }
-		cp -L "$SYSROOT/lib/$n" "$root/lib/"
-		next="$next $root/lib/$n"
+		for d in "$SYSROOT/lib" $LIBDIRS; do
+			[ -e "$d/$n" ] || continue
+			cp -L "$d/$n" "$root/lib/"
+			next="$next $root/lib/$n"
+			continue 2
+		done
+		say "no $n in $SYSROOT/lib $LIBDIRS"; exit 1
 	done
 	new=$next
 done
