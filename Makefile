@@ -242,6 +242,25 @@ $(O)/tests/%: $(O)/tests/%.o $(TEST_ASM_LIB) $(STATIC)
 	$(Q)$(if $(wildcard tests/$*.cc),$(CXX),$(CC)) $(SANFLAGS) -o $@ $< $(TEST_ASM_LIB) \
 		$(STATIC) $(call ldflags-of,tests/$*) $(FFI_LIBS) $(APP_LDLIBS)
 
+# tests/bti-guard (aarch64) is a BTI-marked program: a program is marked
+# only when every object of its link is, and the toolchain's start files
+# and libgcc helpers are not (Debian 12), so it brings its own (without
+# outline atomics) and links no test helper.  Sanitizer runtimes are not
+# marked either: those builds link it as usual, and it skips.
+BTI_RT := $(if $(SANITIZE),,$(wildcard $(TEST_ARCH)/bti/*.[cS]))
+ifneq ($(BTI_RT),)
+BTI_RT_OBJS := $(addprefix $(O)/tests/bti/,$(notdir $(addsuffix .o,$(basename $(BTI_RT)))))
+$(O)/tests/bti/%.o: $(TEST_ARCH)/bti/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(APP_CFLAGS) -mno-outline-atomics -c $< -o $@
+$(O)/tests/bti/%.o: $(TEST_ARCH)/bti/%.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(APP_CFLAGS) -c $< -o $@
+$(O)/tests/bti-guard: $(O)/tests/bti-guard.o $(BTI_RT_OBJS) $(STATIC)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -nostartfiles -o $@ $(BTI_RT_OBJS) $< $(STATIC) $(APP_LDLIBS)
+endif
+
 # tests/dlclose loads the shared library built next to it.
 $(O)/tests/dlclose: $(O)/libtrampjit.so
 

@@ -137,16 +137,21 @@ static void forked(void)
 }
 
 /*
- * Retargeting under a running thread.  The entry is a branch to one of
- * NSLOT 16-byte slots; each round writes "return round" into the next
- * slot, commits it, patches the branch with one store (code_branch_retarget
- * in test_arch.h), commits with JIT_DUAL_SYNC_CORE and then publishes the
- * round.  A
- * caller that saw round g before its call must get at least g.  Slots are
- * rewritten NSLOT rounds after they were left, when no caller is inside.
+ * Retargeting under a running thread.  The entry is the landing pad of
+ * the architecture, where it has one (a call lands there: "bti c" on
+ * aarch64, so that the entry also runs in a program guarded by BTI), and
+ * a branch to one of NSLOT 16-byte slots; each round writes "return
+ * round" into the next slot, commits it, patches the branch with one
+ * store (code_branch_retarget in test_arch.h), commits with
+ * JIT_DUAL_SYNC_CORE and then publishes the round.  A caller that saw
+ * round g before its call must get at least g.  Slots are rewritten NSLOT
+ * rounds after they were left, when no caller is inside.
  */
 #define NSLOT	8
 #define ROUNDS	2000
+
+static const unsigned char pad[] = TEST_LANDING_PAD;
+#define PAD	(TEST_LANDING_PADS ? sizeof(pad) : 0)	/* the branch's offset */
 
 static _Atomic unsigned round_done;
 static _Atomic int stop;
@@ -177,7 +182,8 @@ static void sync_core(void)
 	entry = jit_dual_alloc(16 * (NSLOT + 1), (void **)&rw);
 	CHECK(entry);
 	put_ret(rw + 16, 0);
-	code_branch(rw, 16);			/* to slot 0 */
+	memcpy(rw, pad, PAD);
+	code_branch(rw + PAD, 16 - PAD);	/* to slot 0 */
 	CHECK(jit_dual_commit(entry, 16 * (NSLOT + 1), 0) == 0);
 	CHECK(call(entry) == 0);
 	CHECK(jit_get_stats(&a) == 0);
@@ -187,8 +193,8 @@ static void sync_core(void)
 
 		put_ret(rw + s, g);
 		CHECK(jit_dual_commit(entry + s, CODE_RET_LEN, 0) == 0);
-		code_branch_retarget(rw, s);
-		CHECK(jit_dual_commit(entry, CODE_BRANCH_LEN,
+		code_branch_retarget(rw + PAD, s - PAD);
+		CHECK(jit_dual_commit(entry + PAD, CODE_BRANCH_LEN,
 				      JIT_DUAL_SYNC_CORE) == 0);
 		atomic_store_explicit(&round_done, g, memory_order_release);
 		CHECK(call(entry) == (int)g);

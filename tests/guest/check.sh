@@ -23,9 +23,10 @@ QEMU_TIMEOUT=${QEMU_TIMEOUT:-1500}
 # aarch64 (16 KiB pages): the stub tables and every kind over them, the
 # signal, seccomp and mprotect backends, the code heaps, appendable
 # regions, dual views and their fork behaviour, the maps audit, MDWE,
-# and what qemu-aarch64 cannot run (a program dying of SIGSEGV after a
-# FAULT redirect aborts qemu itself; RLIMIT_FSIZE hits its own files;
-# RLIMIT_AS and seccomp are not applied).  On
+# BTI under the kernel's own guard (the SYSCALL backend and smaps' "bt"
+# flag included), and what qemu-aarch64 cannot run (a program dying of
+# SIGSEGV after a FAULT redirect aborts qemu itself; RLIMIT_FSIZE hits
+# its own files; RLIMIT_AS and seccomp are not applied).  On
 # riscv64 (4 KiB pages, as under qemu-user, and several times slower to
 # emulate): what qemu-user cannot show, i.e. seccomp (the SYSCALL
 # backend), MDWE, mprotect, code changed behind the CPU's back, and the
@@ -40,7 +41,7 @@ tramp-lifo tramp-fastpath bind-sret context-fp syscall-seccomp mprotect-mdwe \
 threads arena-regrow jit-code jitfd-sealed region-modes region-fixup \
 region-xmodify dual-view dual-near fork-cow wx-maps page-layout \
 fault-chaining chain-flags rlimit-fsize rlimit-sigxfsz jit-thread-cache \
-jit-membarrier-fail ffi-closure ffi-layout"
+jit-membarrier-fail ffi-closure ffi-layout bti-guard"
 RV_TESTS="syscall-seccomp mprotect-mdwe tramp-chain tramp-handler \
 tramp-context jit-code region-xmodify wx-maps page-layout arena-regrow \
 fault-chaining chain-flags rlimit-fsize rlimit-sigxfsz jit-thread-cache \

@@ -9,6 +9,10 @@
 #include "internal.h"
 #include "arch_backends.h"
 
+/* PSTATE.BTYPE, and the value a BR x16/x17 gives it. */
+#define PSTATE_BTYPE		(3ULL << 10)
+#define PSTATE_BTYPE_BR_IP	(1ULL << 10)
+
 static mcontext_t *mc(const void *uc)
 {
 	return &((ucontext_t *)uc)->uc_mcontext;
@@ -77,4 +81,13 @@ void arch_uc_enter(void *uc, unsigned kind, const void *slot,
 		enter_context(m, (const struct tramp_context *)lo, hi);
 		break;
 	}
+	/*
+	 * Under BTI the target is entered as the static stubs enter it,
+	 * with BR x17: BTYPE 01, so it must start with a landing pad on
+	 * every backend.  Left alone, BTYPE would be whatever raised the
+	 * signal left: 0 after the syscall backend's svc, and no landing
+	 * pad checked at all.
+	 */
+	if (arch_code_prot())
+		m->pstate = (m->pstate & ~PSTATE_BTYPE) | PSTATE_BTYPE_BR_IP;
 }
