@@ -67,6 +67,7 @@ struct chunk {
 	struct chunk *next_retired; /* on the heap's retired list */
 	uint8_t own[NGRAN];	/* per granule: OWN_* (below) */
 };
+_Static_assert(offsetof(struct chunk, own) % 4 == 0, "own_cas words");
 
 /*
  * The state of each granule, one byte each, so that one thread's change
@@ -156,6 +157,37 @@ static inline int own_live(const struct chunk *c, unsigned g)
 }
 
 /*
+ * Compare-and-swap of granule g's state byte (weak, relaxed; on failure
+ * *b holds what was there).  Where the compiler has no lock-free byte
+ * CAS (GCC 12 for riscv64 would call libatomic), a CAS of the aligned
+ * 32-bit word holding the byte: a store to any byte of that word between
+ * the load and the CAS makes it fail and retry, so no neighbour's store
+ * is lost.
+ */
+static inline int own_cas(struct chunk *c, unsigned g, uint8_t *b, uint8_t v)
+{
+#if __GCC_ATOMIC_CHAR_LOCK_FREE == 2
+	return __atomic_compare_exchange_n(&c->own[g], b, v, 1,
+					   __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+#elif __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	typedef uint32_t __attribute__((may_alias)) word;
+	word *w = (word *)(void *)&c->own[g & ~3u];
+	unsigned sh = (g & 3) * 8;
+	uint32_t x = __atomic_load_n(w, __ATOMIC_RELAXED);
+
+	if ((uint8_t)(x >> sh) == *b &&
+	    __atomic_compare_exchange_n(w, &x, (x & ~(0xffu << sh)) |
+					(uint32_t)v << sh, 1,
+					__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return 1;
+	*b = (uint8_t)(x >> sh);
+	return 0;
+#else
+#error "own_cas: no byte CAS and not little-endian"
+#endif
+}
+
+/*
  * Free the object starting at granule g: 0, or -1 when none is live
  * there (foreign, interior or double free).  slot is the caller's thread
  * cache slot, or OWN_NONE: its own objects take a plain store, others a
@@ -174,9 +206,7 @@ static inline int own_free(struct chunk *c, unsigned g, unsigned slot)
 	do {
 		if (b < OWN_SHARED)
 			return -1;
-	} while (!__atomic_compare_exchange_n(&c->own[g], &b, OWN_FREED, 1,
-					      __ATOMIC_RELAXED,
-					      __ATOMIC_RELAXED));
+	} while (!own_cas(c, g, &b, OWN_FREED));
 	return 0;
 }
 
