@@ -45,24 +45,6 @@ static int mapped(const void *addr)
 	return p[0] != 0;
 }
 
-/* The inode of the file mapped at addr (0: none). */
-static unsigned long inode(const void *addr)
-{
-	char line[256];
-	unsigned long lo, hi, ino, found = 0;
-	FILE *f = fopen("/proc/self/maps", "r");
-
-	CHECK(f);
-	while (fgets(line, sizeof(line), f)) {
-		CHECK(sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) ==
-		      3);
-		if ((uintptr_t)addr >= lo && (uintptr_t)addr < hi)
-			found = ino;
-	}
-	fclose(f);
-	return found;
-}
-
 static int writable(const void *addr)
 {
 	char p[5];
@@ -162,19 +144,19 @@ static void forked(unsigned flags)
 	code_load_rel(rw, rx, v, 0);
 	CHECK(jit_dual_commit(rx, CODE_LOAD_REL_LEN, 0) == 0);
 	CHECK(pipe(to_child) == 0 && pipe(to_parent) == 0);
-	ino = inode(rx);
-	CHECK(ino && inode(rw) == ino);
+	ino = map_inode(rx);
+	CHECK(ino && map_inode(rw) == ino);
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		int ok = ((fn_t *)rx)() == 10 && inode(rx) == ino;
+		int ok = ((fn_t *)rx)() == 10 && map_inode(rx) == ino;
 
 		if (flags & JIT_DUAL_FORK_PRIVATE) {
 			/* Shared and write-protected until the first store. */
 			ok &= mapped(rw) && !writable(rw);
 			code_load_rel(rw, rx, v, 7);	/* child's own copy */
-			ok &= writable(rw) && inode(rx) != ino &&
-			      inode(rw) == inode(rx);
+			ok &= writable(rw) && map_inode(rx) != ino &&
+			      map_inode(rw) == map_inode(rx);
 			ok &= jit_dual_commit(rx, CODE_LOAD_REL_LEN, 0) == 0;
 			ok &= ((fn_t *)rx)() == 17;
 		} else {
@@ -189,9 +171,9 @@ static void forked(unsigned flags)
 	}
 	CHECK(read(to_parent[0], &c, 1) == 1);
 	CHECK(((fn_t *)rx)() == 10);		/* child's patch is not ours */
-	CHECK(inode(rx) == ino && !writable(rw));
+	CHECK(map_inode(rx) == ino && !writable(rw));
 	code_load_rel(rw, rx, v, 1);
-	CHECK(inode(rx) != ino && inode(rw) == inode(rx) && writable(rw));
+	CHECK(map_inode(rx) != ino && map_inode(rw) == map_inode(rx) && writable(rw));
 	CHECK(jit_dual_commit(rx, CODE_LOAD_REL_LEN, 0) == 0);
 	CHECK(((fn_t *)rx)() == 11);
 	CHECK(write(to_child[1], "p", 1) == 1);

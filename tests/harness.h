@@ -69,6 +69,25 @@ static inline int open_fds(void)
 	return n;
 }
 
+/* The inode of the file mapped at addr in /proc/self/maps (0: none, or
+   anonymous memory). */
+static inline unsigned long map_inode(const void *addr)
+{
+	FILE *m = fopen("/proc/self/maps", "r");
+	char line[512];
+	unsigned long lo, hi, ino, found = 0;
+
+	CHECK(m);
+	while (fgets(line, sizeof(line), m)) {
+		CHECK(sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) ==
+		      3);
+		if ((unsigned long)addr >= lo && (unsigned long)addr < hi)
+			found = ino;
+	}
+	fclose(m);
+	return found;
+}
+
 /* Whether tests/run.sh runs us under an emulator (qemu-user): then
    memory figures are the emulator's. */
 static inline int emulated(void)

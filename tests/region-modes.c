@@ -62,24 +62,6 @@ static int maps_in(uintptr_t lo, uintptr_t hi, int w)
 	return n;
 }
 
-/* The inode of the file mapped at addr (0: none). */
-static unsigned long map_inode(const void *addr)
-{
-	FILE *m = fopen("/proc/self/maps", "r");
-	char line[512];
-	unsigned long s, e, ino, found = 0;
-
-	CHECK(m);
-	while (fgets(line, sizeof(line), m)) {
-		CHECK(sscanf(line, "%lx-%lx %*s %*s %*s %lu", &s, &e, &ino) ==
-		      3);
-		if ((uintptr_t)addr >= s && (uintptr_t)addr < e)
-			found = ino;
-	}
-	fclose(m);
-	return found;
-}
-
 /* Writable mappings of a region's memfd. */
 static int writable_region_views(void)
 {
