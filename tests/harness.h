@@ -238,8 +238,8 @@ static inline int call_aborts(void *code)
 	return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
 }
 
-/* Trampoline tables mapped: each maps the stub file once. */
-static inline int stub_tables(void)
+/* Lines of /proc/self/maps that contain what. */
+static inline int maps_count(const char *what)
 {
 	char line[512];
 	FILE *f = fopen("/proc/self/maps", "r");
@@ -247,9 +247,15 @@ static inline int stub_tables(void)
 
 	CHECK(f);
 	while (fgets(line, sizeof(line), f))
-		n += strstr(line, "trampjit-stubs") != NULL;
+		n += strstr(line, what) != NULL;
 	fclose(f);
 	return n;
+}
+
+/* Trampoline tables mapped: each maps the stub file once. */
+static inline int stub_tables(void)
+{
+	return maps_count("trampjit-stubs");
 }
 
 #endif
